@@ -1,0 +1,304 @@
+// The headless station: `npm run station -- --sim --video demo --serve 127.0.0.1:8080`.
+// Logs go to stderr; with `--events -` stdout carries one JSON object per line for scripts.
+
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DisposableStore } from '../core/disposable';
+import { createLogger, isLogLevel, setLogLevel } from '../core/log';
+import type { ServerMessage, StationDefaults, TileSource } from '../core/protocol';
+import type { LatLon } from '../core/types';
+import { installStderrLogSink } from './log';
+import { projectRoot } from './paths';
+import { startServer } from './server';
+import { Station } from './station';
+import { openTileStore, type TileStore } from './tiles/tile-store';
+
+const log = createLogger('cli');
+
+const USAGE = `Usage: npm run station -- [options]
+
+  --sim                     start the built-in simulated drone and connect to it
+  --link URI                connect to a vehicle (repeatable): udpin:HOST:PORT,
+                            udpout:HOST:PORT, tcp:HOST:PORT
+  --video SPEC              demo | a video file | an image sequence (dir/img_%04d.jpg)
+  --model PATH              the ONNX detector weights (default: URSA_MODEL, the cache,
+                            ../shared/models, else downloaded and checked)
+  --serve HOST:PORT         serve the UI (default none; 127.0.0.1 keeps it on this machine)
+  --token TOKEN             the operator token (default: a new random one); also URSA_TOKEN
+  --tiles SPEC              osm (default) | an https URL template | a tile folder | .mbtiles
+                            (also URSA_TILES)
+  --events FILE|-           write one JSON object per line (- for stdout)
+  --duration SECONDS        stop cleanly after this long
+  --home LAT,LON,ALT_MSL    where the simulator starts (default 48.17,-111.95,1060)
+  --takeoff-alt M           default take-off altitude (20)
+  --standoff M              default push standoff from the bear (30)
+  --push-alt M              default push altitude above home (25)
+  --hfov DEG, --vfov DEG    the camera's field of view (60 x 45)
+  --log-level LEVEL         debug | info | warn | error (info)
+  --help`;
+
+const OSM: TileSource = {
+  kind: 'online',
+  urlTemplate: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+  attribution: '&copy; OpenStreetMap contributors',
+  maxZoom: 19,
+};
+
+const DEFAULT_HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
+
+class UsageError extends Error {}
+
+function parseNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}"`);
+  return parsed;
+}
+
+function parseHostPort(value: string): { host: string; port: number } {
+  const match = /^(.+):(\d+)$/.exec(value);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) {
+    throw new UsageError(`--serve must be HOST:PORT (for example 127.0.0.1:8080), not "${value}"`);
+  }
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+}
+
+function parseHome(value: string | undefined): LatLon & { altitudeMslM: number } {
+  if (value === undefined) return DEFAULT_HOME;
+  const parts = value.split(',').map(Number);
+  const [latDeg, lonDeg, altitudeMslM] = parts;
+  const valid =
+    parts.length === 3 &&
+    parts.every(Number.isFinite) &&
+    Math.abs(latDeg) <= 90 &&
+    Math.abs(lonDeg) <= 180;
+  if (!valid) throw new UsageError(`--home must be LAT,LON,ALT_MSL, not "${value}"`);
+  return { latDeg, lonDeg, altitudeMslM };
+}
+
+function resolveTiles(spec: string): { source: TileSource; store: TileStore | null } {
+  if (spec === 'osm') return { source: OSM, store: null };
+  if (/^https?:\/\//.test(spec)) {
+    return {
+      source: { kind: 'online', urlTemplate: spec, attribution: spec, maxZoom: 19 },
+      store: null,
+    };
+  }
+  const store = openTileStore(path.resolve(spec));
+  return {
+    source: {
+      kind: 'offline',
+      urlTemplate: '/tiles/{z}/{x}/{y}',
+      attribution: store.attribution,
+      maxZoom: store.maxZoom,
+    },
+    store,
+  };
+}
+
+/** The headless event stream: a thin, stable projection of the station's messages. */
+function eventLine(message: ServerMessage): object[] {
+  switch (message.type) {
+    case 'vehicle': {
+      const vehicle = message.vehicle;
+      return [
+        {
+          type: 'vehicle',
+          t: Date.now(),
+          systemId: vehicle.systemId,
+          link: vehicle.link,
+          mode: vehicle.modeName,
+          armed: vehicle.armed,
+          lat: vehicle.position?.latDeg ?? null,
+          lon: vehicle.position?.lonDeg ?? null,
+          altitudeRelM: vehicle.position?.altitudeRelM ?? null,
+          altitudeMslM: vehicle.position?.altitudeMslM ?? null,
+          headingDeg: vehicle.attitude?.yawDeg ?? null,
+          batteryPct: vehicle.battery?.remainingPct ?? null,
+        },
+      ];
+    }
+    case 'detections':
+      return message.detections.map((detection) => ({
+        type: 'detection',
+        t: detection.frameTimeMs,
+        frameId: detection.frameId,
+        cls: detection.className,
+        score: Number(detection.score.toFixed(4)),
+        box: detection.box.map((value) => Math.round(value)),
+        lat: detection.ground?.latDeg ?? null,
+        lon: detection.ground?.lonDeg ?? null,
+      }));
+    case 'targets':
+      return [];
+    case 'action':
+      return [{ type: 'action', t: Date.now(), action: message.action }];
+    case 'log':
+      return [{ type: 'log', t: message.entry.timeMs, level: message.entry.level, text: message.entry.text }];
+    case 'video-status':
+      return [{ type: 'video', t: Date.now(), ...message.video }];
+    default:
+      return [];
+  }
+}
+
+function parseCommandLine<T extends ParseArgsConfig['options']>(options: T) {
+  try {
+    return parseArgs({ options, strict: true, allowPositionals: false });
+  } catch (error) {
+    // parseArgs names the unknown or malformed option; show it with the usage.
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function main(): Promise<number> {
+  installStderrLogSink();
+  const { values } = parseCommandLine({
+      sim: { type: 'boolean', default: false },
+      link: { type: 'string', multiple: true, default: [] },
+      video: { type: 'string' },
+      model: { type: 'string' },
+      serve: { type: 'string' },
+      token: { type: 'string' },
+      tiles: { type: 'string' },
+      events: { type: 'string' },
+      duration: { type: 'string' },
+      home: { type: 'string' },
+      'takeoff-alt': { type: 'string' },
+      standoff: { type: 'string' },
+      'push-alt': { type: 'string' },
+      hfov: { type: 'string' },
+      vfov: { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', default: false },
+  });
+
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const logLevel = values['log-level'];
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug|info|warn|error`);
+  setLogLevel(logLevel);
+  if (!values.sim && values.link.length === 0) {
+    throw new UsageError('nothing to connect to: give --sim or --link URI');
+  }
+
+  const defaults: StationDefaults = {
+    takeoffAltitudeM: parseNumber('takeoff-alt', values['takeoff-alt'], 20),
+    standoffM: parseNumber('standoff', values.standoff, 30),
+    pushAltitudeM: parseNumber('push-alt', values['push-alt'], 25),
+  };
+  const durationS = parseNumber('duration', values.duration, 0);
+  const home = parseHome(values.home);
+  const serve = values.serve ? parseHostPort(values.serve) : null;
+
+  const resources = new DisposableStore();
+  const tiles = resolveTiles(values.tiles ?? process.env.URSA_TILES ?? 'osm');
+  if (tiles.store) resources.add(tiles.store);
+
+  let events: WriteStream | NodeJS.WriteStream | null = null;
+  if (values.events === '-') events = process.stdout;
+  else if (values.events) events = createWriteStream(values.events, { flags: 'a' });
+  const emit = (event: object): void => {
+    events?.write(`${JSON.stringify(event)}\n`);
+  };
+
+  let station: Station;
+  try {
+    station = resources.add(
+      await Station.start({
+        sim: values.sim,
+        simHome: home,
+        links: values.link,
+        video: values.video ?? null,
+        modelPath: values.model ?? process.env.URSA_MODEL,
+        camera: {
+          horizontalFovDeg: parseNumber('hfov', values.hfov, 60),
+          verticalFovDeg: parseNumber('vfov', values.vfov, 45),
+        },
+        defaults,
+        tiles: tiles.source,
+        mapCenter: home,
+      }),
+    );
+  } catch (error) {
+    await resources.dispose();
+    throw error;
+  }
+
+  // Vehicle lines are thinned to about 1 Hz; everything else goes out as it happens.
+  let lastVehicleEventMs = 0;
+  resources.add(
+    station.onMessage((message) => {
+      if (!events) return;
+      if (message.type === 'vehicle') {
+        const nowMs = Date.now();
+        if (nowMs - lastVehicleEventMs < 900) return;
+        lastVehicleEventMs = nowMs;
+      }
+      for (const event of eventLine(message)) emit(event);
+    }),
+  );
+
+  if (serve) {
+    const token = values.token ?? process.env.URSA_TOKEN ?? randomBytes(24).toString('base64url');
+    const server = resources.add(
+      await startServer({
+        host: serve.host,
+        port: serve.port,
+        api: station,
+        operatorToken: token,
+        tiles: tiles.store,
+        uiDir: path.join(projectRoot, 'dist', 'ui'),
+        extraImgSrc: tiles.source.kind === 'online' ? [new URL(tiles.source.urlTemplate).origin] : [],
+      }),
+    );
+    if (serve.host !== '127.0.0.1' && serve.host !== 'localhost' && serve.host !== '::1') {
+      log.warn(`serving on ${serve.host}: other machines can watch (only the token commands)`);
+    }
+    log.info(`observers: ${server.url}`);
+    log.info(`operator:  ${server.operatorUrl}`);
+    emit({ type: 'serve', url: server.url, operatorUrl: server.operatorUrl });
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (reason: string): void => {
+      log.info(`stopping (${reason})`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    if (durationS > 0) setTimeout(() => stop(`--duration ${durationS}`), durationS * 1000);
+  });
+
+  await resources.dispose();
+  if (events && events !== process.stdout) {
+    const file = events as WriteStream;
+    await new Promise<void>((resolve) => file.end(resolve));
+  }
+  return 0;
+}
+
+process.on('unhandledRejection', (reason) => {
+  log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
+});
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Children and sockets are disposed; leave a moment for stdout to drain.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    log.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  },
+);

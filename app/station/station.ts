@@ -1,0 +1,423 @@
+// The composition root: owns the vehicle link(s), the simulator, the video source, the
+// detector and the map targets, and turns operator commands into vehicle commands. The server
+// and the headless event stream both read from it through the same message stream.
+
+import { DisposableStore, toDisposable, type Disposable } from '../core/disposable';
+import { distanceM } from '../core/geodesy';
+import { georeferenceDetection, type CameraPose } from '../core/georef';
+import { planPush, type PushPlan } from '../core/hazing';
+import { createLogger } from '../core/log';
+import type {
+  ActionStatus,
+  LogEntry,
+  OperatorCommand,
+  Role,
+  ServerMessage,
+  StationDefaults,
+  TileSource,
+} from '../core/protocol';
+import { MapTargetList } from '../core/targets';
+import type {
+  CameraModel,
+  CommandOutcome,
+  Detection,
+  GeoDetection,
+  LatLon,
+  VehicleState,
+} from '../core/types';
+import { Detector } from './detector/detector';
+import { resolveModel } from './detector/model-store';
+import { VehicleLink } from './mavlink/vehicle-link';
+import { sharedDir, userCacheDir } from './paths';
+import type { StationApi } from './server';
+import { spawnSimulator } from './sim/spawn';
+import { openFrameSource, type FrameSource, type VideoFrame } from './video/frame-source';
+
+const log = createLogger('station');
+
+export interface StationOptions {
+  /** Start the built-in simulator and connect to it. */
+  sim: boolean;
+  simHome?: LatLon & { altitudeMslM: number };
+  /** Link URIs to existing vehicles (udpin:, udpout:, tcp:). */
+  links: string[];
+  /** 'demo', a video file, an image sequence, or null for no video. */
+  video: string | null;
+  modelPath?: string;
+  camera: CameraModel;
+  defaults: StationDefaults;
+  tiles: TileSource;
+  mapCenter: LatLon;
+}
+
+/** The push counts as arrived when the drone is this close to its target. */
+const ARRIVAL_RADIUS_M = 3;
+const VEHICLE_BROADCAST_INTERVAL_MS = 250;
+const FRAME_BROADCAST_INTERVAL_MS = 150;
+const LOG_HISTORY = 200;
+
+type Listener = (message: ServerMessage) => void;
+
+export class Station implements StationApi, Disposable {
+  private readonly store = new DisposableStore();
+  private readonly listeners = new Set<Listener>();
+  private readonly links: VehicleLink[] = [];
+  private readonly targets = new MapTargetList();
+  private readonly logHistory: LogEntry[] = [];
+  private video: FrameSource | null = null;
+  private detector: Detector | null = null;
+  private action: ActionStatus | null = null;
+  private lastFrame: Extract<ServerMessage, { type: 'frame' }> | null = null;
+  private lastDetections: Extract<ServerMessage, { type: 'detections' }> | null = null;
+  private lastFrameBroadcastMs = 0;
+
+  private constructor(private readonly options: StationOptions) {}
+
+  static async start(options: StationOptions): Promise<Station> {
+    const station = new Station(options);
+    try {
+      await station.connect();
+      await station.startVideo();
+    } catch (error) {
+      await station.dispose();
+      throw error;
+    }
+    return station;
+  }
+
+  get vehicle(): VehicleState | null {
+    return this.activeLink()?.state ?? null;
+  }
+
+  hello(role: Role): Extract<ServerMessage, { type: 'hello' }> {
+    return {
+      type: 'hello',
+      role,
+      tiles: this.options.tiles,
+      defaults: this.options.defaults,
+      mapCenter: this.options.mapCenter,
+    };
+  }
+
+  snapshot(): ServerMessage[] {
+    const messages: ServerMessage[] = [];
+    const vehicle = this.vehicle;
+    if (vehicle) messages.push({ type: 'vehicle', vehicle });
+    if (this.video) messages.push({ type: 'video-status', video: this.video.status });
+    if (this.lastFrame) messages.push(this.lastFrame);
+    if (this.lastDetections) messages.push(this.lastDetections);
+    messages.push({ type: 'targets', targets: this.targets.targets(Date.now()) });
+    messages.push({ type: 'action', action: this.action });
+    for (const entry of this.logHistory) messages.push({ type: 'log', entry });
+    return messages;
+  }
+
+  onMessage(listener: Listener): Disposable {
+    this.listeners.add(listener);
+    return toDisposable(() => {
+      this.listeners.delete(listener);
+    });
+  }
+
+  async execute(command: OperatorCommand): Promise<CommandOutcome> {
+    const link = this.activeLink();
+    if (!link) return this.report(refused('There is no vehicle link.'));
+    this.log('info', `Operator: ${describeCommand(command)}`);
+
+    switch (command.kind) {
+      case 'arm-takeoff':
+        return this.report(await link.armAndTakeoff(command.altitudeM));
+      case 'push':
+        return this.report(await this.startPush(link, command));
+      case 'abort':
+        return this.report(await this.abort(link));
+      case 'return-home':
+        this.setAction(null);
+        return this.report(await link.setMode('RTL'));
+      default:
+        return this.report(refused(`Unknown command ${JSON.stringify(command)}`));
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.listeners.clear();
+    await this.store.dispose();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.options.sim) {
+      const link = this.store.add(await VehicleLink.open('udpin:127.0.0.1:0'));
+      this.adoptLink(link);
+      const port = link.localPort;
+      if (port === null) throw new Error('the simulator link has no local port');
+      this.store.add(
+        await spawnSimulator({ targetHost: '127.0.0.1', targetPort: port, home: this.options.simHome }),
+      );
+      log.info(`simulator started, talking to udpin:127.0.0.1:${port}`);
+    }
+    for (const uri of this.options.links) {
+      this.adoptLink(this.store.add(await VehicleLink.open(uri)));
+      log.info(`link open: ${uri}`);
+    }
+  }
+
+  private adoptLink(link: VehicleLink): void {
+    this.links.push(link);
+    let lastBroadcastMs = 0;
+    this.store.add(
+      link.onState((vehicle) => {
+        if (link !== this.activeLink()) return;
+        this.followAction(vehicle);
+        const nowMs = Date.now();
+        if (nowMs - lastBroadcastMs < VEHICLE_BROADCAST_INTERVAL_MS) return;
+        lastBroadcastMs = nowMs;
+        this.broadcast({ type: 'vehicle', vehicle });
+      }),
+    );
+    this.store.add(
+      link.onLinkChange((status) => {
+        const level = status === 'lost' ? 'error' : 'info';
+        this.log(level, `Vehicle link ${status === 'lost' ? 'LOST' : status}`);
+        if (status === 'lost' && this.action) {
+          this.setAction({ ...this.action, phase: 'failed', text: 'Link lost: push stopped' });
+        }
+        this.broadcast({ type: 'vehicle', vehicle: link.state });
+      }),
+    );
+    this.store.add(
+      link.onStatusText((statusText) => {
+        const level = statusText.severity <= 3 ? 'error' : statusText.severity <= 4 ? 'warn' : 'info';
+        this.log(level, `Vehicle: ${statusText.text}`);
+      }),
+    );
+  }
+
+  /** The link whose vehicle spoke last; commands go there. */
+  private activeLink(): VehicleLink | null {
+    let best: VehicleLink | null = null;
+    for (const link of this.links) {
+      const heard = link.state.lastHeartbeatMs ?? -1;
+      if (!best || heard > (best.state.lastHeartbeatMs ?? -1)) best = link;
+    }
+    return best;
+  }
+
+  private async startVideo(): Promise<void> {
+    if (!this.options.video) return;
+    const cacheDir = userCacheDir();
+    const model = await resolveModel({
+      explicitPath: this.options.modelPath,
+      cacheDir,
+      sharedDir: sharedDir(),
+      allowDownload: true,
+      onProgress: progressLogger(),
+    });
+    log.info(`model: ${model.path} (${model.source})`);
+    this.detector = this.store.add(await Detector.create({ modelPath: model.path, card: model.card }));
+    this.store.add(this.detector.onDetections((frame, detections) => this.onDetections(frame, detections)));
+
+    this.video = this.store.add(
+      openFrameSource(this.options.video, { cacheDir, sharedDir: sharedDir() }),
+    );
+    this.store.add(this.video.onFrame((frame) => this.onFrame(frame)));
+    this.store.add(
+      this.video.onStatus((video) => {
+        if (video.error) this.log('error', `Video: ${video.error}`);
+        this.broadcast({ type: 'video-status', video });
+      }),
+    );
+  }
+
+  private onFrame(frame: VideoFrame): void {
+    this.detector?.submit(frame);
+
+    const nowMs = Date.now();
+    if (nowMs - this.lastFrameBroadcastMs < FRAME_BROADCAST_INTERVAL_MS) return;
+    this.lastFrameBroadcastMs = nowMs;
+    this.lastFrame = {
+      type: 'frame',
+      frameId: frame.frameId,
+      frameTimeMs: frame.frameTimeMs,
+      width: frame.width,
+      height: frame.height,
+      jpeg: frame.jpeg.toString('base64'),
+    };
+    this.broadcast(this.lastFrame);
+  }
+
+  private onDetections(
+    frame: { frameId: number; frameTimeMs: number },
+    detections: Detection[],
+  ): void {
+    const pose = this.cameraPose();
+    const geo: GeoDetection[] = detections.map((detection) =>
+      pose
+        ? georeferenceDetection(detection, pose, this.options.camera)
+        : { ...detection, ground: null, groundError: 'no vehicle position yet' },
+    );
+    this.lastDetections = {
+      type: 'detections',
+      frameId: frame.frameId,
+      frameTimeMs: frame.frameTimeMs,
+      detections: geo,
+    };
+    this.broadcast(this.lastDetections);
+
+    const nowMs = Date.now();
+    this.targets.update(geo, nowMs);
+    this.broadcast({ type: 'targets', targets: this.targets.targets(nowMs) });
+  }
+
+  /** The camera pose from the newest telemetry, with flat ground at home altitude. */
+  private cameraPose(): CameraPose | null {
+    const vehicle = this.vehicle;
+    if (!vehicle?.position || !vehicle.attitude) return null;
+    return {
+      position: vehicle.position,
+      altitudeAglM: vehicle.position.altitudeRelM,
+      vehicleAttitude: vehicle.attitude,
+      gimbal: vehicle.gimbal ?? { pitchDeg: -90, rollDeg: 0, yawDeg: 0, yawFrame: 'vehicle' },
+    };
+  }
+
+  private async startPush(
+    link: VehicleLink,
+    command: Extract<OperatorCommand, { kind: 'push' }>,
+  ): Promise<CommandOutcome> {
+    const target = this.targets.targets(Date.now()).find((t) => t.id === command.targetId);
+    if (!target) return refused(`Push refused: target ${command.targetId} is no longer tracked.`);
+
+    const vehicle = link.state;
+    if (vehicle.link !== 'connected') return refused('Push refused: the vehicle link is lost.');
+    if (!vehicle.armed || !vehicle.position || vehicle.position.altitudeRelM < 2) {
+      return refused('Push refused: take off first (the vehicle must be armed and flying).');
+    }
+
+    const plan = planPush({
+      bear: target.position,
+      safeBearingDeg: command.safeBearingDeg,
+      standoffM: command.standoffM,
+      altitudeM: command.altitudeM,
+    });
+    if ('error' in plan) return refused(`Push refused: ${plan.error}.`);
+
+    this.setAction(pushAction(target.id, plan, 'starting', 'Switching to GUIDED'));
+    if (vehicle.modeName !== 'GUIDED') {
+      const mode = await link.setMode('GUIDED');
+      if (!mode.ok) return this.failAction(mode);
+    }
+    const goto = await link.gotoGuided({ ...plan.droneTarget, altitudeRelM: plan.altitudeM });
+    if (!goto.ok) return this.failAction(goto);
+
+    const homeAltitudeMslM = vehicle.home?.altitudeMslM ?? vehicle.position.altitudeMslM -
+      vehicle.position.altitudeRelM;
+    const roi = await link.setRegionOfInterest({ ...plan.bear, altitudeMslM: homeAltitudeMslM });
+    if (!roi.ok) this.log('warn', `Could not point the camera at the bear: ${roi.text}`);
+
+    this.setAction(pushAction(target.id, plan, 'flying', 'Flying to the push position'));
+    return {
+      ok: true,
+      result: 'ACCEPTED',
+      text:
+        `Push started: flying to ${plan.standoffM} m from the bear at ${plan.altitudeM} m, ` +
+        `pushing toward ${Math.round(plan.safeBearingDeg)} deg`,
+    };
+  }
+
+  private async abort(link: VehicleLink): Promise<CommandOutcome> {
+    if (this.action) this.setAction({ ...this.action, phase: 'aborted', text: 'ABORTED by operator' });
+    const brake = await link.setMode('BRAKE');
+    if (brake.ok) return { ...brake, text: `ABORT: holding position (BRAKE). ${brake.text}` };
+    this.log('warn', `BRAKE refused (${brake.text}); trying LOITER`);
+    const loiter = await link.setMode('LOITER');
+    return { ...loiter, text: `ABORT: ${loiter.ok ? 'holding position (LOITER)' : loiter.text}` };
+  }
+
+  private followAction(vehicle: VehicleState): void {
+    const action = this.action;
+    if (!action || action.phase !== 'flying' || !vehicle.position) return;
+    if (vehicle.modeName !== 'GUIDED') {
+      this.setAction({ ...action, phase: 'aborted', text: `Mode changed to ${vehicle.modeName}` });
+      return;
+    }
+    if (distanceM(vehicle.position, action.plan.droneTarget) <= ARRIVAL_RADIUS_M) {
+      this.setAction({ ...action, phase: 'holding', text: 'In push position, facing the bear' });
+    }
+  }
+
+  private failAction(outcome: CommandOutcome): CommandOutcome {
+    if (this.action) this.setAction({ ...this.action, phase: 'failed', text: outcome.text });
+    return { ...outcome, text: `Push failed: ${outcome.text}` };
+  }
+
+  private setAction(action: ActionStatus | null): void {
+    this.action = action;
+    this.broadcast({ type: 'action', action });
+  }
+
+  private report(outcome: CommandOutcome): CommandOutcome {
+    this.log(outcome.ok ? 'info' : 'warn', outcome.text);
+    return outcome;
+  }
+
+  private log(level: LogEntry['level'], text: string): void {
+    const entry: LogEntry = { timeMs: Date.now(), level, text };
+    log[level](text);
+    this.logHistory.push(entry);
+    if (this.logHistory.length > LOG_HISTORY) this.logHistory.shift();
+    this.broadcast({ type: 'log', entry });
+  }
+
+  private broadcast(message: ServerMessage): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(message);
+      } catch (error) {
+        log.error(`a station listener failed: ${String(error)}`);
+      }
+    }
+  }
+}
+
+function pushAction(
+  targetId: number,
+  plan: PushPlan,
+  phase: ActionStatus['phase'],
+  text: string,
+): ActionStatus {
+  return { kind: 'push', phase, targetId, plan, text };
+}
+
+function refused(text: string): CommandOutcome {
+  return { ok: false, result: 'NOT_SENT', text };
+}
+
+function describeCommand(command: OperatorCommand): string {
+  switch (command.kind) {
+    case 'arm-takeoff':
+      return `arm and take off to ${command.altitudeM} m`;
+    case 'push':
+      return (
+        `push target ${command.targetId} toward ${Math.round(command.safeBearingDeg)} deg ` +
+        `(standoff ${command.standoffM} m, altitude ${command.altitudeM} m)`
+      );
+    case 'abort':
+      return 'ABORT';
+    case 'return-home':
+      return 'return home';
+    default:
+      return 'unknown command';
+  }
+}
+
+function progressLogger(): (received: number, total: number | null) => void {
+  let lastPct = -10;
+  return (received, total) => {
+    if (!total) return;
+    const pct = Math.floor((received / total) * 100);
+    if (pct >= lastPct + 10) {
+      lastPct = pct;
+      log.info(`downloading model: ${pct}% of ${(total / 1e6).toFixed(1)} MB`);
+    }
+  };
+}

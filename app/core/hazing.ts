@@ -31,7 +31,15 @@ export const PUSH_LIMITS = {
 
 /** Returns the plan, or the reason the request cannot be flown. */
 export function planPush(request: PushRequest): PushPlan | { error: string } {
-  const { standoffM, altitudeM, safeBearingDeg } = request;
+  const { standoffM, altitudeM, safeBearingDeg, bear } = request;
+  const bearValid =
+    Number.isFinite(bear.latDeg) &&
+    Number.isFinite(bear.lonDeg) &&
+    Math.abs(bear.latDeg) <= 90 &&
+    Math.abs(bear.lonDeg) <= 180;
+  if (!bearValid) {
+    return { error: `bear position ${bear.latDeg},${bear.lonDeg} is not a position` };
+  }
   if (!Number.isFinite(safeBearingDeg)) return { error: 'safe direction is not a number' };
   if (!(standoffM >= PUSH_LIMITS.minStandoffM && standoffM <= PUSH_LIMITS.maxStandoffM)) {
     return {

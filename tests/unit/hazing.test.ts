@@ -85,3 +85,14 @@ test('standoff, altitude and direction outside the limits give errors that say s
   plan({ standoffM: PUSH_LIMITS.minStandoffM, altitudeM: PUSH_LIMITS.maxAltitudeM });
   plan({ standoffM: PUSH_LIMITS.maxStandoffM, altitudeM: PUSH_LIMITS.minAltitudeM });
 });
+
+test('a bear position that is not a number is refused', () => {
+  const result = planPush({
+    bear: { latDeg: Number.NaN, lonDeg: -111.95 },
+    safeBearingDeg: 90,
+    standoffM: 40,
+    altitudeM: 30,
+  });
+  assert.ok('error' in result, 'got a plan with a NaN drone target');
+  assert.match(result.error, /bear position/);
+});

@@ -112,7 +112,10 @@ void app.whenReady().then(async () => {
   try {
     createWindow(await startStation());
   } catch (error) {
-    dialog.showErrorBox('Ursa could not start', error instanceof Error ? error.message : String(error));
+    dialog.showErrorBox(
+      'Ursa could not start',
+      error instanceof Error ? error.message : String(error),
+    );
     app.quit();
   }
 });

@@ -137,7 +137,14 @@ function eventLine(message: ServerMessage): object[] {
     case 'action':
       return [{ type: 'action', t: Date.now(), action: message.action }];
     case 'log':
-      return [{ type: 'log', t: message.entry.timeMs, level: message.entry.level, text: message.entry.text }];
+      return [
+        {
+          type: 'log',
+          t: message.entry.timeMs,
+          level: message.entry.level,
+          text: message.entry.text,
+        },
+      ];
     case 'video-status':
       return [{ type: 'video', t: Date.now(), ...message.video }];
     default:
@@ -157,23 +164,23 @@ function parseCommandLine<T extends ParseArgsConfig['options']>(options: T) {
 async function main(): Promise<number> {
   installStderrLogSink();
   const { values } = parseCommandLine({
-      sim: { type: 'boolean', default: false },
-      link: { type: 'string', multiple: true, default: [] },
-      video: { type: 'string' },
-      model: { type: 'string' },
-      serve: { type: 'string' },
-      token: { type: 'string' },
-      tiles: { type: 'string' },
-      events: { type: 'string' },
-      duration: { type: 'string' },
-      home: { type: 'string' },
-      'takeoff-alt': { type: 'string' },
-      standoff: { type: 'string' },
-      'push-alt': { type: 'string' },
-      hfov: { type: 'string' },
-      vfov: { type: 'string' },
-      'log-level': { type: 'string', default: 'info' },
-      help: { type: 'boolean', default: false },
+    sim: { type: 'boolean', default: false },
+    link: { type: 'string', multiple: true, default: [] },
+    video: { type: 'string' },
+    model: { type: 'string' },
+    serve: { type: 'string' },
+    token: { type: 'string' },
+    tiles: { type: 'string' },
+    events: { type: 'string' },
+    duration: { type: 'string' },
+    home: { type: 'string' },
+    'takeoff-alt': { type: 'string' },
+    standoff: { type: 'string' },
+    'push-alt': { type: 'string' },
+    hfov: { type: 'string' },
+    vfov: { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
+    help: { type: 'boolean', default: false },
   });
 
   if (values.help) {
@@ -254,7 +261,8 @@ async function main(): Promise<number> {
         operatorToken: token,
         tiles: tiles.store,
         uiDir: path.join(projectRoot, 'dist', 'ui'),
-        extraImgSrc: tiles.source.kind === 'online' ? [new URL(tiles.source.urlTemplate).origin] : [],
+        extraImgSrc:
+          tiles.source.kind === 'online' ? [new URL(tiles.source.urlTemplate).origin] : [],
       }),
     );
     if (serve.host !== '127.0.0.1' && serve.host !== 'localhost' && serve.host !== '::1') {

@@ -151,7 +151,11 @@ export class Station implements StationApi, Disposable {
       const port = link.localPort;
       if (port === null) throw new Error('the simulator link has no local port');
       this.store.add(
-        await spawnSimulator({ targetHost: '127.0.0.1', targetPort: port, home: this.options.simHome }),
+        await spawnSimulator({
+          targetHost: '127.0.0.1',
+          targetPort: port,
+          home: this.options.simHome,
+        }),
       );
       log.info(`simulator started, talking to udpin:127.0.0.1:${port}`);
     }
@@ -186,7 +190,8 @@ export class Station implements StationApi, Disposable {
     );
     this.store.add(
       link.onStatusText((statusText) => {
-        const level = statusText.severity <= 3 ? 'error' : statusText.severity <= 4 ? 'warn' : 'info';
+        const level =
+          statusText.severity <= 3 ? 'error' : statusText.severity <= 4 ? 'warn' : 'info';
         this.log(level, `Vehicle: ${statusText.text}`);
       }),
     );
@@ -213,8 +218,12 @@ export class Station implements StationApi, Disposable {
       onProgress: progressLogger(),
     });
     log.info(`model: ${model.path} (${model.source})`);
-    this.detector = this.store.add(await Detector.create({ modelPath: model.path, card: model.card }));
-    this.store.add(this.detector.onDetections((frame, detections) => this.onDetections(frame, detections)));
+    this.detector = this.store.add(
+      await Detector.create({ modelPath: model.path, card: model.card }),
+    );
+    this.store.add(
+      this.detector.onDetections((frame, detections) => this.onDetections(frame, detections)),
+    );
 
     this.video = this.store.add(
       openFrameSource(this.options.video, { cacheDir, sharedDir: sharedDir() }),
@@ -309,8 +318,8 @@ export class Station implements StationApi, Disposable {
     const goto = await link.gotoGuided({ ...plan.droneTarget, altitudeRelM: plan.altitudeM });
     if (!goto.ok) return this.failAction(goto);
 
-    const homeAltitudeMslM = vehicle.home?.altitudeMslM ?? vehicle.position.altitudeMslM -
-      vehicle.position.altitudeRelM;
+    const homeAltitudeMslM =
+      vehicle.home?.altitudeMslM ?? vehicle.position.altitudeMslM - vehicle.position.altitudeRelM;
     const roi = await link.setRegionOfInterest({ ...plan.bear, altitudeMslM: homeAltitudeMslM });
     if (!roi.ok) this.log('warn', `Could not point the camera at the bear: ${roi.text}`);
 
@@ -325,7 +334,8 @@ export class Station implements StationApi, Disposable {
   }
 
   private async abort(link: VehicleLink): Promise<CommandOutcome> {
-    if (this.action) this.setAction({ ...this.action, phase: 'aborted', text: 'ABORTED by operator' });
+    if (this.action)
+      this.setAction({ ...this.action, phase: 'aborted', text: 'ABORTED by operator' });
     const brake = await link.setMode('BRAKE');
     if (brake.ok) return { ...brake, text: `ABORT: holding position (BRAKE). ${brake.text}` };
     this.log('warn', `BRAKE refused (${brake.text}); trying LOITER`);

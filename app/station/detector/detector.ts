@@ -1,0 +1,278 @@
+// The detector as the station sees it: frames in, detections out, inference in a worker
+// thread. Video runs faster than inference, so submit() keeps only the newest waiting frame:
+// a detection of a stale frame is worth less than a fresh one, and a queue would only grow.
+
+import { stat } from 'node:fs/promises';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { type Disposable, toDisposable } from '../../core/disposable';
+import { createLogger } from '../../core/log';
+import type { Detection } from '../../core/types';
+import { builtFile } from '../paths';
+import { type ModelCard, yoloxNanoCard } from './model-card';
+import { DEFAULT_IOU_THRESHOLD, DEFAULT_SCORE_THRESHOLD } from './pipeline';
+import type { DetectRequest, WorkerInit, WorkerReply } from './worker-protocol';
+
+const log = createLogger('detector');
+
+export interface DetectorOptions {
+  modelPath: string;
+  card?: ModelCard;
+  /** Objectness x class score below which a box is dropped; 0.3 by default. */
+  scoreThreshold?: number;
+  /** Overlap above which the weaker box of a class is suppressed; 0.45 by default. */
+  iouThreshold?: number;
+  /** Threads for one inference; 1, or 2 on machines with 4 or more cores. */
+  intraOpThreads?: number;
+}
+
+export interface DetectorFrameInfo {
+  frameId: number;
+  /** Wall-clock capture time, ms since epoch. */
+  frameTimeMs: number;
+  width: number;
+  height: number;
+}
+
+export interface DetectorFrame extends DetectorFrameInfo {
+  /** rgb24, row-major; the detector copies it, so the caller may reuse it. */
+  rgb: Uint8Array;
+}
+
+export interface DetectorStats {
+  /** Frames handed to detect() or submit(). */
+  framesIn: number;
+  framesDetected: number;
+  /** Frames replaced by a newer one before inference started. */
+  framesDropped: number;
+  /** Inference alone (session.run) of the latest frame, null before the first. */
+  lastInferenceMs: number | null;
+}
+
+export type DetectionsListener = (frame: DetectorFrameInfo, detections: Detection[]) => void;
+
+interface InFlight {
+  resolve(detections: Detection[]): void;
+  reject(error: Error): void;
+}
+
+function checkThreshold(name: string, value: number): number {
+  if (!(value >= 0 && value <= 1)) {
+    throw new Error(`detector: ${name} must be in 0..1, got ${value}`);
+  }
+  return value;
+}
+
+function checkFrame(frame: DetectorFrame): void {
+  const { width, height, rgb } = frame;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new Error(`detector: frame ${frame.frameId} has bad size ${width}x${height}`);
+  }
+  if (!(rgb instanceof Uint8Array) || rgb.length !== width * height * 3) {
+    throw new Error(
+      `detector: frame ${frame.frameId} of ${width}x${height} needs ${width * height * 3} ` +
+        `rgb24 bytes, got ${rgb instanceof Uint8Array ? rgb.length : typeof rgb}`,
+    );
+  }
+}
+
+export class Detector implements Disposable {
+  private readonly listeners = new Set<DetectionsListener>();
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly counters: DetectorStats = {
+    framesIn: 0,
+    framesDetected: 0,
+    framesDropped: 0,
+    lastInferenceMs: null,
+  };
+  private nextRequestId = 1;
+  /** The newest submitted frame not yet sent to the worker. */
+  private waiting: DetectorFrame | null = null;
+  private submitBusy = false;
+  private failure: Error | null = null;
+  private disposed = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly card: ModelCard,
+    readonly modelPath: string,
+  ) {
+    worker.on('message', (message: WorkerReply) => this.onReply(message));
+    worker.on('error', (error) => this.fail(new Error(`detector worker failed: ${error.message}`)));
+    worker.on('exit', (code) => {
+      if (!this.disposed) this.fail(new Error(`detector worker exited with code ${code}`));
+    });
+  }
+
+  static async create(options: DetectorOptions): Promise<Detector> {
+    const card = options.card ?? yoloxNanoCard;
+    const init: WorkerInit = {
+      modelPath: options.modelPath,
+      card,
+      scoreThreshold: checkThreshold(
+        'scoreThreshold',
+        options.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD,
+      ),
+      iouThreshold: checkThreshold('iouThreshold', options.iouThreshold ?? DEFAULT_IOU_THRESHOLD),
+      intraOpThreads: options.intraOpThreads ?? (os.availableParallelism() >= 4 ? 2 : 1),
+    };
+    const info = await stat(options.modelPath).catch(() => null);
+    if (!info?.isFile()) {
+      throw new Error(
+        `detector: model file ${options.modelPath} does not exist; expected ${card.file.name} ` +
+          `(sha256 ${card.file.sha256})`,
+      );
+    }
+    const worker = new Worker(builtFile('station/detector-worker.js'), { workerData: init });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onMessage = (message: WorkerReply): void => {
+          if (message.type === 'ready') resolve();
+          else if (message.type === 'init-error') reject(new Error(`detector: ${message.message}`));
+        };
+        const onError = (error: Error): void => {
+          reject(new Error(`detector worker failed while loading ${options.modelPath}: ` +
+            error.message));
+        };
+        const onExit = (code: number): void => {
+          reject(new Error(`detector worker exited (code ${code}) while loading ` +
+            options.modelPath));
+        };
+        worker.on('message', onMessage);
+        worker.once('error', onError);
+        worker.once('exit', onExit);
+      }).finally(() => worker.removeAllListeners());
+    } catch (error) {
+      // Nothing may throw from here on: a late 'error' event without a listener would.
+      worker.on('error', () => {});
+      await worker.terminate();
+      throw error;
+    }
+    log.info(`loaded ${card.name} from ${options.modelPath} (${init.intraOpThreads} threads)`);
+    return new Detector(worker, card, options.modelPath);
+  }
+
+  get stats(): DetectorStats {
+    return { ...this.counters };
+  }
+
+  /** Detects objects in one frame; every call is answered, none is dropped. */
+  detect(frame: DetectorFrame): Promise<Detection[]> {
+    checkFrame(frame);
+    this.counters.framesIn++;
+    return this.send(frame);
+  }
+
+  /**
+   * Hands a frame to the detector and returns at once. While a frame is in inference, a newer
+   * frame replaces the one waiting (the replaced one is counted as dropped). Results go to
+   * onDetections listeners.
+   */
+  submit(frame: DetectorFrame): void {
+    checkFrame(frame);
+    if (this.disposed) return;
+    this.counters.framesIn++;
+    if (this.failure) {
+      this.counters.framesDropped++;
+      return;
+    }
+    if (this.waiting) this.counters.framesDropped++;
+    // Copy now: the caller may reuse its buffer before the worker is free.
+    this.waiting = { ...frame, rgb: frame.rgb.slice() };
+    this.pump();
+  }
+
+  onDetections(listener: DetectionsListener): Disposable {
+    this.listeners.add(listener);
+    return toDisposable(() => {
+      this.listeners.delete(listener);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.waiting = null;
+    this.listeners.clear();
+    this.rejectAll(new Error('detector disposed'));
+    await this.worker.terminate();
+  }
+
+  private pump(): void {
+    if (this.submitBusy || !this.waiting || this.disposed) return;
+    const frame = this.waiting;
+    this.waiting = null;
+    this.submitBusy = true;
+    this.send(frame, false)
+      .then((detections) => this.emit(frame, detections))
+      .catch((error: Error) => {
+        if (!this.disposed) log.warn(`frame ${frame.frameId}: ${error.message}`);
+      })
+      .finally(() => {
+        this.submitBusy = false;
+        this.pump();
+      });
+  }
+
+  private send(frame: DetectorFrame, copy = true): Promise<Detection[]> {
+    if (this.disposed) return Promise.reject(new Error('detector disposed'));
+    if (this.failure) return Promise.reject(this.failure);
+    const requestId = this.nextRequestId++;
+    const rgb = copy ? frame.rgb.slice() : frame.rgb;
+    const request: DetectRequest = {
+      type: 'detect',
+      requestId,
+      frameId: frame.frameId,
+      frameTimeMs: frame.frameTimeMs,
+      width: frame.width,
+      height: frame.height,
+      rgb,
+    };
+    return new Promise<Detection[]>((resolve, reject) => {
+      this.inFlight.set(requestId, { resolve, reject });
+      this.worker.postMessage(request, [rgb.buffer as ArrayBuffer]);
+    });
+  }
+
+  private onReply(message: WorkerReply): void {
+    if (message.type !== 'result' && message.type !== 'error') return;
+    const pending = this.inFlight.get(message.requestId);
+    if (!pending) return;
+    this.inFlight.delete(message.requestId);
+    if (message.type === 'error') {
+      pending.reject(new Error(`detector: ${message.message}`));
+      return;
+    }
+    this.counters.framesDetected++;
+    this.counters.lastInferenceMs = message.inferenceMs;
+    pending.resolve(message.detections);
+  }
+
+  private emit(frame: DetectorFrameInfo, detections: Detection[]): void {
+    const info = {
+      frameId: frame.frameId,
+      frameTimeMs: frame.frameTimeMs,
+      width: frame.width,
+      height: frame.height,
+    };
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(info, detections);
+      } catch (error) {
+        log.error(`detections listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    log.error(error.message);
+    this.rejectAll(error);
+  }
+
+  private rejectAll(error: Error): void {
+    for (const pending of this.inFlight.values()) pending.reject(error);
+    this.inFlight.clear();
+  }
+}

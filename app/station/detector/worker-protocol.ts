@@ -1,0 +1,33 @@
+// Messages between the Detector (main thread) and its worker thread.
+
+import type { Detection } from '../../core/types';
+import type { ModelCard } from './model-card';
+import type { PipelineOptions } from './pipeline';
+
+export interface WorkerInit extends PipelineOptions {
+  modelPath: string;
+  card: ModelCard;
+}
+
+export interface DetectRequest {
+  type: 'detect';
+  requestId: number;
+  frameId: number;
+  frameTimeMs: number;
+  width: number;
+  height: number;
+  /** Transferred, so the worker owns it. */
+  rgb: Uint8Array;
+}
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'init-error'; message: string }
+  | {
+      type: 'result';
+      requestId: number;
+      detections: Detection[];
+      inferenceMs: number;
+      totalMs: number;
+    }
+  | { type: 'error'; requestId: number; message: string };

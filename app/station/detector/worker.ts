@@ -1,0 +1,50 @@
+// The detector's worker thread: owns the onnxruntime session so that inference (about 100 ms
+// a frame on one core) never blocks the station's event loop. Frames are handled one at a
+// time, in order; the Detector decides which frames get here.
+
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { YoloxPipeline } from './pipeline';
+import type { DetectRequest, WorkerInit, WorkerReply } from './worker-protocol';
+
+function requirePort(): MessagePort {
+  if (!parentPort) throw new Error('detector-worker must run in a worker thread');
+  return parentPort;
+}
+
+const port = requirePort();
+const init = workerData as WorkerInit;
+
+function reply(message: WorkerReply): void {
+  port.postMessage(message);
+}
+
+async function main(): Promise<void> {
+  let pipeline: YoloxPipeline;
+  try {
+    pipeline = await YoloxPipeline.create(init.modelPath, init.card, init);
+  } catch (error) {
+    reply({ type: 'init-error', message: (error as Error).message });
+    return;
+  }
+  let queue = Promise.resolve();
+  port.on('message', (request: DetectRequest) => {
+    queue = queue.then(async () => {
+      const start = performance.now();
+      try {
+        const result = await pipeline.run(request);
+        reply({
+          type: 'result',
+          requestId: request.requestId,
+          detections: result.detections,
+          inferenceMs: result.inferenceMs,
+          totalMs: performance.now() - start,
+        });
+      } catch (error) {
+        reply({ type: 'error', requestId: request.requestId, message: (error as Error).message });
+      }
+    });
+  });
+  reply({ type: 'ready' });
+}
+
+void main();

@@ -1,0 +1,253 @@
+// The station screen: map, video, status and controls. Operators command; observers watch.
+
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { bearingDeg } from '../core/geodesy';
+import { planPush, type PushPlan } from '../core/hazing';
+import type { OperatorCommand } from '../core/protocol';
+import type { LatLon } from '../core/types';
+import { ActionPanel } from './components/ActionPanel';
+import { Controls } from './components/Controls';
+import { commandLabel } from './components/format';
+import { useClient, useNow, useStation } from './components/hooks';
+import { LogPanel } from './components/LogPanel';
+import { MapView } from './components/MapView';
+import { PushPanel, type PushDraft } from './components/PushPanel';
+import { StatusBar } from './components/StatusBar';
+import { Toasts, type Toast } from './components/Toasts';
+import { VideoPanel } from './components/VideoPanel';
+import { formatAgeS } from './components/format';
+
+export function App() {
+  const client = useClient();
+  const hello = useStation((state) => state.hello);
+  const role = useStation((state) => state.role);
+  const vehicle = useStation((state) => state.vehicle);
+  const targets = useStation((state) => state.targets);
+  const action = useStation((state) => state.action);
+  const log = useStation((state) => state.log);
+  const connection = useStation((state) => state.connection);
+
+  const [selectedTargetId, setSelectedTargetId] = useState<number | null>(null);
+  const [draft, setDraft] = useState<PushDraft | null>(null);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [busy, setBusy] = useState(false);
+  const toastId = useRef(0);
+  const canCommand = role === 'operator';
+
+  const send = useCallback(
+    async (command: OperatorCommand): Promise<boolean> => {
+      const outcome = await client.command(command);
+      toastId.current += 1;
+      const toast: Toast = {
+        id: toastId.current,
+        ok: outcome.ok,
+        title: `${commandLabel(command.kind)}: ${outcome.ok ? 'OK' : outcome.result}`,
+        text: outcome.text,
+        createdMs: Date.now(),
+      };
+      setToasts((current) => [...current.slice(-3), toast]);
+      return outcome.ok;
+    },
+    [client],
+  );
+
+  const dismissToast = useCallback((id: number) => {
+    setToasts((current) => current.filter((toast) => toast.id !== id));
+  }, []);
+
+  const abort = useCallback(() => {
+    setDraft(null);
+    void send({ kind: 'abort' });
+  }, [send]);
+
+  useEffect(() => {
+    if (!canCommand) return undefined;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        abort();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [canCommand, abort]);
+
+  const selectedTarget = targets.find((target) => target.id === selectedTargetId) ?? null;
+  const draftTarget = draft ? (targets.find((target) => target.id === draft.targetId) ?? null) : null;
+
+  const plan = useMemo<PushPlan | { error: string } | null>(() => {
+    if (!draft || !draftTarget || draft.safeBearingDeg === null) return null;
+    const standoffM = Number(draft.standoffText);
+    const altitudeM = Number(draft.altitudeText);
+    if (draft.standoffText.trim() === '' || draft.altitudeText.trim() === '') {
+      return { error: 'enter a standoff and an altitude' };
+    }
+    return planPush({
+      bear: draftTarget.position,
+      safeBearingDeg: draft.safeBearingDeg,
+      standoffM,
+      altitudeM,
+    });
+  }, [draft, draftTarget]);
+  const previewPlan = plan && !('error' in plan) ? plan : null;
+
+  const onTargetClick = useCallback((targetId: number) => {
+    setSelectedTargetId(targetId);
+    setDraft((current) => (current && current.targetId !== targetId ? null : current));
+  }, []);
+
+  const onMapClick = useCallback(
+    (point: LatLon) => {
+      setDraft((current) => {
+        if (!current) return current;
+        const target = targets.find((candidate) => candidate.id === current.targetId);
+        if (!target) return current;
+        return { ...current, safeBearingDeg: bearingDeg(target.position, point) };
+      });
+    },
+    [targets],
+  );
+
+  const startPush = () => {
+    if (!hello || selectedTargetId === null) return;
+    setDraft({
+      targetId: selectedTargetId,
+      safeBearingDeg: null,
+      standoffText: String(hello.defaults.standoffM),
+      altitudeText: String(hello.defaults.pushAltitudeM),
+    });
+  };
+
+  const confirmPush = async (confirmed: PushPlan) => {
+    if (!draft) return;
+    setBusy(true);
+    try {
+      const ok = await send({
+        kind: 'push',
+        targetId: draft.targetId,
+        safeBearingDeg: confirmed.safeBearingDeg,
+        standoffM: confirmed.standoffM,
+        altitudeM: confirmed.altitudeM,
+      });
+      if (ok) setDraft(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const takeoff = async (altitudeM: number) => {
+    setBusy(true);
+    try {
+      await send({ kind: 'arm-takeoff', altitudeM });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!hello) {
+    return (
+      <div className="splash" data-testid="splash">
+        <div className="brand big">URSA</div>
+        <p>{connection === 'closed' ? 'Station unreachable, retrying…' : 'Connecting to the station…'}</p>
+      </div>
+    );
+  }
+
+  const picking = draft !== null && draftTarget !== null;
+  return (
+    <div className={`app role-${role ?? 'unknown'}`} data-testid="app" data-role={role ?? ''}>
+      <StatusBar />
+      {role === 'observer' ? (
+        <div className="banner observer" data-testid="observer-banner">
+          Observer: view only
+        </div>
+      ) : null}
+      {connection !== 'open' ? (
+        <div className="banner station-lost" data-testid="station-lost-banner">
+          Connection to the station lost: reconnecting…
+        </div>
+      ) : null}
+      <main className="main">
+        <div className="map-column">
+          <MapView
+            hello={hello}
+            vehicle={vehicle}
+            targets={targets}
+            action={action}
+            selectedTargetId={selectedTargetId}
+            preview={previewPlan}
+            picking={picking}
+            onTargetClick={onTargetClick}
+            onMapClick={onMapClick}
+          />
+          <VideoPanel />
+          <LinkLostBanner />
+          <Toasts toasts={toasts} onDismiss={dismissToast} />
+          {picking && draft?.safeBearingDeg === null ? (
+            <div className="map-hint" data-testid="map-pick-hint">
+              Tap where the {draftTarget?.className ?? 'target'} should go
+            </div>
+          ) : null}
+        </div>
+        <aside className="sidebar">
+          {canCommand ? (
+            <button
+              type="button"
+              className="abort-button"
+              data-testid="abort-button"
+              onClick={abort}
+            >
+              ABORT <span className="key-hint">Esc</span>
+            </button>
+          ) : null}
+          <ActionPanel action={action} />
+          {selectedTargetId !== null ? (
+            <PushPanel
+              target={selectedTarget}
+              targetId={selectedTargetId}
+              canCommand={canCommand}
+              draft={draft}
+              plan={plan}
+              drone={vehicle?.position ?? null}
+              busy={busy}
+              onStart={startPush}
+              onChange={setDraft}
+              onCancel={() => setDraft(null)}
+              onConfirm={(confirmed) => void confirmPush(confirmed)}
+              onClose={() => {
+                setSelectedTargetId(null);
+                setDraft(null);
+              }}
+            />
+          ) : targets.length > 0 ? (
+            <p className="hint panel" data-testid="target-hint">
+              Tap a target on the map to see it{canCommand ? ' and push it away' : ''}.
+            </p>
+          ) : null}
+          {canCommand ? (
+            <Controls
+              defaults={hello.defaults}
+              vehicle={vehicle}
+              busy={busy}
+              onTakeoff={(altitudeM) => void takeoff(altitudeM)}
+              onReturnHome={() => void send({ kind: 'return-home' })}
+            />
+          ) : null}
+          <LogPanel log={log} />
+        </aside>
+      </main>
+    </div>
+  );
+}
+
+function LinkLostBanner() {
+  const vehicle = useStation((state) => state.vehicle);
+  const nowMs = useNow(1000);
+  if (vehicle?.link !== 'lost') return null;
+  const ageMs = vehicle.lastHeartbeatMs !== null ? nowMs - vehicle.lastHeartbeatMs : null;
+  return (
+    <div className="link-lost" data-testid="link-lost-banner" role="alert">
+      LINK LOST{ageMs !== null ? ` · no heartbeat for ${formatAgeS(ageMs)}` : ''}
+    </div>
+  );
+}

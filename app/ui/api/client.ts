@@ -1,0 +1,245 @@
+// The one typed client of the station: the rest of the UI reads state from here and sends
+// commands through here, never touching the WebSocket itself.
+
+import type {
+  ActionStatus,
+  LogEntry,
+  OperatorCommand,
+  Role,
+  ServerMessage,
+  VideoStatus,
+} from '../../core/protocol';
+import type { CommandOutcome, MapTarget, VehicleState } from '../../core/types';
+
+export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
+export type FrameMessage = Extract<ServerMessage, { type: 'frame' }>;
+export type DetectionsMessage = Extract<ServerMessage, { type: 'detections' }>;
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+export interface StationState {
+  /** The WebSocket to the station, not the vehicle's link. */
+  connection: ConnectionState;
+  role: Role | null;
+  hello: HelloMessage | null;
+  vehicle: VehicleState | null;
+  video: VideoStatus | null;
+  frame: FrameMessage | null;
+  detections: DetectionsMessage | null;
+  targets: MapTarget[];
+  action: ActionStatus | null;
+  /** Newest last, at most LOG_LIMIT entries. */
+  log: LogEntry[];
+}
+
+export interface StationClient {
+  getState(): StationState;
+  /** Called after every state change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  command(command: OperatorCommand): Promise<CommandOutcome>;
+  dispose(): void;
+}
+
+export interface ClientOptions {
+  /** The /ws URL; defaults to the page's own origin. */
+  url?: string;
+  /** The operator token; defaults to the page URL's `token` query parameter. */
+  token?: string | null;
+  commandTimeoutMs?: number;
+}
+
+export const LOG_LIMIT = 300;
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
+// Take-off waits for the vehicle's acknowledgement; leave the station room to time out first.
+const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+
+const INITIAL_STATE: StationState = {
+  connection: 'connecting',
+  role: null,
+  hello: null,
+  vehicle: null,
+  video: null,
+  frame: null,
+  detections: null,
+  targets: [],
+  action: null,
+  log: [],
+};
+
+interface PendingCommand {
+  resolve: (outcome: CommandOutcome) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export function stationUrl(location: Location, token: string | null): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  return `${scheme}//${location.host}/ws${query}`;
+}
+
+export function connectStation(options: ClientOptions = {}): StationClient {
+  const token =
+    options.token !== undefined
+      ? options.token
+      : new URLSearchParams(window.location.search).get('token');
+  const url = options.url ?? stationUrl(window.location, token);
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+
+  let state: StationState = INITIAL_STATE;
+  const listeners = new Set<() => void>();
+  const pending = new Map<string, PendingCommand>();
+  let socket: WebSocket | null = null;
+  let retryMs = FIRST_RETRY_MS;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let disposed = false;
+  let requestCounter = 0;
+
+  function update(patch: Partial<StationState>): void {
+    state = { ...state, ...patch };
+    for (const listener of listeners) listener();
+  }
+
+  function appendLog(entry: LogEntry): void {
+    const log = state.log.length >= LOG_LIMIT ? state.log.slice(1 - LOG_LIMIT) : state.log.slice();
+    log.push(entry);
+    update({ log });
+  }
+
+  function localLog(level: LogEntry['level'], text: string): void {
+    appendLog({ timeMs: Date.now(), level, text });
+  }
+
+  function settle(requestId: string, outcome: CommandOutcome): void {
+    const request = pending.get(requestId);
+    if (!request) return;
+    pending.delete(requestId);
+    clearTimeout(request.timer);
+    if (!disposed) localLog(outcome.ok ? 'info' : 'warn', `${outcome.result}: ${outcome.text}`);
+    request.resolve(outcome);
+  }
+
+  function handle(message: ServerMessage): void {
+    switch (message.type) {
+      case 'hello':
+        update({ hello: message, role: message.role });
+        return;
+      case 'vehicle':
+        update({ vehicle: message.vehicle });
+        return;
+      case 'video-status':
+        update({ video: message.video });
+        return;
+      case 'frame':
+        update({ frame: message });
+        return;
+      case 'detections':
+        update({ detections: message });
+        return;
+      case 'targets':
+        update({ targets: message.targets });
+        return;
+      case 'action':
+        update({ action: message.action });
+        return;
+      case 'log':
+        appendLog(message.entry);
+        return;
+      case 'command-result':
+        settle(message.requestId, message.outcome);
+        return;
+      default:
+        localLog('warn', `Unknown message from the station: ${JSON.stringify(message)}`);
+    }
+  }
+
+  function connect(): void {
+    if (disposed) return;
+    update({ connection: 'connecting' });
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.onopen = () => {
+      retryMs = FIRST_RETRY_MS;
+      update({ connection: 'open' });
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      if (typeof event.data !== 'string') return;
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(event.data) as ServerMessage;
+      } catch {
+        localLog('error', 'The station sent a message that is not JSON');
+        return;
+      }
+      handle(message);
+    };
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      // Commands in flight may or may not have reached the vehicle: say so.
+      for (const requestId of [...pending.keys()]) {
+        settle(requestId, {
+          ok: false,
+          result: 'TIMEOUT',
+          text: 'The connection to the station closed before it answered.',
+        });
+      }
+      if (disposed) return;
+      const wasOpen = state.connection === 'open';
+      update({ connection: 'closed' });
+      if (wasOpen) localLog('error', 'Lost the connection to the station; reconnecting.');
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        connect();
+      }, retryMs);
+      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+    };
+  }
+
+  function nextRequestId(): string {
+    requestCounter += 1;
+    const random = Math.random().toString(36).slice(2, 10);
+    return `${Date.now().toString(36)}-${requestCounter}-${random}`;
+  }
+
+  connect();
+
+  return {
+    getState: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    command(command) {
+      if (!socket || socket.readyState !== WebSocket.OPEN) {
+        return Promise.resolve({
+          ok: false,
+          result: 'NOT_SENT',
+          text: 'Not connected to the station.',
+        });
+      }
+      const requestId = nextRequestId();
+      const ws = socket;
+      return new Promise<CommandOutcome>((resolve) => {
+        const timer = setTimeout(() => {
+          settle(requestId, {
+            ok: false,
+            result: 'TIMEOUT',
+            text: `The station did not answer ${command.kind} in time.`,
+          });
+        }, commandTimeoutMs);
+        pending.set(requestId, { resolve, timer });
+        ws.send(JSON.stringify({ type: 'command', requestId, command }));
+      });
+    },
+    dispose() {
+      disposed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      socket?.close(1000, 'page closed');
+      for (const requestId of [...pending.keys()]) {
+        settle(requestId, { ok: false, result: 'NOT_SENT', text: 'The page was closed.' });
+      }
+      listeners.clear();
+    },
+  };
+}

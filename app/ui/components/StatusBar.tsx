@@ -1,0 +1,103 @@
+// The strip across the top: what the vehicle is doing, readable at arm's length in the sun.
+
+import type { ReactNode } from 'react';
+import { useNow, useStation } from './hooks';
+import { formatAgeS } from './format';
+
+type Tone = 'good' | 'warn' | 'bad' | 'neutral';
+
+function Item(props: {
+  testId: string;
+  label: string;
+  tone: Tone;
+  children: ReactNode;
+  value?: number | null;
+  state?: string;
+}) {
+  return (
+    <div
+      className={`status-item tone-${props.tone}`}
+      data-testid={props.testId}
+      data-value={props.value ?? undefined}
+      data-state={props.state}
+    >
+      <span className="status-label">{props.label}</span>
+      <span className="status-value">{props.children}</span>
+    </div>
+  );
+}
+
+export function StatusBar() {
+  const vehicle = useStation((state) => state.vehicle);
+  const video = useStation((state) => state.video);
+  const connection = useStation((state) => state.connection);
+  const nowMs = useNow(1000);
+
+  const link = vehicle?.link ?? 'connecting';
+  const linkText = link === 'connected' ? 'OK' : link === 'lost' ? 'LOST' : 'WAITING';
+  const heartbeatAgeMs =
+    vehicle?.lastHeartbeatMs != null ? nowMs - vehicle.lastHeartbeatMs : null;
+
+  const altitudeM = vehicle?.position?.altitudeRelM ?? null;
+  const battery = vehicle?.battery ?? null;
+  const batteryPct = battery?.remainingPct ?? null;
+  const batteryTone: Tone =
+    batteryPct === null ? 'neutral' : batteryPct < 15 ? 'bad' : batteryPct < 30 ? 'warn' : 'good';
+  const gps = vehicle?.gps ?? null;
+  const gpsTone: Tone = !gps ? 'neutral' : gps.fixType >= 3 ? 'good' : 'bad';
+
+  return (
+    <header className="status-bar" data-testid="status-bar">
+      <div className="brand" aria-label="Ursa ground station">
+        URSA
+      </div>
+      <Item
+        testId="status-station"
+        label="Station"
+        tone={connection === 'open' ? 'good' : 'bad'}
+        state={connection}
+      >
+        {connection === 'open' ? 'OK' : connection === 'connecting' ? 'CONNECTING' : 'OFFLINE'}
+      </Item>
+      <Item
+        testId="status-link"
+        label="Link"
+        tone={link === 'connected' ? 'good' : link === 'lost' ? 'bad' : 'warn'}
+        state={link}
+      >
+        {linkText}
+        {link === 'lost' && heartbeatAgeMs !== null ? ` ${formatAgeS(heartbeatAgeMs)}` : ''}
+      </Item>
+      <Item testId="status-mode" label="Mode" tone="neutral" state={vehicle?.modeName}>
+        {vehicle?.modeName ?? '—'}
+      </Item>
+      <Item
+        testId="status-armed"
+        label="Motors"
+        tone={vehicle?.armed ? 'warn' : 'neutral'}
+        state={vehicle ? (vehicle.armed ? 'armed' : 'disarmed') : undefined}
+      >
+        {vehicle ? (vehicle.armed ? 'ARMED' : 'DISARMED') : '—'}
+      </Item>
+      <Item testId="status-altitude" label="Alt (home)" tone="neutral" value={altitudeM}>
+        {altitudeM === null ? '—' : `${altitudeM.toFixed(1)} m`}
+      </Item>
+      <Item testId="status-battery" label="Battery" tone={batteryTone} value={batteryPct}>
+        {battery?.voltageV != null ? `${battery.voltageV.toFixed(1)} V` : '—'}
+        {batteryPct !== null ? ` ${Math.round(batteryPct)}%` : ''}
+      </Item>
+      <Item testId="status-gps" label="GPS" tone={gpsTone} value={gps?.satellites ?? null}>
+        {gps ? `${gps.fixName} · ${gps.satellites ?? '?'} sat` : '—'}
+      </Item>
+      <Item
+        testId="status-video"
+        label="Video"
+        tone={!video ? 'neutral' : video.state === 'running' ? 'good' : 'warn'}
+        value={video?.framesPerSecond ?? null}
+        state={video?.state}
+      >
+        {video ? `${video.framesPerSecond.toFixed(1)} fps` : '—'}
+      </Item>
+    </header>
+  );
+}

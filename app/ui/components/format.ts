@@ -1,0 +1,45 @@
+// Numbers for people in a hurry: few digits, units always shown.
+
+export function formatAgeS(ageMs: number): string {
+  const ageS = Math.max(0, Math.round(ageMs / 1000));
+  if (ageS < 60) return `${ageS} s`;
+  const minutes = Math.floor(ageS / 60);
+  return `${minutes} min ${ageS % 60} s`;
+}
+
+export function formatPct(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+export function formatM(meters: number): string {
+  return Math.abs(meters) >= 1000 ? `${(meters / 1000).toFixed(2)} km` : `${meters.toFixed(0)} m`;
+}
+
+export function formatDeg(deg: number): string {
+  return `${Math.round(deg) % 360}°`;
+}
+
+const COMPASS = ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'];
+
+export function compassName(deg: number): string {
+  return COMPASS[Math.round((((deg % 360) + 360) % 360) / 45) % 8]!;
+}
+
+export function titleCase(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+export function commandLabel(kind: string): string {
+  switch (kind) {
+    case 'arm-takeoff':
+      return 'Arm + take off';
+    case 'push':
+      return 'Push away';
+    case 'abort':
+      return 'ABORT';
+    case 'return-home':
+      return 'Return home';
+    default:
+      return kind;
+  }
+}

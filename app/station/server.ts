@@ -9,12 +9,7 @@ import path from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Disposable } from '../core/disposable';
 import { createLogger } from '../core/log';
-import type {
-  ClientMessage,
-  OperatorCommand,
-  Role,
-  ServerMessage,
-} from '../core/protocol';
+import type { ClientMessage, OperatorCommand, Role, ServerMessage } from '../core/protocol';
 import type { CommandOutcome } from '../core/types';
 
 const log = createLogger('server');
@@ -387,9 +382,7 @@ export async function startServer(options: ServerOptions): Promise<StationServer
   };
 }
 
-type ParsedClientMessage =
-  | { message: ClientMessage }
-  | { error: string; requestId?: string };
+type ParsedClientMessage = { message: ClientMessage } | { error: string; requestId?: string };
 
 /** Checks a client's message field by field; anything unexpected is named in the error. */
 export function parseClientMessage(text: string): ParsedClientMessage {

@@ -73,7 +73,9 @@ export function App() {
   }, [canCommand, abort]);
 
   const selectedTarget = targets.find((target) => target.id === selectedTargetId) ?? null;
-  const draftTarget = draft ? (targets.find((target) => target.id === draft.targetId) ?? null) : null;
+  const draftTarget = draft
+    ? (targets.find((target) => target.id === draft.targetId) ?? null)
+    : null;
 
   const plan = useMemo<PushPlan | { error: string } | null>(() => {
     if (!draft || !draftTarget || draft.safeBearingDeg === null) return null;
@@ -148,7 +150,11 @@ export function App() {
     return (
       <div className="splash" data-testid="splash">
         <div className="brand big">URSA</div>
-        <p>{connection === 'closed' ? 'Station unreachable, retrying…' : 'Connecting to the station…'}</p>
+        <p>
+          {connection === 'closed'
+            ? 'Station unreachable, retrying…'
+            : 'Connecting to the station…'}
+        </p>
       </div>
     );
   }

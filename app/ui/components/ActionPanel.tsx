@@ -32,8 +32,8 @@ export function ActionPanel(props: { action: ActionStatus | null }) {
         {action.text}
       </p>
       <p className="hint">
-        Toward {formatDeg(action.plan.safeBearingDeg)} ({compassName(action.plan.safeBearingDeg)})
-        · standoff {formatM(action.plan.standoffM)} · {formatM(action.plan.altitudeM)} up
+        Toward {formatDeg(action.plan.safeBearingDeg)} ({compassName(action.plan.safeBearingDeg)}) ·
+        standoff {formatM(action.plan.standoffM)} · {formatM(action.plan.altitudeM)} up
       </p>
     </section>
   );

@@ -85,7 +85,9 @@ export function HoldButton(props: HoldButtonProps) {
     >
       <span className="hold-fill" style={{ width: `${progress * 100}%` }} />
       <span className="hold-text">
-        {holding ? `Keep holding… ${Math.ceil(((1 - progress) * holdMs) / 100) / 10} s` : props.label}
+        {holding
+          ? `Keep holding… ${Math.ceil(((1 - progress) * holdMs) / 100) / 10} s`
+          : props.label}
       </span>
     </button>
   );

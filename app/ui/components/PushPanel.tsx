@@ -121,9 +121,12 @@ export function PushPanel(props: PushPanelProps) {
           ) : null}
           {validPlan ? (
             <p className="hint" data-testid="push-summary">
-              Drone flies to {formatM(validPlan.standoffM)} from the {target.className}, on the
-              far side, at {formatM(validPlan.altitudeM)} above home
-              {props.drone ? ` (${formatM(distanceM(props.drone, validPlan.droneTarget))} away)` : ''}.
+              Drone flies to {formatM(validPlan.standoffM)} from the {target.className}, on the far
+              side, at {formatM(validPlan.altitudeM)} above home
+              {props.drone
+                ? ` (${formatM(distanceM(props.drone, validPlan.droneTarget))} away)`
+                : ''}
+              .
             </p>
           ) : null}
           <HoldButton

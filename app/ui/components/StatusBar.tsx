@@ -35,8 +35,7 @@ export function StatusBar() {
 
   const link = vehicle?.link ?? 'connecting';
   const linkText = link === 'connected' ? 'OK' : link === 'lost' ? 'LOST' : 'WAITING';
-  const heartbeatAgeMs =
-    vehicle?.lastHeartbeatMs != null ? nowMs - vehicle.lastHeartbeatMs : null;
+  const heartbeatAgeMs = vehicle?.lastHeartbeatMs != null ? nowMs - vehicle.lastHeartbeatMs : null;
 
   const altitudeM = vehicle?.position?.altitudeRelM ?? null;
   const battery = vehicle?.battery ?? null;

@@ -93,8 +93,11 @@ export function VideoPanel() {
                   width={label.length * fontPx * 0.62 + fontPx * 0.6}
                   height={fontPx * 1.3}
                 />
-                <text x={left + fontPx * 0.3} y={Math.max(0, top - fontPx * 1.3) + fontPx}
-                  fontSize={fontPx}>
+                <text
+                  x={left + fontPx * 0.3}
+                  y={Math.max(0, top - fontPx * 1.3) + fontPx}
+                  fontSize={fontPx}
+                >
                   {label}
                 </text>
               </g>

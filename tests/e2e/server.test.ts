@@ -1,0 +1,660 @@
+// The station server on real sockets, and the UI it serves in real Chromium, in front of a
+// recording station: every command the server lets through is kept, so the tests can prove
+// what observers cannot do and what each UI gesture sends.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { toDisposable, type Disposable } from '../../app/core/disposable';
+import { destination, offsetNorthEast } from '../../app/core/geodesy';
+import { planPush } from '../../app/core/hazing';
+import type { OperatorCommand, Role, ServerMessage } from '../../app/core/protocol';
+import type { CommandOutcome, MapTarget, VehicleState } from '../../app/core/types';
+import { projectRoot } from '../../app/station/paths';
+import { startServer, type StationApi, type StationServer } from '../../app/station/server';
+import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
+import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
+import { CONRAD_MT, latLonToTile, makeTileFolder } from '../helpers/tiles';
+
+const UI_DIR = path.join(projectRoot, 'dist', 'ui');
+const ARTIFACTS = path.join(projectRoot, 'test-artifacts');
+const TOKEN = 'test-operator-token-0123456789abcdef';
+const HOME = { ...CONRAD_MT, altitudeMslM: 1060 };
+const BEAR_ID = 7;
+const noUi = existsSync(path.join(UI_DIR, 'index.html'))
+  ? false
+  : `${UI_DIR} is missing: run "node scripts/build.mjs" first`;
+
+/** A station that keeps every command it is given and emits whatever the test says. */
+class RecordingStation implements StationApi {
+  readonly commands: OperatorCommand[] = [];
+  private readonly listeners = new Set<(message: ServerMessage) => void>();
+  vehicle: VehicleState = vehicleAt(offsetNorthEast(HOME, -20, 0));
+  targets: MapTarget[] = [];
+
+  hello(role: Role): Extract<ServerMessage, { type: 'hello' }> {
+    return {
+      type: 'hello',
+      role,
+      tiles: {
+        kind: 'offline',
+        urlTemplate: '/tiles/{z}/{x}/{y}',
+        attribution: 'test tiles',
+        maxZoom: 17,
+      },
+      defaults: { takeoffAltitudeM: 20, standoffM: 30, pushAltitudeM: 25 },
+      mapCenter: HOME,
+    };
+  }
+
+  snapshot(): ServerMessage[] {
+    return [
+      { type: 'vehicle', vehicle: this.vehicle },
+      {
+        type: 'video-status',
+        video: {
+          label: 'test: no camera',
+          state: 'running',
+          framesPerSecond: 5,
+          width: 640,
+          height: 480,
+          error: null,
+        },
+      },
+      { type: 'targets', targets: this.targets },
+      { type: 'action', action: null },
+    ];
+  }
+
+  onMessage(listener: (message: ServerMessage) => void): Disposable {
+    this.listeners.add(listener);
+    return toDisposable(() => {
+      this.listeners.delete(listener);
+    });
+  }
+
+  async execute(command: OperatorCommand): Promise<CommandOutcome> {
+    this.commands.push(command);
+    return { ok: true, result: 'ACCEPTED', text: `${command.kind} accepted` };
+  }
+
+  emit(message: ServerMessage): void {
+    for (const listener of this.listeners) listener(message);
+  }
+}
+
+function vehicleAt(position: { latDeg: number; lonDeg: number }): VehicleState {
+  return {
+    systemId: 1,
+    link: 'connected',
+    lastHeartbeatMs: Date.now(),
+    autopilot: 'ArduPilot',
+    vehicleType: 'quadrotor',
+    customMode: 4,
+    modeName: 'GUIDED',
+    armed: true,
+    position: { ...position, altitudeMslM: 1080, altitudeRelM: 20 },
+    velocity: { northMps: 0, eastMps: 0, downMps: 0 },
+    attitude: { rollDeg: 0, pitchDeg: 0, yawDeg: 45 },
+    home: HOME,
+    gimbal: null,
+    battery: { voltageV: 16.2, currentA: 8, remainingPct: 81 },
+    gps: { fixType: 3, fixName: '3D', satellites: 14, hdop: 0.7 },
+    statusTexts: [],
+  };
+}
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function rawGet(
+  port: number,
+  requestPath: string,
+  options: { method?: string; host?: string } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: requestPath,
+        method: options.method ?? 'GET',
+        headers: { Host: options.host ?? `127.0.0.1:${port}` },
+        agent: false,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** A WebSocket client that keeps every message and can wait for one that matches. */
+class TestSocket {
+  readonly messages: ServerMessage[] = [];
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      this.messages.push(JSON.parse(String(data)) as ServerMessage);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static open(url: string, headers: Record<string, string> = {}): Promise<TestSocket> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { headers });
+      const client = new TestSocket(socket);
+      socket.once('open', () => resolve(client));
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new Error(`upgrade refused with HTTP ${response.statusCode}`)),
+      );
+      socket.once('error', reject);
+    });
+  }
+
+  async next<T extends ServerMessage>(
+    match: (message: ServerMessage) => message is T,
+    timeoutMs = 10_000,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error('no matching message arrived');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  send(value: unknown): void {
+    this.socket.send(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+
+  close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}
+
+const isType =
+  <K extends ServerMessage['type']>(type: K) =>
+  (message: ServerMessage): message is Extract<ServerMessage, { type: K }> =>
+    message.type === type;
+
+const resultFor =
+  (requestId: string) =>
+  (message: ServerMessage): message is Extract<ServerMessage, { type: 'command-result' }> =>
+    message.type === 'command-result' && message.requestId === requestId;
+
+describe('station server', { skip: noUi }, () => {
+  let station: RecordingStation;
+  let server: StationServer;
+  let tiles: TileStore;
+  let tileDir: string;
+
+  before(async () => {
+    tileDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-server-tiles-'));
+    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 15, maxZoom: 17, radiusTiles: 3 });
+    tiles = openTileStore(tileDir);
+    station = new RecordingStation();
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      api: station,
+      operatorToken: TOKEN,
+      tiles,
+      uiDir: UI_DIR,
+    });
+  });
+
+  after(async () => {
+    await server?.dispose();
+    tiles?.dispose();
+    if (tileDir) rmSync(tileDir, { recursive: true, force: true });
+  });
+
+  test('refuses a short operator token and a bad image source', async () => {
+    const base = { host: '127.0.0.1', port: 0, api: station, tiles: null, uiDir: UI_DIR };
+    await assert.rejects(
+      startServer({ ...base, operatorToken: 'short' }),
+      /operator token must be at least 16 characters/,
+    );
+    await assert.rejects(
+      startServer({
+        ...base,
+        operatorToken: TOKEN,
+        extraImgSrc: ['https://a.example; script-src *'],
+      }),
+      /extraImgSrc entry .* is not an origin/,
+    );
+  });
+
+  test('serves the UI with strict security headers', async () => {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.equal(server.operatorUrl, `${server.url}?token=${TOKEN}`);
+    const page = await rawGet(server.port, '/');
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(page.body.toString(), /<script src="app.js"/);
+    const csp = String(page.headers['content-security-policy']);
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /img-src 'self' data: blob:(;|$)/, 'offline tiles need no other image host');
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /style-src 'self' 'unsafe-inline'/);
+    assert.match(csp, new RegExp(`connect-src 'self' ws://127\\.0\\.0\\.1:${server.port}`));
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(page.headers['x-content-type-options'], 'nosniff');
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
+
+    for (const file of ['/app.js', '/app.css', '/leaflet.css']) {
+      const response = await rawGet(server.port, file);
+      assert.equal(response.status, 200, file);
+      assert.ok(response.headers['content-security-policy'], `${file} has a CSP`);
+    }
+    const post = await rawGet(server.port, '/', { method: 'POST' });
+    assert.equal(post.status, 405);
+    const missing = await rawGet(server.port, '/nothing-here.js');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers['x-content-type-options'], 'nosniff');
+  });
+
+  test('nothing outside the UI folder can be read', async () => {
+    const attempts = [
+      '/../package.json',
+      '/../../package.json',
+      '/%2e%2e/package.json',
+      '/%2E%2E/%2E%2E/package.json',
+      '/images/..%2f..%2f..%2fpackage.json',
+      '/..%5c..%5cpackage.json',
+      '/%00index.html',
+      '//etc/passwd',
+      '/.%2e/package.json',
+      '/%252e%252e/package.json',
+      'http://127.0.0.1/../package.json',
+      '/tiles/../../package.json',
+    ];
+    for (const attempt of attempts) {
+      const response = await rawGet(server.port, attempt);
+      assert.ok([400, 404].includes(response.status), `${attempt} gave ${response.status}`);
+      assert.doesNotMatch(response.body.toString(), /"name": "ursa"|root:/, attempt);
+    }
+  });
+
+  test('refuses requests that name another host (DNS rebinding)', async () => {
+    const response = await rawGet(server.port, '/', { host: `evil.example:${server.port}` });
+    assert.equal(response.status, 421);
+  });
+
+  test('serves map tiles from the store with long cache headers, 404 when absent', async () => {
+    const tile = latLonToTile(CONRAD_MT, 16);
+    const found = await rawGet(server.port, `/tiles/16/${tile.x}/${tile.y}`);
+    assert.equal(found.status, 200);
+    assert.equal(found.headers['content-type'], 'image/png');
+    assert.equal(found.body.readUInt32BE(0), 0x89504e47, 'a PNG');
+    assert.match(String(found.headers['cache-control']), /max-age=\d{5,}/);
+    assert.ok(found.headers['content-security-policy']);
+    const absent = await rawGet(server.port, '/tiles/3/0/0');
+    assert.equal(absent.status, 404);
+    const malformed = await rawGet(server.port, '/tiles/16/x/y');
+    assert.equal(malformed.status, 400);
+  });
+
+  test('WebSocket: a foreign Origin is refused, a missing one is an observer', async () => {
+    const wsUrl = `ws://127.0.0.1:${server.port}/ws`;
+    await assert.rejects(
+      TestSocket.open(`${wsUrl}?token=${TOKEN}`, { Origin: 'http://evil.example' }),
+      /HTTP 403/,
+    );
+    await assert.rejects(
+      TestSocket.open(wsUrl, { Origin: `http://127.0.0.1:${server.port + 1}` }),
+      /HTTP 403/,
+    );
+    await assert.rejects(TestSocket.open(`ws://127.0.0.1:${server.port}/other`), /HTTP 404/);
+
+    const observer = await TestSocket.open(wsUrl);
+    const hello = await observer.next(isType('hello'));
+    assert.equal(hello.role, 'observer');
+    await observer.next(isType('vehicle'));
+    await observer.close();
+
+    const sameOrigin = await TestSocket.open(wsUrl, { Origin: `http://127.0.0.1:${server.port}` });
+    assert.equal((await sameOrigin.next(isType('hello'))).role, 'observer');
+    await sameOrigin.close();
+  });
+
+  test('observers cannot command: refused, and the station never hears it', async () => {
+    const before = station.commands.length;
+    const wsUrl = `ws://127.0.0.1:${server.port}/ws`;
+    for (const url of [wsUrl, `${wsUrl}?token=wrong-token`, `${wsUrl}?token=${TOKEN}x`]) {
+      const observer = await TestSocket.open(url);
+      assert.equal((await observer.next(isType('hello'))).role, 'observer', url);
+      for (const command of [{ kind: 'abort' }, { kind: 'arm-takeoff', altitudeM: 20 }]) {
+        const requestId = `observer-${command.kind}`;
+        observer.send({ type: 'command', requestId, command });
+        const result = await observer.next(resultFor(requestId));
+        assert.equal(result.outcome.ok, false);
+        assert.equal(result.outcome.result, 'DENIED');
+        assert.match(result.outcome.text, /Observers cannot command/);
+      }
+      await observer.close();
+    }
+    assert.equal(station.commands.length, before, 'execute was never called');
+  });
+
+  test('the operator commands; malformed messages get a clear answer, not a crash', async () => {
+    const operator = await TestSocket.open(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`);
+    assert.equal((await operator.next(isType('hello'))).role, 'operator');
+
+    operator.send({ type: 'command', requestId: 'r1', command: { kind: 'return-home' } });
+    const result = await operator.next(resultFor('r1'));
+    assert.deepEqual(result.outcome, {
+      ok: true,
+      result: 'ACCEPTED',
+      text: 'return-home accepted',
+    });
+    assert.deepEqual(station.commands.at(-1), { kind: 'return-home' });
+
+    const count = station.commands.length;
+    operator.send('{not json');
+    const notJson = await operator.next(
+      (m): m is Extract<ServerMessage, { type: 'log' }> =>
+        m.type === 'log' && /not JSON/.test(m.entry.text),
+    );
+    assert.equal(notJson.entry.level, 'error');
+    operator.send({ type: 'command', requestId: 'r2', command: { kind: 'self-destruct' } });
+    const unknown = await operator.next(resultFor('r2'));
+    assert.equal(unknown.outcome.ok, false);
+    assert.match(unknown.outcome.text, /unknown command kind "self-destruct"/);
+    operator.send({
+      type: 'command',
+      requestId: 'r3',
+      command: { kind: 'push', targetId: 1, safeBearingDeg: 'north', standoffM: 30, altitudeM: 25 },
+    });
+    const badPush = await operator.next(resultFor('r3'));
+    assert.match(badPush.outcome.text, /push needs a finite number safeBearingDeg/);
+    operator.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+    await operator.next(
+      (m): m is Extract<ServerMessage, { type: 'log' }> =>
+        m.type === 'log' && /binary messages/.test(m.entry.text),
+    );
+    assert.equal(station.commands.length, count, 'nothing malformed reached the station');
+
+    operator.send({ type: 'command', requestId: 'r4', command: { kind: 'abort' } });
+    assert.equal((await operator.next(resultFor('r4'))).outcome.ok, true, 'still serving');
+    await operator.close();
+  });
+
+  test('a slow client misses video frames, never vehicle state, and holds nobody up', async () => {
+    // A TCP relay that stops reading from the server plays a client on a stalled network.
+    const relay = await startStallingRelay(server.port);
+    const headers = { Host: `127.0.0.1:${server.port}` };
+    const slow = await TestSocket.open(`ws://127.0.0.1:${relay.port}/ws`, headers);
+    const fast = await TestSocket.open(`ws://127.0.0.1:${server.port}/ws`);
+    await slow.next(isType('hello'));
+    await fast.next(isType('hello'));
+
+    relay.stall();
+    // Frames go out one at a time as a camera sends them; the healthy client keeps up.
+    const frameCount = 160;
+    const jpeg = Buffer.alloc(192 * 1024, 7).toString('base64');
+    for (let frameId = 1; frameId <= frameCount; frameId++) {
+      station.emit({ type: 'frame', frameId, frameTimeMs: Date.now(), width: 8, height: 8, jpeg });
+      await fast.next(
+        (m): m is Extract<ServerMessage, { type: 'frame' }> =>
+          m.type === 'frame' && m.frameId === frameId,
+      );
+    }
+    const marker = { ...station.vehicle, systemId: 42 };
+    station.emit({ type: 'vehicle', vehicle: marker });
+
+    const isMarker = (m: ServerMessage): m is Extract<ServerMessage, { type: 'vehicle' }> =>
+      m.type === 'vehicle' && m.vehicle.systemId === 42;
+    await fast.next(isMarker);
+    assert.equal(fast.messages.filter((m) => m.type === 'frame').length, frameCount);
+
+    relay.resume();
+    await slow.next(isMarker, 60_000);
+    const slowFrames = slow.messages.filter((m) => m.type === 'frame').length;
+    assert.ok(slowFrames < frameCount, `the stalled client skipped frames (${slowFrames})`);
+
+    await slow.close();
+    await fast.close();
+    await relay.dispose();
+  });
+
+  describe('the UI in Chromium', { skip: chromiumMissing() }, () => {
+    let browser: Awaited<ReturnType<typeof launchChromium>>;
+    const bear = destination(HOME, 0, 40);
+
+    before(async () => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      browser = await launchChromium();
+      station.targets = [
+        {
+          id: BEAR_ID,
+          className: 'bear',
+          position: bear,
+          score: 0.93,
+          firstSeenMs: Date.now() - 5_000,
+          lastSeenMs: Date.now() - 1_000,
+          hits: 9,
+        },
+      ];
+      station.emit({ type: 'targets', targets: station.targets });
+    });
+
+    after(async () => {
+      await browser?.close();
+    });
+
+    test('operator: pick a direction, preview the plan, hold to confirm; Esc aborts', async () => {
+      const tracked = await openTrackedPage(browser, server.operatorUrl);
+      const { page } = tracked;
+      try {
+        await page.getByTestId('abort-button').waitFor({ timeout: 15_000 });
+        assert.equal(await page.getByTestId('observer-banner').count(), 0);
+        assert.equal(await page.getByTestId('status-mode').getAttribute('data-state'), 'GUIDED');
+
+        const marker = page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`);
+        await marker.waitFor({ timeout: 15_000 });
+        assert.equal(await marker.getAttribute('data-class'), 'bear');
+        await marker.click();
+        await page.getByTestId('push-start').click();
+        await page.getByTestId('map-pick-hint').waitFor();
+
+        // Tap the map due east of the bear: the safe direction is east, about 90 degrees.
+        const box = await marker.boundingBox();
+        assert.ok(box);
+        await page.mouse.click(box.x + box.width / 2 + 200, box.y + box.height / 2);
+        const bearing = Number(await page.getByTestId('push-bearing').getAttribute('data-value'));
+        assert.ok(Math.abs(bearing - 90) < 3, `bearing ${bearing} is about east`);
+
+        const plan = planPush({ bear, safeBearingDeg: bearing, standoffM: 30, altitudeM: 25 });
+        assert.ok(!('error' in plan));
+        const preview = page.getByTestId('plan-target-preview');
+        await preview.waitFor();
+        assert.ok(
+          Math.abs(Number(await preview.getAttribute('data-lat')) - plan.droneTarget.latDeg) < 1e-7,
+        );
+        assert.ok(
+          Math.abs(Number(await preview.getAttribute('data-lon')) - plan.droneTarget.lonDeg) < 1e-7,
+        );
+        assert.equal(await page.locator('.ursa-safe-arrow.ursa-preview').count(), 1);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'ui-push-preview.png') });
+
+        const confirm = page.getByTestId('push-confirm');
+        const pushes = () => station.commands.filter((c) => c.kind === 'push').length;
+        await confirm.click();
+        await page.waitForTimeout(2_000);
+        assert.equal(pushes(), 0, 'a click is not a hold');
+
+        const confirmBox = await confirm.boundingBox();
+        assert.ok(confirmBox);
+        await page.mouse.move(confirmBox.x + confirmBox.width / 2, confirmBox.y + 30);
+        await page.mouse.down();
+        await page.waitForTimeout(700);
+        await page.mouse.up();
+        await page.waitForTimeout(1_500);
+        assert.equal(pushes(), 0, 'releasing early cancels');
+
+        await page.mouse.down();
+        await page.waitForFunction(
+          () =>
+            Number(
+              document.querySelector('[data-testid="push-confirm"]')?.getAttribute('data-progress'),
+            ) > 0.3,
+        );
+        await page.screenshot({ path: path.join(ARTIFACTS, 'ui-push-holding.png') });
+        await page.getByTestId('toast').first().waitFor({ timeout: 10_000 });
+        await page.mouse.up();
+        assert.equal(pushes(), 1);
+        const push = station.commands.at(-1);
+        assert.deepEqual(push, {
+          kind: 'push',
+          targetId: BEAR_ID,
+          safeBearingDeg: bearing,
+          standoffM: 30,
+          altitudeM: 25,
+        });
+
+        await page.keyboard.press('Escape');
+        await page.waitForFunction(
+          () => document.querySelectorAll('[data-testid="toast"]').length >= 2,
+        );
+        assert.deepEqual(station.commands.at(-1), { kind: 'abort' });
+
+        await page.getByTestId('takeoff-button').click();
+        await page.waitForFunction(
+          () => document.querySelectorAll('[data-testid="toast"]').length >= 3,
+        );
+        assert.deepEqual(station.commands.at(-1), { kind: 'arm-takeoff', altitudeM: 20 });
+
+        assert.deepEqual(tracked.errors, []);
+        assert.deepEqual(tracked.blocked, []);
+        assert.ok(
+          tracked.requests.some((url) => url.includes('/tiles/')),
+          'tiles were loaded',
+        );
+      } finally {
+        await tracked.dispose();
+      }
+    });
+
+    test('observer: sees the map, video and targets, but no command controls', async () => {
+      const count = station.commands.length;
+      const tracked = await openTrackedPage(browser, server.url);
+      const { page } = tracked;
+      try {
+        await page.getByTestId('observer-banner').waitFor({ timeout: 15_000 });
+        assert.match(await page.getByTestId('observer-banner').innerText(), /Observer: view only/);
+        await page.locator('.ursa-drone').waitFor();
+        const marker = page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`);
+        await marker.click();
+        await page.getByTestId('target-panel').waitFor();
+        for (const testId of [
+          'abort-button',
+          'takeoff-button',
+          'return-home-button',
+          'push-start',
+        ]) {
+          assert.equal(await page.getByTestId(testId).count(), 0, `${testId} is hidden`);
+        }
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(500);
+        assert.equal(station.commands.length, count, 'Escape sends nothing for an observer');
+        await page.screenshot({ path: path.join(ARTIFACTS, 'ui-observer.png') });
+        assert.deepEqual(tracked.errors, []);
+        assert.deepEqual(tracked.blocked, []);
+      } finally {
+        await tracked.dispose();
+      }
+    });
+
+    test('a lost link is shown loudly', async () => {
+      const tracked = await openTrackedPage(browser, server.operatorUrl);
+      const { page } = tracked;
+      try {
+        await page.getByTestId('status-link').waitFor({ timeout: 15_000 });
+        station.vehicle = { ...station.vehicle, link: 'lost', lastHeartbeatMs: Date.now() - 6_000 };
+        station.emit({ type: 'vehicle', vehicle: station.vehicle });
+        await page.getByTestId('link-lost-banner').waitFor();
+        assert.equal(await page.getByTestId('status-link').getAttribute('data-state'), 'lost');
+        assert.match(await page.getByTestId('status-link').innerText(), /LOST/);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'ui-link-lost.png') });
+      } finally {
+        station.vehicle = { ...station.vehicle, link: 'connected', lastHeartbeatMs: Date.now() };
+        station.emit({ type: 'vehicle', vehicle: station.vehicle });
+        await tracked.dispose();
+      }
+    });
+  });
+});
+
+interface StallingRelay extends Disposable {
+  port: number;
+  stall(): void;
+  resume(): void;
+}
+
+async function startStallingRelay(targetPort: number): Promise<StallingRelay> {
+  const upstreams = new Set<net.Socket>();
+  let stalled = false;
+  const relay = net.createServer((downstream) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    upstreams.add(upstream);
+    downstream.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => downstream.write(chunk));
+    if (stalled) upstream.pause();
+    const close = (): void => {
+      upstreams.delete(upstream);
+      upstream.destroy();
+      downstream.destroy();
+    };
+    upstream.on('close', close).on('error', close);
+    downstream.on('close', close).on('error', close);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (relay.address() as AddressInfo).port,
+    stall() {
+      stalled = true;
+      for (const upstream of upstreams) upstream.pause();
+    },
+    resume() {
+      stalled = false;
+      for (const upstream of upstreams) upstream.resume();
+    },
+    dispose: () =>
+      new Promise<void>((resolve) => {
+        for (const upstream of upstreams) upstream.destroy();
+        relay.close(() => resolve());
+      }),
+  };
+}

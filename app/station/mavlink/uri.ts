@@ -52,7 +52,8 @@ export function parseLinkUri(uri: string): LinkSpec {
   if (!/^\d+$/.test(portText)) fail(`port "${portText}" is not a number`);
   const port = Number(portText);
   if (port > 65535) fail(`port ${port} is above 65535`);
-  if (port === 0 && kind !== 'udpin') fail(`port 0 only makes sense for udpin (${kind} needs a peer)`);
+  if (port === 0 && kind !== 'udpin')
+    fail(`port 0 only makes sense for udpin (${kind} needs a peer)`);
   return { kind, host, port };
 }
 

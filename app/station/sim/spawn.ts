@@ -1,0 +1,181 @@
+// Starts the simulator as a child process and owns it. The child's stdin stays a pipe so that
+// it ends by itself if this process dies without disposing it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+
+import type { Disposable } from '../../core/disposable';
+import { createLogger, type LogLevel } from '../../core/log';
+import { builtFile } from '../paths';
+import type { SimEvent } from './autopilot';
+import type { SimHome } from './vehicle';
+
+const log = createLogger('sim-process');
+
+const START_TIMEOUT_MS = 15_000;
+const STOP_GRACE_MS = 3000;
+const STDERR_TAIL_LINES = 20;
+
+export interface SimulatorOptions {
+  targetHost: string;
+  targetPort: number;
+  home?: { latDeg: number; lonDeg: number; altitudeMslM: number };
+  speedFactor?: number;
+}
+
+export interface SimulatorProcess extends Disposable {
+  readonly pid: number;
+  /** The UDP port the simulator sends from and listens on (127.0.0.1). */
+  readonly localPort: number;
+  /** The first event of this kind, already seen or still to come. */
+  waitForEvent<K extends SimEvent['event']>(
+    kind: K,
+    timeoutMs: number,
+  ): Promise<Extract<SimEvent, { event: K }>>;
+  dispose(): Promise<void>;
+}
+
+export async function spawnSimulator(options: SimulatorOptions): Promise<SimulatorProcess> {
+  const args = [
+    builtFile('station/sim.js'),
+    '--out',
+    `${options.targetHost}:${options.targetPort}`,
+  ];
+  if (options.home) args.push('--home', formatHome(options.home));
+  if (options.speedFactor !== undefined) args.push('--speed-factor', String(options.speedFactor));
+
+  // ELECTRON_RUN_AS_NODE lets Electron's binary run the script as plain Node.
+  const child = spawn(process.execPath, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
+  const sim = new ChildSimulator(child);
+  try {
+    await sim.started();
+  } catch (error) {
+    await sim.dispose();
+    throw error;
+  }
+  return sim;
+}
+
+function formatHome(home: SimHome): string {
+  return `${home.latDeg},${home.lonDeg},${home.altitudeMslM}`;
+}
+
+type Waiter = (event: SimEvent) => boolean;
+
+class ChildSimulator implements SimulatorProcess {
+  private readonly events: SimEvent[] = [];
+  private readonly waiters = new Set<Waiter>();
+  private readonly stderrTail: string[] = [];
+  private readonly exited: Promise<void>;
+  private exitDescription: string | null = null;
+  private port: number | null = null;
+
+  constructor(private readonly child: ChildProcess) {
+    this.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exitDescription = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        log.info(`simulator (pid ${child.pid}) ${this.exitDescription}`);
+        resolve();
+      });
+      child.once('error', (error) => {
+        this.exitDescription = `could not run: ${error.message}`;
+        log.error(`simulator ${this.exitDescription}`);
+        resolve();
+      });
+    });
+    // Our own exit must not be held up by the pipe to a child we are about to lose anyway.
+    child.stdin?.on('error', () => {});
+    if (child.stdout) {
+      readline.createInterface({ input: child.stdout }).on('line', (line) => this.onStdout(line));
+    }
+    if (child.stderr) {
+      readline.createInterface({ input: child.stderr }).on('line', (line) => this.onStderr(line));
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get localPort(): number {
+    if (this.port === null) throw new Error('the simulator has not reported its port yet');
+    return this.port;
+  }
+
+  async started(): Promise<void> {
+    const ready = this.waitForEvent('ready', START_TIMEOUT_MS);
+    const died = this.exited.then(() => {
+      throw new Error(
+        `the simulator ${this.exitDescription ?? 'stopped'} before it was ready` +
+          (this.stderrTail.length > 0 ? `:\n${this.stderrTail.join('\n')}` : ''),
+      );
+    });
+    const event = await Promise.race([ready, died]);
+    this.port = event.localPort;
+    log.info(`simulator (pid ${this.pid}) running on 127.0.0.1:${event.localPort}`);
+  }
+
+  waitForEvent<K extends SimEvent['event']>(
+    kind: K,
+    timeoutMs: number,
+  ): Promise<Extract<SimEvent, { event: K }>> {
+    type Wanted = Extract<SimEvent, { event: K }>;
+    const seen = this.events.find((event): event is Wanted => event.event === kind);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Wanted>((resolve, reject) => {
+      const waiter: Waiter = (event) => {
+        if (event.event !== kind) return false;
+        clearTimeout(timer);
+        resolve(event as Wanted);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`the simulator sent no "${kind}" event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (this.exitDescription === null) {
+      this.child.kill('SIGTERM');
+      const grace = new Promise<'late'>((resolve) => {
+        const timer = setTimeout(() => resolve('late'), STOP_GRACE_MS);
+        void this.exited.then(() => clearTimeout(timer));
+      });
+      if ((await Promise.race([this.exited, grace])) === 'late') {
+        log.warn(`simulator (pid ${this.pid}) ignored SIGTERM; killing it`);
+        this.child.kill('SIGKILL');
+      }
+    }
+    await this.exited;
+    this.child.stdin?.destroy();
+  }
+
+  private onStdout(line: string): void {
+    let event: SimEvent;
+    try {
+      event = JSON.parse(line) as SimEvent;
+    } catch {
+      log.warn(`simulator printed something that is not an event: ${line.slice(0, 200)}`);
+      return;
+    }
+    this.events.push(event);
+    for (const waiter of [...this.waiters]) {
+      if (waiter(event)) this.waiters.delete(waiter);
+    }
+  }
+
+  /** The child logs "TIME LEVEL [scope] message"; pass it on at the same level. */
+  private onStderr(line: string): void {
+    this.stderrTail.push(line);
+    if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+    const match = /^\S+ (DEBUG|INFO|WARN|ERROR)\s+(.*)$/.exec(line);
+    const level = (match?.[1].toLowerCase() ?? 'info') as LogLevel;
+    log[level](match?.[2] ?? line);
+  }
+}

@@ -14,7 +14,11 @@ test('the three link kinds parse into host and port', () => {
     host: '127.0.0.1',
     port: 14555,
   });
-  assert.deepEqual(parseLinkUri('tcp:localhost:5760'), { kind: 'tcp', host: 'localhost', port: 5760 });
+  assert.deepEqual(parseLinkUri('tcp:localhost:5760'), {
+    kind: 'tcp',
+    host: 'localhost',
+    port: 5760,
+  });
 });
 
 test('scheme case, surrounding spaces and a // after the scheme are forgiven', () => {
@@ -31,7 +35,11 @@ test('scheme case, surrounding spaces and a // after the scheme are forgiven', (
 });
 
 test('udpin may ask for port 0 so the system picks one', () => {
-  assert.deepEqual(parseLinkUri('udpin:127.0.0.1:0'), { kind: 'udpin', host: '127.0.0.1', port: 0 });
+  assert.deepEqual(parseLinkUri('udpin:127.0.0.1:0'), {
+    kind: 'udpin',
+    host: '127.0.0.1',
+    port: 0,
+  });
 });
 
 test('IPv6 hosts are written in brackets and come back without them', () => {
@@ -41,12 +49,15 @@ test('IPv6 hosts are written in brackets and come back without them', () => {
 });
 
 function assertRejects(uri: string, pattern: RegExp): void {
-  assert.throws(() => parseLinkUri(uri), (error: unknown) => {
-    assert.ok(error instanceof Error);
-    assert.match(error.message, pattern);
-    assert.ok(error.message.includes(uri), `the message names the URI: ${error.message}`);
-    return true;
-  });
+  assert.throws(
+    () => parseLinkUri(uri),
+    (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.match(error.message, pattern);
+      assert.ok(error.message.includes(uri), `the message names the URI: ${error.message}`);
+      return true;
+    },
+  );
 }
 
 test('unknown or missing schemes are named', () => {

@@ -1,0 +1,94 @@
+// A station link and a simulator process talking over real UDP on 127.0.0.1, for tests.
+
+import type { LinkStatus, VehicleState } from '../../app/core/types';
+import { VehicleLink, type VehicleLinkOptions } from '../../app/station/mavlink/vehicle-link';
+import { spawnSimulator, type SimulatorProcess } from '../../app/station/sim/spawn';
+
+export const SIM_HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
+
+export interface SimLink {
+  link: VehicleLink;
+  sim: SimulatorProcess;
+  dispose(): Promise<void>;
+}
+
+export async function startSimLink(
+  options: { speedFactor?: number; link?: VehicleLinkOptions } = {},
+): Promise<SimLink> {
+  const link = await VehicleLink.open('udpin:127.0.0.1:0', options.link);
+  let sim: SimulatorProcess;
+  try {
+    const port = link.localPort;
+    if (port === null) throw new Error('udpin:127.0.0.1:0 reported no local port');
+    sim = await spawnSimulator({
+      targetHost: '127.0.0.1',
+      targetPort: port,
+      home: SIM_HOME,
+      speedFactor: options.speedFactor,
+    });
+  } catch (error) {
+    await link.dispose();
+    throw error;
+  }
+  return {
+    link,
+    sim,
+    async dispose() {
+      await sim.dispose();
+      await link.dispose();
+    },
+  };
+}
+
+/** Resolves with the first state (now or later) that satisfies `accept`. */
+export function waitForState(
+  link: VehicleLink,
+  accept: (state: VehicleState) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<VehicleState> {
+  const now = link.state;
+  if (accept(now)) return Promise.resolve(now);
+  return new Promise((resolve, reject) => {
+    let last = now;
+    const subscription = link.onState((state) => {
+      last = state;
+      if (!accept(state)) return;
+      clearTimeout(timer);
+      void subscription.dispose();
+      resolve(state);
+    });
+    const timer = setTimeout(() => {
+      void subscription.dispose();
+      reject(new Error(`timed out waiting for ${what}; last state: ${summarize(last)}`));
+    }, timeoutMs);
+  });
+}
+
+export function waitForLink(
+  link: VehicleLink,
+  status: LinkStatus,
+  timeoutMs: number,
+): Promise<void> {
+  if (link.state.link === status) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const subscription = link.onLinkChange((changed) => {
+      if (changed !== status) return;
+      clearTimeout(timer);
+      void subscription.dispose();
+      resolve();
+    });
+    const timer = setTimeout(() => {
+      void subscription.dispose();
+      reject(new Error(`the link did not become ${status} within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+}
+
+function summarize(state: VehicleState): string {
+  const p = state.position;
+  const where = p
+    ? `${p.latDeg.toFixed(6)},${p.lonDeg.toFixed(6)} rel ${p.altitudeRelM} m`
+    : 'none';
+  return `${state.link} ${state.modeName} ${state.armed ? 'armed' : 'disarmed'} position ${where}`;
+}

@@ -164,9 +164,10 @@ class TestSocket {
       const socket = new WebSocket(url, { headers });
       const client = new TestSocket(socket);
       socket.once('open', () => resolve(client));
-      socket.once('unexpected-response', (_request, response) =>
-        reject(new Error(`upgrade refused with HTTP ${response.statusCode}`)),
-      );
+      socket.once('unexpected-response', (request, response) => {
+        request.destroy();
+        reject(new Error(`upgrade refused with HTTP ${response.statusCode}`));
+      });
       socket.once('error', reject);
     });
   }

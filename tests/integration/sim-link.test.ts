@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { test } from 'node:test';
 
 import { common, minimal } from 'node-mavlink';
@@ -335,4 +336,68 @@ test('a vehicle that never answers gets retransmissions, then TIMEOUT', async (t
       [1, 1, 2, 1, 17],
     ],
   );
+});
+
+test('a TCP link hears the vehicle, and reconnects when the vehicle end drops it', async (t) => {
+  // A bare MAVLink vehicle behind a TCP server, as ArduPilot SITL serves on port 5760.
+  const encoder = new MavlinkEncoder(1, 1);
+  const heartbeat = (): Buffer =>
+    encoder.encode(
+      build(minimal.Heartbeat, {
+        type: minimal.MavType.QUADROTOR,
+        autopilot: minimal.MavAutopilot.ARDUPILOTMEGA,
+        baseMode: minimal.MavModeFlag.CUSTOM_MODE_ENABLED,
+        customMode: 4,
+        systemStatus: minimal.MavState.STANDBY,
+        mavlinkVersion: 3,
+      }),
+    );
+  const sockets: net.Socket[] = [];
+  let gcsHeartbeats = 0;
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    const decoder = new MavlinkDecoder(({ message }) => {
+      if (message instanceof minimal.Heartbeat && message.type === minimal.MavType.GCS) {
+        gcsHeartbeats++;
+      }
+    });
+    socket.on('data', (chunk) => decoder.push(chunk));
+    socket.on('error', () => {});
+    // After a drop the vehicle stays silent a while, as one that rebooted would.
+    const silentMs = sockets.length > 1 ? 2000 : 0;
+    let timer: NodeJS.Timeout | null = null;
+    const start = setTimeout(() => {
+      timer = setInterval(() => socket.write(heartbeat()), 200);
+    }, silentMs);
+    socket.on('close', () => {
+      clearTimeout(start);
+      if (timer) clearInterval(timer);
+      decoder.dispose();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as net.AddressInfo;
+
+  const link = await VehicleLink.open(`tcp:127.0.0.1:${port}`, { heartbeatTimeoutMs: 1000 });
+  t.after(() => link.dispose());
+  await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'TCP connection');
+  assert.equal(link.state.modeName, 'GUIDED');
+  assert.ok(link.localPort !== null, 'a connected TCP link has a local port');
+
+  const changes: string[] = [];
+  const subscription = link.onLinkChange((status) => changes.push(status));
+  t.after(() => subscription.dispose());
+  sockets[0].destroy();
+  await waitForLink(link, 'lost', CONNECT_TIMEOUT_MS);
+  await waitForLink(link, 'connected', CONNECT_TIMEOUT_MS);
+  assert.deepEqual(changes, ['lost', 'connected']);
+  assert.equal(sockets.length, 2, 'the link connected a second time');
+  assert.ok(gcsHeartbeats >= 1, 'the station heartbeat goes over TCP too');
 });

@@ -1,9 +1,8 @@
 // One vehicle over one link: the station's heartbeat, telemetry into a VehicleState, link-loss
 // detection, and the commands the station flies with (ArduCopter flavour of MAVLink).
 
-import { common, minimal, type MavLinkData } from 'node-mavlink';
+import { common, type MavLinkData } from 'node-mavlink';
 
-import { arduCopterModeNumber } from '../../core/ardupilot-modes';
 import type { Disposable } from '../../core/disposable';
 import { createLogger } from '../../core/log';
 import type {
@@ -13,10 +12,24 @@ import type {
   StatusText,
   VehicleState,
 } from '../../core/types';
-import { build, MavlinkDecoder, MavlinkEncoder, type ReceivedMessage } from './codec';
-import { CommandSender, type CommandRequest } from './commands';
+import { MavlinkDecoder, MavlinkEncoder, type ReceivedMessage } from './codec';
+import { CommandSender } from './commands';
 import { Listeners } from './listeners';
 import { commandOutcome, NOT_SENT } from './outcome';
+import {
+  armCommand,
+  disarmCommand,
+  gcsHeartbeat,
+  gimbalCommand,
+  positionTarget,
+  regionOfInterestCommand,
+  repositionCommand,
+  requestMessageCommand,
+  setModeCommand,
+  streamRequests,
+  takeoffCommand,
+  type PlannedCommand,
+} from './requests';
 import { openTransport, type Transport } from './transport';
 import { formatLinkUri, parseLinkUri, type LinkSpec } from './uri';
 import { MODEL_MESSAGE_IDS, VehicleModel } from './vehicle-model';
@@ -37,16 +50,6 @@ const STATE_INTERVAL_MS = 100;
 const STREAM_RETRY_MS = 5000;
 /** A PreArm/Arm STATUSTEXT this recent explains a refused arm. */
 const ARM_REASON_WINDOW_MS = 3000;
-const MAX_TAKEOFF_ALTITUDE_M = 500;
-
-/** ArduPilot's telemetry groups and the rates (Hz) the station wants them at. */
-const STREAM_RATES_HZ: ReadonlyArray<[common.MavDataStream, number]> = [
-  [common.MavDataStream.EXTENDED_STATUS, 2], // SYS_STATUS, GPS_RAW_INT
-  [common.MavDataStream.POSITION, 10], // GLOBAL_POSITION_INT
-  [common.MavDataStream.EXTRA1, 10], // ATTITUDE
-  [common.MavDataStream.EXTRA3, 2], // BATTERY_STATUS, gimbal attitude
-];
-
 const ACK_AND_MODEL_IDS: ReadonlySet<number> = new Set([
   ...MODEL_MESSAGE_IDS,
   common.CommandAck.MSG_ID,
@@ -142,33 +145,31 @@ export class VehicleLink implements Disposable {
 
   /** Switches to GUIDED if needed, arms if needed, then takes off to `altitudeM` above home. */
   async armAndTakeoff(altitudeM: number): Promise<CommandOutcome> {
-    checkTakeoffAltitude(altitudeM);
-    const action = `Take off to ${formatNumber(altitudeM)} m`;
+    const takeoff = takeoffCommand(altitudeM);
     const notSent = this.notSentReason();
-    if (notSent) return commandOutcome(action, NOT_SENT, notSent);
+    if (notSent) return commandOutcome(takeoff.action, NOT_SENT, notSent);
 
-    if (this.model.state.modeName !== 'GUIDED') {
+    if (this.modeName !== 'GUIDED') {
       const mode = await this.setMode('GUIDED');
-      if (!mode.ok) return { ...mode, text: `${action}: ${mode.text}` };
+      if (!mode.ok) return { ...mode, text: `${takeoff.action}: ${mode.text}` };
     }
     let justArmed = false;
     if (!this.model.state.armed) {
       const arm = await this.arm();
-      if (!arm.ok) return { ...arm, text: `${action}: ${arm.text}` };
+      if (!arm.ok) return { ...arm, text: `${takeoff.action}: ${arm.text}` };
       justArmed = true;
     }
-    return this.sendTakeoff(action, altitudeM, justArmed);
+    return this.sendTakeoff(altitudeM, justArmed);
   }
 
   /** NAV_TAKEOFF alone, as the vehicle is: ArduCopter wants GUIDED and armed. */
   async takeoff(altitudeM: number): Promise<CommandOutcome> {
-    checkTakeoffAltitude(altitudeM);
-    return this.sendTakeoff(`Take off to ${formatNumber(altitudeM)} m`, altitudeM, false);
+    return this.sendTakeoff(altitudeM, false);
   }
 
   async arm(): Promise<CommandOutcome> {
     const startedMs = Date.now();
-    return this.command('Arm', long(common.MavCmd.COMPONENT_ARM_DISARM, [1]), (result) => {
+    return this.command(armCommand(), (result) => {
       if (result === 'ACCEPTED') return null;
       // ArduPilot explains a refused arm in a STATUSTEXT such as "PreArm: GPS not healthy".
       const said = this.model
@@ -180,93 +181,46 @@ export class VehicleLink implements Disposable {
 
   /** Disarms; ArduCopter refuses in flight unless `force`, which stops the motors at once. */
   async disarm(force = false): Promise<CommandOutcome> {
-    const params = force ? [0, 21196] : [0];
-    return this.command(
-      force ? 'Force disarm' : 'Disarm',
-      long(common.MavCmd.COMPONENT_ARM_DISARM, params),
-      (result) =>
-        result === 'FAILED' && (this.model.state.position?.altitudeRelM ?? 0) > 1
-          ? 'the vehicle is flying'
-          : null,
+    return this.command(disarmCommand(force), (result) =>
+      result === 'FAILED' && (this.model.state.position?.altitudeRelM ?? 0) > 1
+        ? 'the vehicle is flying'
+        : null,
     );
   }
 
+  /** Throws for a name that is not an ArduCopter mode. */
   async setMode(modeName: string): Promise<CommandOutcome> {
-    const modeNumber = arduCopterModeNumber(modeName);
-    if (modeNumber === null) throw new Error(`unknown ArduCopter flight mode "${modeName}"`);
-    const name = modeName.trim().toUpperCase();
-    const request = long(common.MavCmd.DO_SET_MODE, [
-      minimal.MavModeFlag.CUSTOM_MODE_ENABLED,
-      modeNumber,
-    ]);
-    return this.command(`Switch to ${name}`, request, (result) =>
+    const planned = setModeCommand(modeName);
+    return this.command(planned, (result) =>
       result === 'FAILED'
-        ? `the vehicle cannot enter ${name} now (it stays in ${this.modeName})`
+        ? `the vehicle cannot enter ${planned.modeName} now (it stays in ${this.modeName})`
         : null,
     );
   }
 
   /** Flies to a point in GUIDED. Outside GUIDED, ArduCopter answers DENIED and nothing moves. */
   async gotoGuided(target: LatLon & { altitudeRelM: number }): Promise<CommandOutcome> {
-    checkLatLon('guided target', target);
-    checkFinite('guided target altitudeRelM', target.altitudeRelM);
-    const action =
-      `Go to ${target.latDeg.toFixed(6)}, ${target.lonDeg.toFixed(6)} ` +
-      `at ${formatNumber(target.altitudeRelM)} m`;
-    const request: CommandRequest = {
-      kind: 'int',
-      command: common.MavCmd.DO_REPOSITION,
-      frame: common.MavFrame.GLOBAL_RELATIVE_ALT_INT,
-      // Speed -1 keeps the vehicle's default; flags 0 so it never changes mode by itself;
-      // yaw NaN keeps the vehicle's yaw behaviour (facing the ROI when one is set).
-      params: [-1, 0, 0, Number.NaN],
-      xDeg: target.latDeg,
-      yDeg: target.lonDeg,
-      z: target.altitudeRelM,
-    };
-    const outcome = await this.command(action, request, (result) =>
+    const outcome = await this.command(repositionCommand(target), (result) =>
       result === 'DENIED' && this.modeName !== 'GUIDED'
         ? `the vehicle is not in GUIDED mode (it is in ${this.modeName})`
         : null,
     );
+    const vehicle = this.model.vehicle;
     // Also as a position target, which every ArduCopter since 3.x follows in GUIDED.
-    if (outcome.ok) this.sendPositionTarget(target);
+    if (outcome.ok && vehicle) {
+      this.sendMessage(positionTarget(vehicle, target, performance.now()));
+    }
     return outcome;
   }
 
   /** Points the nose and the camera at a place (ArduCopter yaws to it in GUIDED and AUTO). */
   async setRegionOfInterest(point: LatLon & { altitudeMslM: number }): Promise<CommandOutcome> {
-    checkLatLon('region of interest', point);
-    checkFinite('region of interest altitudeMslM', point.altitudeMslM);
-    const action = `Point camera at ${point.latDeg.toFixed(6)}, ${point.lonDeg.toFixed(6)}`;
-    return this.command(action, {
-      kind: 'int',
-      command: common.MavCmd.DO_SET_ROI_LOCATION,
-      frame: common.MavFrame.GLOBAL_INT,
-      params: [0, 0, 0, 0],
-      xDeg: point.latDeg,
-      yDeg: point.lonDeg,
-      z: point.altitudeMslM,
-    });
+    return this.command(regionOfInterestCommand(point));
   }
 
   /** Gimbal angles: pitch negative down, yaw relative to the nose, degrees. */
   async setGimbal(pitchDeg: number, yawDeg: number): Promise<CommandOutcome> {
-    checkRange('gimbal pitchDeg', pitchDeg, -90, 90);
-    checkRange('gimbal yawDeg', yawDeg, -360, 360);
-    const action = `Gimbal to pitch ${formatNumber(pitchDeg)} deg, yaw ${formatNumber(yawDeg)} deg`;
-    return this.command(
-      action,
-      long(common.MavCmd.DO_MOUNT_CONTROL, [
-        pitchDeg,
-        0,
-        yawDeg,
-        0,
-        0,
-        0,
-        common.MavMountMode.MAVLINK_TARGETING,
-      ]),
-    );
+    return this.command(gimbalCommand(pitchDeg, yawDeg));
   }
 
   async dispose(): Promise<void> {
@@ -362,86 +316,28 @@ export class VehicleLink implements Disposable {
   }
 
   private sendHeartbeat(): void {
-    this.sendMessage(
-      build(minimal.Heartbeat, {
-        type: minimal.MavType.GCS,
-        autopilot: minimal.MavAutopilot.INVALID,
-        baseMode: 0 as minimal.MavModeFlag,
-        customMode: 0,
-        systemStatus: minimal.MavState.ACTIVE,
-        mavlinkVersion: 3,
-      }),
-    );
+    this.sendMessage(gcsHeartbeat());
   }
 
   private requestStreams(): void {
     const vehicle = this.model.vehicle;
     if (!vehicle) return;
     this.lastStreamRequestMonoMs = performance.now();
-    for (const [stream, rateHz] of STREAM_RATES_HZ) {
-      this.sendMessage(
-        build(common.RequestDataStream, {
-          targetSystem: vehicle.systemId,
-          targetComponent: vehicle.componentId,
-          reqStreamId: stream,
-          reqMessageRate: rateHz,
-          startStop: 1,
-        }),
-      );
-    }
-    const home = long(common.MavCmd.REQUEST_MESSAGE, [common.HomePosition.MSG_ID]);
+    for (const request of streamRequests(vehicle)) this.sendMessage(request);
+    const home = requestMessageCommand(common.HomePosition.MSG_ID);
     void this.commands.run(home, vehicle).then((answer) => {
       if (answer.result !== 'ACCEPTED') log.debug(`HOME_POSITION request: ${answer.result}`);
     });
   }
 
-  private sendPositionTarget(target: LatLon & { altitudeRelM: number }): void {
-    const vehicle = this.model.vehicle;
-    if (!vehicle) return;
-    const mask = common.PositionTargetTypemask;
-    this.sendMessage(
-      build(common.SetPositionTargetGlobalInt, {
-        timeBootMs: Math.round(performance.now()) >>> 0,
-        targetSystem: vehicle.systemId,
-        targetComponent: vehicle.componentId,
-        coordinateFrame: common.MavFrame.GLOBAL_RELATIVE_ALT_INT,
-        // Position only: velocity, acceleration and yaw are left to the vehicle.
-        typeMask: (mask.VX_IGNORE |
-          mask.VY_IGNORE |
-          mask.VZ_IGNORE |
-          mask.AX_IGNORE |
-          mask.AY_IGNORE |
-          mask.AZ_IGNORE |
-          mask.YAW_IGNORE |
-          mask.YAW_RATE_IGNORE) as common.PositionTargetTypemask,
-        latInt: Math.round(target.latDeg * 1e7),
-        lonInt: Math.round(target.lonDeg * 1e7),
-        alt: target.altitudeRelM,
-        vx: 0,
-        vy: 0,
-        vz: 0,
-        afx: 0,
-        afy: 0,
-        afz: 0,
-        yaw: 0,
-        yawRate: 0,
-      }),
-    );
-  }
-
-  private async sendTakeoff(
-    action: string,
-    altitudeM: number,
-    justArmed: boolean,
-  ): Promise<CommandOutcome> {
-    // param3 0: ArduCopter flies it as a navigated takeoff; yaw and place are not supported.
-    const request = long(common.MavCmd.NAV_TAKEOFF, [0, 0, 0, 0, 0, 0, altitudeM]);
-    return this.command(action, request, (result) => {
+  private async sendTakeoff(altitudeM: number, justArmed: boolean): Promise<CommandOutcome> {
+    return this.command(takeoffCommand(altitudeM), (result) => {
       if (result !== 'FAILED' && result !== 'DENIED') return null;
       const state = this.model.state;
       if (!state.armed && !justArmed) return 'the vehicle is not armed';
-      if (state.modeName !== 'GUIDED')
+      if (state.modeName !== 'GUIDED') {
         return `the vehicle is not in GUIDED mode (it is in ${state.modeName})`;
+      }
       if ((state.position?.altitudeRelM ?? 0) > 1) return 'the vehicle is already flying';
       return null;
     });
@@ -452,8 +348,7 @@ export class VehicleLink implements Disposable {
    * @param explain gives a reason from what the station knows, or null to use the result's
    */
   private async command(
-    action: string,
-    request: CommandRequest,
+    { action, request }: PlannedCommand,
     explain: (result: string) => string | null = () => null,
   ): Promise<CommandOutcome> {
     const notSent = this.notSentReason();
@@ -498,17 +393,8 @@ export class VehicleLink implements Disposable {
   }
 }
 
-function long(command: common.MavCmd, params: number[]): CommandRequest {
-  const p = (i: number): number => params[i] ?? 0;
-  return { kind: 'long', command, params: [p(0), p(1), p(2), p(3), p(4), p(5), p(6)] };
-}
-
 function messageLabel(message: MavLinkData): string {
   return (message.constructor as { MSG_NAME?: string }).MSG_NAME ?? 'a message';
-}
-
-function formatNumber(value: number): string {
-  return String(Math.round(value * 10) / 10);
 }
 
 function positive(what: string, value: number): number {
@@ -516,31 +402,4 @@ function positive(what: string, value: number): number {
     throw new Error(`${what} must be a positive number, got ${value}`);
   }
   return value;
-}
-
-function checkFinite(what: string, value: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new Error(`${what} must be a finite number, got ${value}`);
-  }
-}
-
-function checkRange(what: string, value: number, min: number, max: number): void {
-  checkFinite(what, value);
-  if (value < min || value > max) {
-    throw new Error(`${what} must be between ${min} and ${max}, got ${value}`);
-  }
-}
-
-function checkLatLon(what: string, point: LatLon): void {
-  checkRange(`${what} latDeg`, point.latDeg, -90, 90);
-  checkRange(`${what} lonDeg`, point.lonDeg, -180, 180);
-}
-
-function checkTakeoffAltitude(altitudeM: number): void {
-  checkFinite('takeoff altitude (m)', altitudeM);
-  if (altitudeM <= 0 || altitudeM > MAX_TAKEOFF_ALTITUDE_M) {
-    throw new Error(
-      `takeoff altitude must be above 0 and at most ${MAX_TAKEOFF_ALTITUDE_M} m, got ${altitudeM}`,
-    );
-  }
 }

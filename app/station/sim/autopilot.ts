@@ -4,18 +4,18 @@
 
 import dgram from 'node:dgram';
 
-import { ardupilotmega, common, minimal, type MavLinkData } from 'node-mavlink';
+import { common, minimal, type MavLinkData } from 'node-mavlink';
 
 import { ARDUCOPTER_MODES } from '../../core/ardupilot-modes';
 import { createLogger } from '../../core/log';
-import { build, MavlinkDecoder, MavlinkEncoder, type ReceivedMessage } from '../mavlink/codec';
+import { MavlinkDecoder, MavlinkEncoder, type ReceivedMessage } from '../mavlink/codec';
+import * as telemetry from './telemetry';
 import { FORCE_DISARM_MAGIC, SimVehicle, type SimHome } from './vehicle';
 
 const log = createLogger('sim');
 
 export const SIM_SYSTEM_ID = 1;
 export const SIM_COMPONENT_ID = 1;
-const GIMBAL_DEVICE_ID = 1;
 
 const PHYSICS_INTERVAL_MS = 20;
 const HEARTBEAT_INTERVAL_MS = 1000;
@@ -23,7 +23,6 @@ const POSITION_INTERVAL_MS = 100;
 const GIMBAL_INTERVAL_MS = 200;
 const STATUS_INTERVAL_MS = 500;
 const HOME_INTERVAL_MS = 5000;
-const STATUS_TEXT_MAX_CHARS = 50;
 
 const { MavCmd, MavResult, MavFrame } = common;
 type MavResult = common.MavResult;
@@ -122,14 +121,17 @@ export class SimAutopilot {
     every(PHYSICS_INTERVAL_MS, () => this.stepPhysics());
     every(HEARTBEAT_INTERVAL_MS, () => this.sendHeartbeat());
     every(POSITION_INTERVAL_MS, () => {
-      this.sendGlobalPosition();
-      this.sendAttitude();
+      this.send(telemetry.globalPosition(this.vehicle, this.timeBootMs));
+      this.send(telemetry.attitude(this.vehicle, this.timeBootMs));
     });
-    every(GIMBAL_INTERVAL_MS, () => this.sendGimbal());
+    every(GIMBAL_INTERVAL_MS, () => {
+      this.send(telemetry.mountStatus(this.vehicle));
+      this.send(telemetry.gimbalDeviceAttitude(this.vehicle, this.timeBootMs));
+    });
     every(STATUS_INTERVAL_MS, () => {
-      this.sendSysStatus();
-      this.sendGpsRaw();
-      this.sendBatteryStatus();
+      this.send(telemetry.sysStatus(this.vehicle));
+      this.send(telemetry.gpsRaw(this.vehicle, Date.now()));
+      this.send(telemetry.batteryStatus(this.vehicle));
     });
     every(HOME_INTERVAL_MS, () => this.sendHome());
     this.sendHeartbeat();
@@ -290,224 +292,24 @@ export class SimAutopilot {
   private ack(
     command: common.MavCmd,
     result: MavResult,
-    toSystem: number,
-    toComponent: number,
+    systemId: number,
+    componentId: number,
   ): void {
-    this.send(
-      build(common.CommandAck, {
-        command,
-        result,
-        progress: 0,
-        resultParam2: 0,
-        targetSystem: toSystem,
-        targetComponent: toComponent,
-      }),
-    );
+    this.send(telemetry.commandAck(command, result, { systemId, componentId }));
   }
 
   private sendHeartbeat(): void {
-    const vehicle = this.vehicle;
-    const flags = minimal.MavModeFlag;
-    // ArduCopter's GCS_MAVLINK_Copter::base_mode().
-    let baseMode = flags.CUSTOM_MODE_ENABLED | flags.STABILIZE_ENABLED | flags.MANUAL_INPUT_ENABLED;
-    if (vehicle.usesPositionControl) baseMode |= flags.GUIDED_ENABLED;
-    if (vehicle.armed) baseMode |= flags.SAFETY_ARMED;
-    this.send(
-      build(minimal.Heartbeat, {
-        type: minimal.MavType.QUADROTOR,
-        autopilot: minimal.MavAutopilot.ARDUPILOTMEGA,
-        baseMode: baseMode as minimal.MavModeFlag,
-        customMode: vehicle.modeNumber,
-        systemStatus: vehicle.armed ? minimal.MavState.ACTIVE : minimal.MavState.STANDBY,
-        mavlinkVersion: 3,
-      }),
-    );
-  }
-
-  private sendGlobalPosition(): void {
-    const vehicle = this.vehicle;
-    const position = vehicle.position;
-    this.send(
-      build(common.GlobalPositionInt, {
-        timeBootMs: this.timeBootMs,
-        lat: Math.round(position.latDeg * 1e7),
-        lon: Math.round(position.lonDeg * 1e7),
-        alt: Math.round(position.altitudeMslM * 1000),
-        relativeAlt: Math.round(position.altitudeRelM * 1000),
-        vx: Math.round(vehicle.velocityNorthMps * 100),
-        vy: Math.round(vehicle.velocityEastMps * 100),
-        vz: Math.round(-vehicle.velocityUpMps * 100),
-        hdg: Math.round(vehicle.yawDeg * 100) % 36000,
-      }),
-    );
-  }
-
-  private sendAttitude(): void {
-    const vehicle = this.vehicle;
-    const rad = (deg: number): number => (deg * Math.PI) / 180;
-    this.send(
-      build(common.Attitude, {
-        timeBootMs: this.timeBootMs,
-        roll: rad(vehicle.rollDeg),
-        pitch: rad(vehicle.pitchDeg),
-        yaw: rad(vehicle.yawDeg > 180 ? vehicle.yawDeg - 360 : vehicle.yawDeg),
-        rollspeed: 0,
-        pitchspeed: 0,
-        yawspeed: rad(vehicle.yawRateDegS),
-      }),
-    );
-  }
-
-  private sendSysStatus(): void {
-    const vehicle = this.vehicle;
-    const sensors = common.MavSysStatusSensor;
-    const present =
-      (sensors.SENSOR_3D_GYRO |
-        sensors.SENSOR_3D_ACCEL |
-        sensors.SENSOR_3D_MAG |
-        sensors.SENSOR_ABSOLUTE_PRESSURE |
-        sensors.SENSOR_GPS |
-        sensors.SENSOR_ANGULAR_RATE_CONTROL |
-        sensors.SENSOR_ATTITUDE_STABILIZATION |
-        sensors.SENSOR_YAW_POSITION |
-        sensors.SENSOR_Z_ALTITUDE_CONTROL |
-        sensors.SENSOR_XY_POSITION_CONTROL |
-        sensors.SENSOR_MOTOR_OUTPUTS |
-        sensors.AHRS |
-        sensors.SENSOR_BATTERY) >>>
-      0;
-    this.send(
-      build(common.SysStatus, {
-        onboardControlSensorsPresent: present as common.MavSysStatusSensor,
-        onboardControlSensorsEnabled: present as common.MavSysStatusSensor,
-        onboardControlSensorsHealth: present as common.MavSysStatusSensor,
-        load: 200,
-        voltageBattery: Math.round(vehicle.batteryVoltageV * 1000),
-        currentBattery: Math.round(vehicle.batteryCurrentA * 100),
-        dropRateComm: 0,
-        errorsComm: 0,
-        errorsCount1: 0,
-        errorsCount2: 0,
-        errorsCount3: 0,
-        errorsCount4: 0,
-        batteryRemaining: Math.round(vehicle.batteryRemainingPct),
-        onboardControlSensorsPresentExtended: 0 as common.MavSysStatusSensorExtended,
-        onboardControlSensorsEnabledExtended: 0 as common.MavSysStatusSensorExtended,
-        onboardControlSensorsHealthExtended: 0 as common.MavSysStatusSensorExtended,
-      }),
-    );
-  }
-
-  private sendGpsRaw(): void {
-    const vehicle = this.vehicle;
-    const position = vehicle.position;
-    const courseDeg =
-      (Math.atan2(vehicle.velocityEastMps, vehicle.velocityNorthMps) * 180) / Math.PI;
-    this.send(
-      build(common.GpsRawInt, {
-        timeUsec: BigInt(Date.now()) * 1000n,
-        fixType: common.GpsFixType.GPS_FIX_TYPE_3D_FIX,
-        lat: Math.round(position.latDeg * 1e7),
-        lon: Math.round(position.lonDeg * 1e7),
-        alt: Math.round(position.altitudeMslM * 1000),
-        eph: 70,
-        epv: 120,
-        vel: Math.round(vehicle.groundSpeedMps * 100),
-        cog: Math.round((((courseDeg % 360) + 360) % 360) * 100) % 36000,
-        satellitesVisible: 14,
-        altEllipsoid: 0,
-        hAcc: 800,
-        vAcc: 1200,
-        velAcc: 200,
-        hdgAcc: 0,
-        yaw: 0,
-      }),
-    );
-  }
-
-  private sendBatteryStatus(): void {
-    const vehicle = this.vehicle;
-    // Without cell monitoring ArduPilot reports the pack voltage as the first cell.
-    const voltages = [Math.round(vehicle.batteryVoltageV * 1000), ...Array<number>(9).fill(0xffff)];
-    this.send(
-      build(common.BatteryStatus, {
-        id: 0,
-        batteryFunction: common.MavBatteryFunction.ALL,
-        type: common.MavBatteryType.LIPO,
-        temperature: 0x7fff,
-        voltages,
-        currentBattery: Math.round(vehicle.batteryCurrentA * 100),
-        currentConsumed: Math.round(vehicle.batteryConsumedMah),
-        energyConsumed: -1,
-        batteryRemaining: Math.round(vehicle.batteryRemainingPct),
-        timeRemaining: 0,
-        chargeState: common.MavBatteryChargeState.OK,
-        voltagesExt: [0, 0, 0, 0],
-        mode: common.MavBatteryMode.UNKNOWN,
-        faultBitmask: 0 as common.MavBatteryFault,
-      }),
-    );
+    this.send(telemetry.heartbeat(this.vehicle));
   }
 
   private sendHome(): void {
-    const home = this.options.home;
-    this.send(
-      build(common.HomePosition, {
-        latitude: Math.round(home.latDeg * 1e7),
-        longitude: Math.round(home.lonDeg * 1e7),
-        altitude: Math.round(home.altitudeMslM * 1000),
-        x: 0,
-        y: 0,
-        z: 0,
-        q: [1, 0, 0, 0],
-        approachX: 0,
-        approachY: 0,
-        approachZ: 0,
-        timeUsec: BigInt(Date.now()) * 1000n,
-      }),
-    );
-  }
-
-  private sendGimbal(): void {
-    const vehicle = this.vehicle;
-    this.send(
-      build(ardupilotmega.MountStatus, {
-        targetSystem: 0,
-        targetComponent: 0,
-        pointingA: Math.round(vehicle.gimbalPitchDeg * 100),
-        pointingB: 0,
-        pointingC: Math.round(vehicle.gimbalYawDeg * 100),
-        mountMode: vehicle.gimbalTracksRoi
-          ? common.MavMountMode.GPS_POINT
-          : common.MavMountMode.MAVLINK_TARGETING,
-      }),
-    );
-    const flags = common.GimbalDeviceFlags;
-    this.send(
-      build(common.GimbalDeviceAttitudeStatus, {
-        targetSystem: 0,
-        targetComponent: 0,
-        timeBootMs: this.timeBootMs,
-        q: quaternionFromEulerDeg(0, vehicle.gimbalPitchDeg, vehicle.gimbalYawDeg),
-        angularVelocityX: 0,
-        angularVelocityY: 0,
-        angularVelocityZ: 0,
-        failureFlags: 0 as common.GimbalDeviceErrorFlags,
-        flags: (flags.ROLL_LOCK |
-          flags.PITCH_LOCK |
-          flags.YAW_IN_VEHICLE_FRAME) as common.GimbalDeviceFlags,
-        deltaYaw: (vehicle.yawDeg * Math.PI) / 180,
-        deltaYawVelocity: 0,
-        gimbalDeviceId: GIMBAL_DEVICE_ID,
-      }),
-    );
+    this.send(telemetry.homePosition(this.options.home, Date.now()));
   }
 
   private sendText(severity: common.MavSeverity, text: string): void {
-    // STATUSTEXT carries 50 ASCII characters.
-    const ascii = text.replace(/[^\x20-\x7e]/g, '?').slice(0, STATUS_TEXT_MAX_CHARS);
-    log.info(`STATUSTEXT: ${ascii}`);
-    this.send(build(common.StatusText, { severity, text: ascii, id: 0, chunkSeq: 0 }));
+    const message = telemetry.statusText(severity, text);
+    log.info(`STATUSTEXT: ${message.text}`);
+    this.send(message);
   }
 
   private send(message: MavLinkData): void {
@@ -550,18 +352,4 @@ function fromCommandInt(message: common.CommandInt): SimCommand {
 
 function location(command: SimCommand): { latDeg: number; lonDeg: number } {
   return { latDeg: command.latDeg, lonDeg: command.lonDeg };
-}
-
-/** Aerospace order (yaw, then pitch, then roll), as MAVLink quaternions [w, x, y, z]. */
-function quaternionFromEulerDeg(rollDeg: number, pitchDeg: number, yawDeg: number): number[] {
-  const half = (deg: number): number => (deg * Math.PI) / 360;
-  const [cr, sr] = [Math.cos(half(rollDeg)), Math.sin(half(rollDeg))];
-  const [cp, sp] = [Math.cos(half(pitchDeg)), Math.sin(half(pitchDeg))];
-  const [cy, sy] = [Math.cos(half(yawDeg)), Math.sin(half(yawDeg))];
-  return [
-    cr * cp * cy + sr * sp * sy,
-    sr * cp * cy - cr * sp * sy,
-    cr * sp * cy + sr * cp * sy,
-    cr * cp * sy - sr * sp * cy,
-  ];
 }

@@ -9,6 +9,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { toDisposable, type Disposable } from '../../app/core/disposable';
 import { destination, offsetNorthEast } from '../../app/core/geodesy';
@@ -615,8 +616,39 @@ describe('station server', { skip: noUi }, () => {
         await tracked.dispose();
       }
     });
+
+    test('the UI shows a lost station loudly and reconnects by itself', async () => {
+      const tracked = await openTrackedPage(browser, server.operatorUrl);
+      const { page } = tracked;
+      try {
+        await page.getByTestId('abort-button').waitFor({ timeout: 15_000 });
+        const { port } = server;
+        await server.dispose();
+        await page.getByTestId('station-lost-banner').waitFor({ timeout: 15_000 });
+        assert.equal(await attributeOf(page, 'status-station', 'data-state'), 'closed');
+        server = await startServer({
+          host: '127.0.0.1',
+          port,
+          api: station,
+          operatorToken: TOKEN,
+          tiles,
+          uiDir: UI_DIR,
+        });
+        await page
+          .getByTestId('station-lost-banner')
+          .waitFor({ state: 'detached', timeout: 30_000 });
+        assert.equal(await attributeOf(page, 'status-station', 'data-state'), 'open');
+        assert.equal(await page.getByTestId('abort-button').count(), 1, 'still the operator');
+      } finally {
+        await tracked.dispose();
+      }
+    });
   });
 });
+
+function attributeOf(page: Page, testId: string, name: string): Promise<string | null> {
+  return page.getByTestId(testId).getAttribute(name);
+}
 
 interface StallingRelay extends Disposable {
   port: number;

@@ -14,6 +14,7 @@ const PHASE_NAMES: Record<ActionStatus['phase'], string> = {
 export function ActionPanel(props: { action: ActionStatus | null }) {
   const { action } = props;
   if (!action) return null;
+  const { safeBearingDeg, standoffM, altitudeM } = action.plan;
   return (
     <section
       className={`panel action-panel phase-${action.phase}`}
@@ -32,8 +33,8 @@ export function ActionPanel(props: { action: ActionStatus | null }) {
         {action.text}
       </p>
       <p className="hint">
-        Toward {formatDeg(action.plan.safeBearingDeg)} ({compassName(action.plan.safeBearingDeg)}) ·
-        standoff {formatM(action.plan.standoffM)} · {formatM(action.plan.altitudeM)} up
+        Toward {formatDeg(safeBearingDeg)} ({compassName(safeBearingDeg)}) · standoff{' '}
+        {formatM(standoffM)} · {formatM(altitudeM)} up
       </p>
     </section>
   );

@@ -45,7 +45,8 @@ function escapeHtml(text: string): string {
 }
 
 function targetLabel(target: MapTarget, nowMs: number): string {
-  return `${target.className} ${formatPct(target.score)} · ${formatAgeS(nowMs - target.lastSeenMs)}`;
+  const ageText = formatAgeS(nowMs - target.lastSeenMs);
+  return `${target.className} ${formatPct(target.score)} · ${ageText}`;
 }
 
 function targetIcon(target: MapTarget, nowMs: number): L.DivIcon {

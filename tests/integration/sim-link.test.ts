@@ -165,6 +165,46 @@ test('gotoGuided flies to a point 80 m away, nose first, and holds there', async
   assert.ok(distanceM(stopped.position!, target) < 0.5, 'it holds on the target');
 });
 
+test('RTL climbs to 15 m where it is, flies home, lands and disarms', async (t) => {
+  const { link, dispose } = await startSimLink({ speedFactor: 2 * SPEED_FACTOR });
+  t.after(dispose);
+  await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');
+  assert.equal((await link.armAndTakeoff(10)).ok, true);
+  await waitForState(
+    link,
+    (s) => (s.position?.altitudeRelM ?? 0) > 9.8,
+    FLIGHT_TIMEOUT_MS,
+    'climbing to 10 m',
+  );
+  const away = { ...offsetNorthEast(SIM_HOME, 40, 0), altitudeRelM: 10 };
+  assert.equal((await link.gotoGuided(away)).ok, true);
+  await waitForState(
+    link,
+    (s) => s.position !== null && distanceM(s.position, away) < 0.5,
+    FLIGHT_TIMEOUT_MS,
+    '40 m north of home',
+  );
+
+  assert.equal((await link.setMode('RTL')).result, 'ACCEPTED');
+  const climbed = await waitForState(
+    link,
+    (s) => (s.position?.altitudeRelM ?? 0) > 14.8,
+    FLIGHT_TIMEOUT_MS,
+    'the climb to RTL altitude',
+  );
+  assert.ok(distanceM(climbed.position!, away) < 2, 'it climbs before it heads home');
+
+  const landed = await waitForState(
+    link,
+    (s) => !s.armed && s.position !== null && s.position.altitudeRelM === 0,
+    FLIGHT_TIMEOUT_MS,
+    'landing and disarming at home',
+  );
+  assert.ok(distanceM(landed.position!, SIM_HOME) < 1.5, 'it lands at home');
+  assert.equal(landed.modeName, 'RTL');
+  assert.ok(landed.statusTexts.some((s) => s.text === 'Land complete'));
+});
+
 test('the ROI turns the nose and the camera to a point; setGimbal sets the camera', async (t) => {
   const { link, dispose } = await startSimLink({ speedFactor: SPEED_FACTOR });
   t.after(dispose);

@@ -149,22 +149,24 @@ export class VehicleLink implements Disposable {
     const notSent = this.notSentReason();
     if (notSent) return commandOutcome(takeoff.action, NOT_SENT, notSent);
 
-    if (this.modeName !== 'GUIDED') {
+    // The vehicle's heartbeat may lag the ACKs below; remember what it has accepted.
+    const accepted = { guided: this.model.modeName === 'GUIDED', armed: this.model.armed };
+    if (!accepted.guided) {
       const mode = await this.setMode('GUIDED');
       if (!mode.ok) return { ...mode, text: `${takeoff.action}: ${mode.text}` };
+      accepted.guided = true;
     }
-    let justArmed = false;
-    if (!this.model.state.armed) {
+    if (!accepted.armed) {
       const arm = await this.arm();
       if (!arm.ok) return { ...arm, text: `${takeoff.action}: ${arm.text}` };
-      justArmed = true;
+      accepted.armed = true;
     }
-    return this.sendTakeoff(altitudeM, justArmed);
+    return this.sendTakeoff(altitudeM, accepted);
   }
 
   /** NAV_TAKEOFF alone, as the vehicle is: ArduCopter wants GUIDED and armed. */
   async takeoff(altitudeM: number): Promise<CommandOutcome> {
-    return this.sendTakeoff(altitudeM, false);
+    return this.sendTakeoff(altitudeM, { guided: false, armed: false });
   }
 
   async arm(): Promise<CommandOutcome> {
@@ -182,9 +184,7 @@ export class VehicleLink implements Disposable {
   /** Disarms; ArduCopter refuses in flight unless `force`, which stops the motors at once. */
   async disarm(force = false): Promise<CommandOutcome> {
     return this.command(disarmCommand(force), (result) =>
-      result === 'FAILED' && (this.model.state.position?.altitudeRelM ?? 0) > 1
-        ? 'the vehicle is flying'
-        : null,
+      result === 'FAILED' && (this.model.altitudeRelM ?? 0) > 1 ? 'the vehicle is flying' : null,
     );
   }
 
@@ -248,7 +248,7 @@ export class VehicleLink implements Disposable {
   }
 
   private get modeName(): string {
-    return this.model.state.modeName;
+    return this.model.modeName;
   }
 
   private receive(received: ReceivedMessage): void {
@@ -330,15 +330,19 @@ export class VehicleLink implements Disposable {
     });
   }
 
-  private async sendTakeoff(altitudeM: number, justArmed: boolean): Promise<CommandOutcome> {
+  /** @param accepted what the vehicle has just accepted, ahead of its heartbeat */
+  private async sendTakeoff(
+    altitudeM: number,
+    accepted: { guided: boolean; armed: boolean },
+  ): Promise<CommandOutcome> {
     return this.command(takeoffCommand(altitudeM), (result) => {
       if (result !== 'FAILED' && result !== 'DENIED') return null;
-      const state = this.model.state;
-      if (!state.armed && !justArmed) return 'the vehicle is not armed';
-      if (state.modeName !== 'GUIDED') {
-        return `the vehicle is not in GUIDED mode (it is in ${state.modeName})`;
+      const modeName = this.model.modeName;
+      if (!this.model.armed && !accepted.armed) return 'the vehicle is not armed';
+      if (modeName !== 'GUIDED' && !accepted.guided) {
+        return `the vehicle is not in GUIDED mode (it is in ${modeName})`;
       }
-      if ((state.position?.altitudeRelM ?? 0) > 1) return 'the vehicle is already flying';
+      if ((this.model.altitudeRelM ?? 0) > 1) return 'the vehicle is already flying';
       return null;
     });
   }

@@ -105,6 +105,18 @@ export class VehicleModel {
     return this.current.link;
   }
 
+  get modeName(): string {
+    return this.current.modeName;
+  }
+
+  get armed(): boolean {
+    return this.current.armed;
+  }
+
+  get altitudeRelM(): number | null {
+    return this.current.position?.altitudeRelM ?? null;
+  }
+
   setLink(link: LinkStatus): boolean {
     if (this.current.link === link) return false;
     this.current.link = link;

@@ -92,11 +92,18 @@ export class Detector implements Disposable {
   private failure: Error | null = null;
   private disposed = false;
 
+  /** Settles when the worker has loaded and checked the model. */
+  private readonly ready: Promise<void>;
+  private settleReady: { resolve(): void; reject(error: Error): void } | null = null;
+
   private constructor(
     private readonly worker: Worker,
     readonly card: ModelCard,
     readonly modelPath: string,
   ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settleReady = { resolve, reject };
+    });
     worker.on('message', (message: WorkerReply) => this.onReply(message));
     worker.on('error', (error) => this.fail(new Error(`detector worker failed: ${error.message}`)));
     worker.on('exit', (code) => {
@@ -124,32 +131,15 @@ export class Detector implements Disposable {
       );
     }
     const worker = new Worker(builtFile('station/detector-worker.js'), { workerData: init });
+    const detector = new Detector(worker, card, options.modelPath);
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onMessage = (message: WorkerReply): void => {
-          if (message.type === 'ready') resolve();
-          else if (message.type === 'init-error') reject(new Error(`detector: ${message.message}`));
-        };
-        const onError = (error: Error): void => {
-          reject(new Error(`detector worker failed while loading ${options.modelPath}: ` +
-            error.message));
-        };
-        const onExit = (code: number): void => {
-          reject(new Error(`detector worker exited (code ${code}) while loading ` +
-            options.modelPath));
-        };
-        worker.on('message', onMessage);
-        worker.once('error', onError);
-        worker.once('exit', onExit);
-      }).finally(() => worker.removeAllListeners());
+      await detector.ready;
     } catch (error) {
-      // Nothing may throw from here on: a late 'error' event without a listener would.
-      worker.on('error', () => {});
-      await worker.terminate();
+      await detector.dispose();
       throw error;
     }
     log.info(`loaded ${card.name} from ${options.modelPath} (${init.intraOpThreads} threads)`);
-    return new Detector(worker, card, options.modelPath);
+    return detector;
   }
 
   get stats(): DetectorStats {
@@ -235,7 +225,15 @@ export class Detector implements Disposable {
   }
 
   private onReply(message: WorkerReply): void {
-    if (message.type !== 'result' && message.type !== 'error') return;
+    if (message.type === 'ready') {
+      this.settleReady?.resolve();
+      this.settleReady = null;
+      return;
+    }
+    if (message.type === 'init-error') {
+      this.fail(new Error(`detector: ${message.message}`));
+      return;
+    }
     const pending = this.inFlight.get(message.requestId);
     if (!pending) return;
     this.inFlight.delete(message.requestId);
@@ -267,7 +265,17 @@ export class Detector implements Disposable {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    log.error(error.message);
+    if (this.settleReady) {
+      // Still loading: create() reports it to the caller.
+      this.settleReady.reject(
+        error.message.startsWith('detector: ')
+          ? error
+          : new Error(`${error.message} while loading ${this.modelPath}`),
+      );
+      this.settleReady = null;
+    } else {
+      log.error(error.message);
+    }
     this.rejectAll(error);
   }
 

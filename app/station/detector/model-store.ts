@@ -93,7 +93,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<Resolv
         `model file ${file} (from ${by}) ${check.reason}; expected ${expected(card)}`,
       );
     }
-    log.info(`model: ${file} (${named.source})`);
+    log.debug(`model: ${file} (${named.source})`);
     return { path: file, source: named.source, card };
   }
 
@@ -106,7 +106,7 @@ export async function resolveModel(options: ResolveModelOptions): Promise<Resolv
     const file = path.resolve(candidate.path);
     const check = await checkFile(file, card, true);
     if (check.ok) {
-      log.info(`model: ${file} (${candidate.source})`);
+      log.debug(`model: ${file} (${candidate.source})`);
       return { path: file, source: candidate.source, card };
     }
     looked.push(`${file} ${check.reason}`);

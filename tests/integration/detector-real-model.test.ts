@@ -48,9 +48,7 @@ function contains(box: PixelBox, [x, y]: [number, number]): boolean {
 }
 
 function best(detections: Detection[], className: string): Detection | undefined {
-  return detections
-    .filter((d) => d.className === className)
-    .sort((a, b) => b.score - a.score)[0];
+  return detections.filter((d) => d.className === className).sort((a, b) => b.score - a.score)[0];
 }
 
 test('finds the bear in bear-coco-285.jpg with its whole body boxed', { skip }, async () => {
@@ -73,7 +71,9 @@ test('finds the bear in bear-coco-285.jpg with its whole body boxed', { skip }, 
   assert.equal(detections.filter((d) => d.score >= 0.5).length, 1);
 });
 
-test('finds the person, the dog and the horse in person.jpg where they stand', { skip },
+test(
+  'finds the person, the dog and the horse in person.jpg where they stand',
+  { skip },
   async () => {
     const frame = await photoFrame('person.jpg');
     const detections = await detector.detect(frame);
@@ -89,11 +89,14 @@ test('finds the person, the dog and the horse in person.jpg where they stand', {
       assert.ok(found.score >= 0.5, `${className} score ${found.score}`);
       assert.ok(contains(found.box, point), `${className} box ${found.box.map(Math.round)}`);
     }
-  });
+  },
+);
 
-test('submit keeps only the newest waiting frame and counts the dropped ones', { skip },
+test(
+  'submit keeps only the newest waiting frame and counts the dropped ones',
+  { skip },
   async () => {
-    const frames = [];
+    const frames: DetectorFrame[] = [];
     for (let i = 0; i < 5; i++) frames.push(await photoFrame('dog.jpg'));
     const before = detector.stats;
     const seen: number[] = [];
@@ -117,7 +120,8 @@ test('submit keeps only the newest waiting frame and counts the dropped ones', {
     assert.equal(after.framesDropped - before.framesDropped, 3);
     assert.equal(after.framesDetected - before.framesDetected, 2);
     assert.ok(after.lastInferenceMs !== null && after.lastInferenceMs > 0);
-  });
+  },
+);
 
 test('a frame whose bytes do not match its size is refused', { skip }, () => {
   const frame = { frameId: 1, frameTimeMs: 0, width: 10, height: 10, rgb: new Uint8Array(5) };

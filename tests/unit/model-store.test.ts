@@ -2,8 +2,16 @@
 // a server this test starts on 127.0.0.1; the real URL is never contacted.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync,
-  rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -119,23 +127,29 @@ test('a truncated cached copy is passed over for the shared one', { skip }, asyn
   assert.equal(found.source, 'shared');
 });
 
-test('no usable file: the error names the expected file, hash and every place', { skip },
+test(
+  'no usable file: the error names the expected file, hash and every place',
+  { skip },
   async () => {
     const dirs = freshDirs();
     const cached = path.join(dirs.cacheDir, 'models', yoloxNanoCard.file.name);
     writeFileSync(cached, modelBytes.subarray(0, 100_000));
     const shared = path.join(dirs.sharedDir, 'models', yoloxNanoCard.file.name);
-    await assert.rejects(resolveModel({ ...dirs, envPath: null, allowDownload: false }), (error) => {
-      const message = (error as Error).message;
-      assert.match(message, new RegExp(yoloxNanoCard.file.name.replace('.', '\\.')));
-      assert.ok(message.includes(yoloxNanoCard.file.sha256), message);
-      assert.ok(message.includes(`${cached} has sha256`), message);
-      assert.ok(message.includes('100000 of 3660092 bytes: truncated?'), message);
-      assert.ok(message.includes(`${shared} does not exist`), message);
-      assert.match(message, /Download is off/);
-      return true;
-    });
-  });
+    await assert.rejects(
+      resolveModel({ ...dirs, envPath: null, allowDownload: false }),
+      (error) => {
+        const message = (error as Error).message;
+        assert.match(message, new RegExp(yoloxNanoCard.file.name.replace('.', '\\.')));
+        assert.ok(message.includes(yoloxNanoCard.file.sha256), message);
+        assert.ok(message.includes(`${cached} has sha256`), message);
+        assert.ok(message.includes('100000 of 3660092 bytes: truncated?'), message);
+        assert.ok(message.includes(`${shared} does not exist`), message);
+        assert.match(message, /Download is off/);
+        return true;
+      },
+    );
+  },
+);
 
 test('an empty file is refused as empty', { skip }, async () => {
   const dirs = freshDirs();
@@ -147,22 +161,25 @@ test('an empty file is refused as empty', { skip }, async () => {
   );
 });
 
-test('an explicit path wins, and a missing one is an error, not a fallback', { skip },
-  async () => {
-    const dirs = freshDirs();
-    copyFileSync(MODEL, path.join(dirs.sharedDir, 'models', yoloxNanoCard.file.name));
-    const found = await resolveModel({ ...dirs, explicitPath: MODEL, envPath: null });
-    assert.equal(found.source, 'explicit');
-    assert.equal(found.path, MODEL);
-    const missing = path.join(root, 'nowhere', 'model.onnx');
-    await assert.rejects(
-      resolveModel({ ...dirs, explicitPath: missing, envPath: null }),
-      new RegExp(`model file ${missing} \\(from --model\\) does not exist; expected ` +
-        `yolox-nano-416\\.onnx \\(yolox-nano, sha256 ${yoloxNanoCard.file.sha256}`),
-    );
-  });
+test('an explicit path wins, and a missing one is an error, not a fallback', { skip }, async () => {
+  const dirs = freshDirs();
+  copyFileSync(MODEL, path.join(dirs.sharedDir, 'models', yoloxNanoCard.file.name));
+  const found = await resolveModel({ ...dirs, explicitPath: MODEL, envPath: null });
+  assert.equal(found.source, 'explicit');
+  assert.equal(found.path, MODEL);
+  const missing = path.join(root, 'nowhere', 'model.onnx');
+  await assert.rejects(
+    resolveModel({ ...dirs, explicitPath: missing, envPath: null }),
+    new RegExp(
+      `model file ${missing} \\(from --model\\) does not exist; expected ` +
+        `yolox-nano-416\\.onnx \\(yolox-nano, sha256 ${yoloxNanoCard.file.sha256}`,
+    ),
+  );
+});
 
-test('an explicit file of another model is used but logged as not the carded model', { skip },
+test(
+  'an explicit file of another model is used but logged as not the carded model',
+  { skip },
   async () => {
     const dirs = freshDirs();
     const other = path.join(root, 'other-model.onnx');
@@ -174,7 +191,8 @@ test('an explicit file of another model is used but logged as not the carded mod
     const warning = logs.find((entry) => entry.level === 'warn');
     assert.ok(warning, 'a warning is logged');
     assert.match(warning.message, /is not the carded model yolox-nano/);
-  });
+  },
+);
 
 test('URSA_MODEL is used when no explicit path is given', { skip }, async () => {
   const dirs = freshDirs();
@@ -194,7 +212,9 @@ test('URSA_MODEL is used when no explicit path is given', { skip }, async () => 
   }
 });
 
-test('downloads into the cache from a local server, with progress and hash check', { skip },
+test(
+  'downloads into the cache from a local server, with progress and hash check',
+  { skip },
   async () => {
     const dirs = freshDirs();
     const server = await serve(modelBytes);
@@ -227,37 +247,37 @@ test('downloads into the cache from a local server, with progress and hash check
     } finally {
       await server.close();
     }
-  });
+  },
+);
 
-test('a download with the wrong bytes is refused and leaves nothing behind', { skip },
-  async () => {
-    const dirs = freshDirs();
-    const server = await serve(modelBytes.subarray(0, 500_000), false);
-    try {
-      const progress: (number | null)[] = [];
-      await assert.rejects(
-        resolveModel({
-          ...dirs,
-          envPath: null,
-          allowDownload: true,
-          downloadUrl: server.url,
-          onProgress: (_received, total) => progress.push(total),
-        }),
-        (error) => {
-          const message = (error as Error).message;
-          assert.ok(message.includes(`Download from ${server.url} failed`), message);
-          assert.ok(message.includes('downloaded 500000 bytes with sha256'), message);
-          assert.ok(message.includes(`expected ${yoloxNanoCard.file.sha256}`), message);
-          return true;
-        },
-      );
-      // Without content-length the total is unknown.
-      assert.ok(progress.length > 0 && progress.every((total) => total === null));
-      assert.deepEqual(readdirSync(path.join(dirs.cacheDir, 'models')), []);
-    } finally {
-      await server.close();
-    }
-  });
+test('a download with the wrong bytes is refused and leaves nothing behind', { skip }, async () => {
+  const dirs = freshDirs();
+  const server = await serve(modelBytes.subarray(0, 500_000), false);
+  try {
+    const progress: (number | null)[] = [];
+    await assert.rejects(
+      resolveModel({
+        ...dirs,
+        envPath: null,
+        allowDownload: true,
+        downloadUrl: server.url,
+        onProgress: (_received, total) => progress.push(total),
+      }),
+      (error) => {
+        const message = (error as Error).message;
+        assert.ok(message.includes(`Download from ${server.url} failed`), message);
+        assert.ok(message.includes('downloaded 500000 bytes with sha256'), message);
+        assert.ok(message.includes(`expected ${yoloxNanoCard.file.sha256}`), message);
+        return true;
+      },
+    );
+    // Without content-length the total is unknown.
+    assert.ok(progress.length > 0 && progress.every((total) => total === null));
+    assert.deepEqual(readdirSync(path.join(dirs.cacheDir, 'models')), []);
+  } finally {
+    await server.close();
+  }
+});
 
 test('a download that the server refuses names the HTTP status', { skip }, async () => {
   const dirs = freshDirs();

@@ -71,8 +71,14 @@ test('a known stride-8 cell decodes to the known box, class and score', () => {
 
 test('boxes are mapped back to source pixels through the letterbox scale', () => {
   const output = emptyOutput();
-  setCell(output, 9, { dx: 0.5, dy: 0.5, logW: Math.log(2), logH: Math.log(4), obj: 0.9,
-    cls: [0.1, 0.8, 0.2] });
+  setCell(output, 9, {
+    dx: 0.5,
+    dy: 0.5,
+    logW: Math.log(2),
+    logH: Math.log(4),
+    obj: 0.9,
+    cls: [0.1, 0.8, 0.2],
+  });
   // The source was shrunk to half size to fit: source coordinates are twice the network's.
   const [found] = decodeYolox(output, { ...decodeOptions, scoreThreshold: 0.3, scale: 0.5 });
   assert.deepEqual(
@@ -113,8 +119,7 @@ test('score is objectness times class score and is held to the threshold', () =>
 
 test('an output of the wrong length is refused with the expected size', () => {
   assert.throws(
-    () =>
-      decodeYolox(new Float32Array(100), { ...decodeOptions, scoreThreshold: 0.3, scale: 1 }),
+    () => decodeYolox(new Float32Array(100), { ...decodeOptions, scoreThreshold: 0.3, scale: 1 }),
     /output has 100 values, expected 21 cells x 8 = 168/,
   );
 });

@@ -69,8 +69,10 @@ async function checkFile(file: string, card: ModelCard, requireHash: boolean): P
 }
 
 function expected(card: ModelCard): string {
-  return `${card.file.name} (${card.name}, sha256 ${card.file.sha256}, ` +
-    `${card.file.sizeBytes} bytes)`;
+  return (
+    `${card.file.name} (${card.name}, sha256 ${card.file.sha256}, ` +
+    `${card.file.sizeBytes} bytes)`
+  );
 }
 
 export async function resolveModel(options: ResolveModelOptions): Promise<ResolvedModel> {
@@ -158,9 +160,8 @@ async function downloadVerified(
       throw new Error(`HTTP ${response.status} ${response.statusText}`);
     }
     const lengthHeader = response.headers.get('content-length');
-    const totalBytes = lengthHeader !== null && /^\d+$/.test(lengthHeader)
-      ? Number(lengthHeader)
-      : null;
+    const totalBytes =
+      lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : null;
     const hash = createHash('sha256');
     const out = createWriteStream(temp);
     const closed = new Promise<void>((resolve, reject) => {

@@ -117,9 +117,12 @@ export function demoPhotosDir(sharedDir: string): string {
  * Returns the demo clip's path, building it first when the cache has none for the current
  * photos and recipe. Throws, naming the folder, when photos are missing.
  */
-export async function ensureDemoClip(
-  options: { cacheDir: string; sharedDir: string; ffmpegPath?: string; signal?: AbortSignal },
-): Promise<string> {
+export async function ensureDemoClip(options: {
+  cacheDir: string;
+  sharedDir: string;
+  ffmpegPath?: string;
+  signal?: AbortSignal;
+}): Promise<string> {
   const photosDir = demoPhotosDir(options.sharedDir);
   const missing = DEMO_PHOTOS.filter((photo) => !existsSync(path.join(photosDir, photo)));
   if (missing.length > 0) {
@@ -150,8 +153,9 @@ export async function ensureDemoClip(
     args.push('-f', 'matroska', temp);
     const result = await runFfmpeg(args, options.ffmpegPath ?? ffmpegCommand(), options.signal);
     if (result.code !== 0) {
-      throw new Error(`building the demo clip from ${photosDir} failed: ` +
-        stderrTail(result.stderr));
+      throw new Error(
+        `building the demo clip from ${photosDir} failed: ` + stderrTail(result.stderr),
+      );
     }
     await rename(temp, clip);
   } finally {

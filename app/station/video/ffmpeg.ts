@@ -92,8 +92,23 @@ export async function decodeImageRgb(
     filters.unshift(`scale='min(${options.maxWidthPx},iw)':-2`);
   }
   const result = await runFfmpeg(
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-frames:v', '1',
-      '-vf', filters.join(','), '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1'],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-i',
+      file,
+      '-frames:v',
+      '1',
+      '-vf',
+      filters.join(','),
+      '-f',
+      'image2pipe',
+      '-c:v',
+      'ppm',
+      'pipe:1',
+    ],
     options.ffmpegPath,
   );
   if (result.code !== 0 || result.stdout.length === 0) {

@@ -11,13 +11,7 @@ import { type Disposable, toDisposable } from '../../core/disposable';
 import { createLogger } from '../../core/log';
 import type { VideoStatus } from '../../core/protocol';
 import { DEMO_FPS, DEMO_LABEL, ensureDemoClip } from './demo-clip';
-import {
-  describeSpawnError,
-  ffmpegCommand,
-  parsePpm,
-  runFfmpeg,
-  stderrTail,
-} from './ffmpeg';
+import { describeSpawnError, ffmpegCommand, parsePpm, runFfmpeg, stderrTail } from './ffmpeg';
 import { JpegStreamSplitter } from './jpeg-stream';
 
 const log = createLogger('video');
@@ -140,8 +134,17 @@ async function describeInput(
     return {
       label: `images: ${spec}`,
       what: `image folder ${spec}`,
-      args: ['-framerate', sequenceFps, ...loop, '-f', 'image2', '-pattern_type', 'glob',
-        '-i', glob],
+      args: [
+        '-framerate',
+        sequenceFps,
+        ...loop,
+        '-f',
+        'image2',
+        '-pattern_type',
+        'glob',
+        '-i',
+        glob,
+      ],
       fpsFilter: null,
     };
   }
@@ -255,8 +258,22 @@ class FfmpegFrameSource implements FrameSource {
 
     // Decode one frame first: it proves the input opens and gives the size to expect.
     const probe = await runFfmpeg(
-      ['-hide_banner', '-loglevel', 'error', '-nostdin', ...probeArgs(input), '-frames:v', '1',
-        '-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1'],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        ...probeArgs(input),
+        '-frames:v',
+        '1',
+        '-f',
+        'image2pipe',
+        '-c:v',
+        'ppm',
+        '-pix_fmt',
+        'rgb24',
+        'pipe:1',
+      ],
       ffmpegPath,
       this.abort.signal,
     );
@@ -274,14 +291,33 @@ class FfmpegFrameSource implements FrameSource {
       `scale=${width}:${height}:force_original_aspect_ratio=decrease,` +
       `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
     const chain = input.fpsFilter ? `${fit},${input.fpsFilter}` : fit;
-    const graph =
-      `[0:v]${chain},split=2[a][b];[a]format=rgb24[raw];[b]format=yuvj420p[jpg]`;
+    const graph = `[0:v]${chain},split=2[a][b];[a]format=rgb24[raw];[b]format=yuvj420p[jpg]`;
     const args = [
-      '-hide_banner', '-loglevel', 'error', '-nostdin', ...input.args,
-      '-filter_complex', graph,
-      '-map', '[raw]', '-f', 'rawvideo', '-flush_packets', '1', 'pipe:1',
-      '-map', '[jpg]', '-c:v', 'mjpeg', '-q:v', JPEG_QUALITY, '-f', 'mjpeg',
-      '-flush_packets', '1', 'pipe:3',
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      ...input.args,
+      '-filter_complex',
+      graph,
+      '-map',
+      '[raw]',
+      '-f',
+      'rawvideo',
+      '-flush_packets',
+      '1',
+      'pipe:1',
+      '-map',
+      '[jpg]',
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      JPEG_QUALITY,
+      '-f',
+      'mjpeg',
+      '-flush_packets',
+      '1',
+      'pipe:3',
     ];
     this.run(ffmpegPath, args, input, width, height);
   }

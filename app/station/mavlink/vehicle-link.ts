@@ -65,7 +65,7 @@ export interface VehicleLinkOptions {
 }
 
 export class VehicleLink implements Disposable {
-  readonly description: string;
+  private name: string;
   private readonly model = new VehicleModel();
   private readonly encoder = new MavlinkEncoder(GCS_SYSTEM_ID, GCS_COMPONENT_ID);
   private readonly decoder: MavlinkDecoder;
@@ -88,7 +88,7 @@ export class VehicleLink implements Disposable {
     private readonly spec: LinkSpec,
     options: VehicleLinkOptions,
   ) {
-    this.description = formatLinkUri(spec);
+    this.name = formatLinkUri(spec);
     this.heartbeatTimeoutMs = positive(
       'heartbeatTimeoutMs',
       options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
@@ -120,6 +120,11 @@ export class VehicleLink implements Disposable {
       throw error;
     }
     return link;
+  }
+
+  /** The link's URI, with the port the system picked for udpin:HOST:0. */
+  get description(): string {
+    return this.name;
   }
 
   /** The bound UDP port (udpin:HOST:0 picks one), or the TCP client's port while connected. */
@@ -240,6 +245,9 @@ export class VehicleLink implements Disposable {
 
   private async start(): Promise<void> {
     this.transport = await openTransport(this.spec, (chunk) => this.decoder.push(chunk));
+    if (this.spec.kind === 'udpin' && this.spec.port === 0 && this.transport.localPort !== null) {
+      this.name = formatLinkUri({ ...this.spec, port: this.transport.localPort });
+    }
     this.timers.push(
       setInterval(() => this.everySecond(), GCS_HEARTBEAT_INTERVAL_MS),
       setInterval(() => this.checkLink(), LINK_CHECK_INTERVAL_MS),
@@ -284,7 +292,11 @@ export class VehicleLink implements Disposable {
     } else {
       log.info(`${this.description}: ${who} ${status}`);
     }
-    if (status === 'connected') this.requestStreams();
+    if (status === 'connected') {
+      // Answer at once: a udpin link could not send its heartbeat before the vehicle spoke.
+      this.sendHeartbeat();
+      this.requestStreams();
+    }
     this.linkListeners.emit(status);
     this.scheduleStateEmit();
   }

@@ -1,0 +1,161 @@
+// Detector benchmark on real photos: bare session.run against the whole per-frame pipeline
+// (letterbox, inference, decode, NMS, georeferencing), in one process, no worker.
+// Prints human lines and one `BENCH {...}` line per result; the pipeline's baseline is the
+// bare session.run, so its ratio is the price of everything around the network.
+// Usage: npm run bench [-- --iterations 20 --warmup 3 --threads 1]
+
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { type CameraPose, georeferenceDetection } from '../app/core/georef';
+import type { CameraModel } from '../app/core/types';
+import { letterbox } from '../app/station/detector/letterbox';
+import { resolveModel } from '../app/station/detector/model-store';
+import {
+  DEFAULT_IOU_THRESHOLD,
+  DEFAULT_SCORE_THRESHOLD,
+  type PipelineFrame,
+  YoloxPipeline,
+} from '../app/station/detector/pipeline';
+import { sharedDir, userCacheDir } from '../app/station/paths';
+import { decodeImageRgb } from '../app/station/video/ffmpeg';
+
+const PHOTOS = ['bear-coco-285.jpg', 'person.jpg', 'dog.jpg', 'horses.jpg'];
+// The station's frames are at most 640 wide; bench what it sees.
+const FRAME_MAX_WIDTH_PX = 640;
+// A drone 60 m up looking 45 degrees down, as during a hazing approach.
+const POSE: CameraPose = {
+  position: { latDeg: 48.17, lonDeg: -111.95 },
+  altitudeAglM: 60,
+  vehicleAttitude: { rollDeg: 0, pitchDeg: 0, yawDeg: 90 },
+  gimbal: { pitchDeg: -45, rollDeg: 0, yawDeg: 0, yawFrame: 'vehicle' },
+};
+const CAMERA: CameraModel = { horizontalFovDeg: 69, verticalFovDeg: 54 };
+
+function positiveInteger(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  }
+  return parsed;
+}
+
+function percentile(samplesMs: number[], fraction: number): number {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function report(name: string, valueMs: number, baselineMs: number | null): void {
+  const ratio = baselineMs === null ? null : round(valueMs / baselineMs);
+  const line = { name, value: round(valueMs), unit: 'ms', baseline: baselineMs, ratio };
+  process.stdout.write(`BENCH ${JSON.stringify(line)}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      iterations: { type: 'string' },
+      warmup: { type: 'string' },
+      threads: { type: 'string' },
+      model: { type: 'string' },
+    },
+  });
+  const iterations = positiveInteger(values.iterations, 20, 'iterations');
+  const warmup = positiveInteger(values.warmup, 3, 'warmup');
+  const threads = positiveInteger(
+    values.threads,
+    os.availableParallelism() >= 4 ? 2 : 1,
+    'threads',
+  );
+
+  const model = await resolveModel({
+    explicitPath: values.model,
+    cacheDir: userCacheDir(),
+    sharedDir: sharedDir(),
+    allowDownload: false,
+  });
+  const imagesDir = path.join(sharedDir(), 'fixtures', 'images');
+  const frames: PipelineFrame[] = [];
+  for (const [index, photo] of PHOTOS.entries()) {
+    const image = await decodeImageRgb(path.join(imagesDir, photo), {
+      maxWidthPx: FRAME_MAX_WIDTH_PX,
+    });
+    frames.push({ frameId: index + 1, frameTimeMs: Date.now(), ...image });
+  }
+  const pipeline = await YoloxPipeline.create(model.path, model.card, {
+    scoreThreshold: DEFAULT_SCORE_THRESHOLD,
+    iouThreshold: DEFAULT_IOU_THRESHOLD,
+    intraOpThreads: threads,
+  });
+  process.stdout.write(
+    `model ${model.path} (${model.source}), ${threads} intra-op thread(s), ` +
+      `${os.cpus()[0]?.model ?? 'unknown CPU'}; ${warmup} warm-up + ${iterations} iterations ` +
+      `over ${PHOTOS.join(', ')}\n`,
+  );
+
+  try {
+    // Bare inference: the bear photo prepared once, nothing but session.run timed.
+    const { card } = model;
+    const { tensor: input } = letterbox(frames[0].rgb, frames[0].width, frames[0].height, {
+      inputSize: card.input.shape[3],
+      padValue: card.input.letterbox.padValue,
+      channelOrder: card.input.channelOrder,
+    });
+    const feeds = { [card.input.name]: new ort.Tensor('float32', input, card.input.shape) };
+    const bareMs: number[] = [];
+    for (let i = 0; i < warmup + iterations; i++) {
+      const start = performance.now();
+      await pipeline.session.run(feeds);
+      if (i >= warmup) bareMs.push(performance.now() - start);
+    }
+
+    const pipelineMs: number[] = [];
+    const stageMs = { preprocess: [] as number[], postprocess: [] as number[] };
+    let detectionCount = 0;
+    let groundedCount = 0;
+    for (let i = 0; i < warmup + iterations; i++) {
+      const frame = frames[i % frames.length];
+      const start = performance.now();
+      const result = await pipeline.run(frame);
+      const placed = result.detections.map((d) => georeferenceDetection(d, POSE, CAMERA));
+      const elapsedMs = performance.now() - start;
+      if (i < warmup) continue;
+      pipelineMs.push(elapsedMs);
+      stageMs.preprocess.push(result.preprocessMs);
+      stageMs.postprocess.push(elapsedMs - result.preprocessMs - result.inferenceMs);
+      detectionCount += placed.length;
+      groundedCount += placed.filter((d) => d.ground !== null).length;
+    }
+
+    const bareMedian = percentile(bareMs, 0.5);
+    const bareP90 = percentile(bareMs, 0.9);
+    const pipeMedian = percentile(pipelineMs, 0.5);
+    const pipeP90 = percentile(pipelineMs, 0.9);
+    process.stdout.write(
+      `session.run:  median ${bareMedian.toFixed(1)} ms, p90 ${bareP90.toFixed(1)} ms\n` +
+        `pipeline:     median ${pipeMedian.toFixed(1)} ms, p90 ${pipeP90.toFixed(1)} ms ` +
+        `(x${(pipeMedian / bareMedian).toFixed(2)} of session.run)\n` +
+        `  letterbox median ${percentile(stageMs.preprocess, 0.5).toFixed(1)} ms; decode + ` +
+        `NMS + georeference median ${percentile(stageMs.postprocess, 0.5).toFixed(2)} ms\n` +
+        `  ${detectionCount} detections, ${groundedCount} placed on the ground\n`,
+    );
+    report('yolox-nano session.run median', bareMedian, null);
+    report('yolox-nano session.run p90', bareP90, null);
+    report('yolox-nano pipeline median', pipeMedian, round(bareMedian));
+    report('yolox-nano pipeline p90', pipeP90, round(bareP90));
+  } finally {
+    await pipeline.release();
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench failed: ${error.message}\n`);
+  process.exitCode = 1;
+});

@@ -11,6 +11,7 @@ import { Detector, type DetectorFrame } from '../../app/station/detector/detecto
 import { yoloxNanoCard } from '../../app/station/detector/model-card';
 import { sharedDir } from '../../app/station/paths';
 import { decodeImageRgb } from '../../app/station/video/ffmpeg';
+import { openFrameSource } from '../../app/station/video/frame-source';
 
 const IMAGES = path.join(sharedDir(), 'fixtures', 'images');
 const MODEL = path.join(sharedDir(), 'models', yoloxNanoCard.file.name);
@@ -122,6 +123,30 @@ test(
     assert.ok(after.lastInferenceMs !== null && after.lastInferenceMs > 0);
   },
 );
+
+test('the demo video, frame by frame through submit, shows a bear', { skip }, async () => {
+  const source = openFrameSource('demo', {
+    cacheDir: path.join(tempDir, 'cache'),
+    sharedDir: sharedDir(),
+  });
+  try {
+    const bear = await new Promise<Detection>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no bear within 60 s')), 60_000);
+      const detections = detector.onDetections((_frame, found) => {
+        const match = found.find((d) => d.className === 'bear' && d.score >= 0.5);
+        if (!match) return;
+        clearTimeout(timer);
+        void detections.dispose();
+        void frames.dispose();
+        resolve(match);
+      });
+      const frames = source.onFrame((frame) => detector.submit(frame));
+    });
+    assert.deepEqual([bear.imageWidth, bear.imageHeight], [640, 480]);
+  } finally {
+    await source.dispose();
+  }
+});
 
 test('a frame whose bytes do not match its size is refused', { skip }, () => {
   const frame = { frameId: 1, frameTimeMs: 0, width: 10, height: 10, rgb: new Uint8Array(5) };

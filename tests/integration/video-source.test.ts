@@ -241,6 +241,8 @@ test('an image pattern that matches nothing is an error naming the pattern', asy
   assert.equal(status.error, `no images in ${root} match the pattern ${pattern}`);
 });
 
-test('an empty source name is refused at once', () => {
+test('an empty source name or a bad size or rate is refused at once', () => {
   assert.throws(() => open('  '), /video source is empty/);
+  assert.throws(() => open('demo', { maxWidth: 0 }), /maxWidth must be .* got 0/);
+  assert.throws(() => open('demo', { fps: -1 }), /fps must be in \(0, 120\], got -1/);
 });

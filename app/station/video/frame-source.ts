@@ -60,7 +60,6 @@ const MAX_UNPAIRED_FRAMES = 30;
 const JPEG_QUALITY = '5';
 
 interface Input {
-  label: string;
   /** Named in errors: the file, pattern or folder the operator gave. */
   what: string;
   /** ffmpeg arguments that open the input (before -i's value, and -i itself). */
@@ -75,10 +74,9 @@ function escapeGlob(text: string): string {
 
 /** A printf-style pattern (img_%04d.jpg) as a RegExp over file names. */
 function patternRegExp(fileNamePattern: string): RegExp {
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const parts = fileNamePattern.split(/(%0?\d*d)/);
-  const source = parts
-    .map((part) => (/^%0?\d*d$/.test(part) ? '\\d+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
+  const source = parts.map((part) => (/^%0?\d*d$/.test(part) ? '\\d+' : escape(part))).join('');
   return new RegExp(`^${source}$`);
 }
 
@@ -97,7 +95,6 @@ async function describeInput(
       signal,
     });
     return {
-      label: DEMO_LABEL,
       what: `demo clip ${clip}`,
       args: [...loop, '-i', clip],
       fpsFilter: fps !== undefined && fps < DEMO_FPS ? `fps=${fps}` : null,
@@ -111,7 +108,6 @@ async function describeInput(
     const count = (await readdir(dir)).filter((name) => match.test(name)).length;
     if (count === 0) throw new Error(`no images in ${dir} match the pattern ${spec}`);
     return {
-      label: `images: ${spec}`,
       what: `image sequence ${spec}`,
       args: ['-framerate', sequenceFps, ...loop, '-f', 'image2', '-i', spec],
       fpsFilter: null,
@@ -132,7 +128,6 @@ async function describeInput(
     }
     const glob = `${escapeGlob(path.resolve(spec))}/*${escapeGlob(extension)}`;
     return {
-      label: `images: ${spec}`,
       what: `image folder ${spec}`,
       args: [
         '-framerate',
@@ -149,11 +144,18 @@ async function describeInput(
     };
   }
   return {
-    label: `file: ${path.basename(spec)}`,
     what: `video file ${spec}`,
     args: [...loop, '-i', spec],
     fpsFilter: fps !== undefined ? `fps=${fps}` : null,
   };
+}
+
+/** What the operator is told they are watching. */
+function labelFor(spec: string): string {
+  if (spec === 'demo') return DEMO_LABEL;
+  if (/%0?\d*d/.test(spec)) return `images: ${spec}`;
+  if (existsSync(spec) && statSync(spec).isDirectory()) return `images: ${spec}`;
+  return `file: ${path.basename(spec)}`;
 }
 
 /** Input arguments without real-time pacing or looping, for probing. */
@@ -173,7 +175,7 @@ function probeArgs(input: Input): string[] {
 function outputSize(widthPx: number, heightPx: number, maxWidthPx: number) {
   const scale = Math.min(1, maxWidthPx / widthPx);
   // Even sizes keep the JPEG's 4:2:0 chroma planes whole.
-  const even = (value: number): number => Math.max(2, 2 * Math.round(value / 2));
+  const even = (value: number): number => Math.max(2, 2 * Math.floor(value / 2));
   return { width: even(widthPx * scale), height: even(heightPx * scale) };
 }
 
@@ -194,7 +196,7 @@ class FfmpegFrameSource implements FrameSource {
     private readonly spec: string,
     private readonly options: FrameSourceOptions,
   ) {
-    this.label = spec === 'demo' ? DEMO_LABEL : this.provisionalLabel(spec);
+    this.label = labelFor(spec);
     this.current = {
       label: this.label,
       state: 'starting',
@@ -243,12 +245,6 @@ class FfmpegFrameSource implements FrameSource {
     if (this.current.state !== 'error') this.update({ state: 'stopped', framesPerSecond: 0 });
     this.frameListeners.clear();
     this.statusListeners.clear();
-  }
-
-  private provisionalLabel(spec: string): string {
-    if (/%0?\d*d/.test(spec)) return `images: ${spec}`;
-    if (existsSync(spec) && statSync(spec).isDirectory()) return `images: ${spec}`;
-    return `file: ${path.basename(spec)}`;
   }
 
   private async start(): Promise<void> {
@@ -474,6 +470,13 @@ class FfmpegFrameSource implements FrameSource {
 export function openFrameSource(spec: string, options: FrameSourceOptions): FrameSource {
   if (spec.trim().length === 0) {
     throw new Error('video source is empty: give "demo", a video file or images');
+  }
+  const { maxWidth, fps } = options;
+  if (maxWidth !== undefined && !(Number.isInteger(maxWidth) && maxWidth >= 16)) {
+    throw new Error(`video maxWidth must be a whole number of pixels >= 16, got ${maxWidth}`);
+  }
+  if (fps !== undefined && !(fps > 0 && fps <= 120)) {
+    throw new Error(`video fps must be in (0, 120], got ${fps}`);
   }
   return new FfmpegFrameSource(spec, options);
 }

@@ -124,18 +124,28 @@ export class Station implements StationApi, Disposable {
     if (!link) return this.report(refused('There is no vehicle link.'));
     this.log('info', `Operator: ${describeCommand(command)}`);
 
+    try {
+      return this.report(await this.run(link, command));
+    } catch (error) {
+      // The link refuses malformed arguments (altitudes, positions) by throwing.
+      const reason = error instanceof Error ? error.message : String(error);
+      return this.report(refused(`${describeCommand(command)} refused: ${reason}`));
+    }
+  }
+
+  private async run(link: VehicleLink, command: OperatorCommand): Promise<CommandOutcome> {
     switch (command.kind) {
       case 'arm-takeoff':
-        return this.report(await link.armAndTakeoff(command.altitudeM));
+        return link.armAndTakeoff(command.altitudeM);
       case 'push':
-        return this.report(await this.startPush(link, command));
+        return this.startPush(link, command);
       case 'abort':
-        return this.report(await this.abort(link));
+        return this.abort(link);
       case 'return-home':
         this.setAction(null);
-        return this.report(await link.setMode('RTL'));
+        return link.setMode('RTL');
       default:
-        return this.report(refused(`Unknown command ${JSON.stringify(command)}`));
+        return refused(`Unknown command ${JSON.stringify(command)}`);
     }
   }
 

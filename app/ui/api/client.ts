@@ -115,7 +115,6 @@ export function connectStation(options: ClientOptions = {}): StationClient {
     if (!request) return;
     pending.delete(requestId);
     clearTimeout(request.timer);
-    if (!disposed) localLog(outcome.ok ? 'info' : 'warn', `${outcome.result}: ${outcome.text}`);
     request.resolve(outcome);
   }
 

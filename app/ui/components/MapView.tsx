@@ -12,7 +12,8 @@ import { useNow } from './hooks';
 
 const TRAIL_POINTS = 600;
 const TRAIL_MIN_STEP_DEG = 0.000005;
-const START_ZOOM = 17;
+// About 0.4 m a pixel: a 30 m standoff spans a thumb's width and more.
+const START_ZOOM = 18;
 /** Half-width of the middle of the view, as a fraction of the view, where the drone may roam. */
 const FOLLOW_DEADBAND = 0.25;
 
@@ -153,7 +154,7 @@ export function MapView(props: MapViewProps) {
     if (!container) return undefined;
     const map = L.map(container, {
       center: [centerLatDeg, centerLonDeg],
-      zoom: Math.min(START_ZOOM, tiles.maxZoom),
+      zoom: Math.min(START_ZOOM, tiles.maxZoom + 1),
       maxZoom: tiles.maxZoom + 2,
       zoomSnap: 0.5,
     });

@@ -1,0 +1,398 @@
+// The whole product, end to end: the real headless station (simulated ArduCopter, demo video,
+// the YOLOX detector, offline tiles) as a separate process, driven through its UI in real
+// Chromium the way an operator would: take off, find the bear, push it away, abort.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { distanceM } from '../../app/core/geodesy';
+import type { ActionStatus, ServerMessage } from '../../app/core/protocol';
+import type { LatLon } from '../../app/core/types';
+import { projectRoot, sharedDir } from '../../app/station/paths';
+import {
+  chromiumMissing,
+  isLocalUrl,
+  launchChromium,
+  openTrackedPage,
+  type TrackedPage,
+} from '../helpers/browser';
+import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
+
+const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
+const UI_INDEX = path.join(projectRoot, 'dist', 'ui', 'index.html');
+const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
+const DEMO_PHOTO = path.join(sharedDir(), 'fixtures', 'images', 'bear-coco-285.jpg');
+const ARTIFACTS = path.join(projectRoot, 'test-artifacts');
+// Inference takes about 130 ms a frame on a small machine; flights take tens of seconds.
+const FLIGHT_TIMEOUT_MS = 60_000;
+
+function skipReason(): string | false {
+  const chromium = chromiumMissing();
+  if (chromium) return chromium;
+  if (!existsSync(CLI) || !existsSync(UI_INDEX)) {
+    return `${CLI} or ${UI_INDEX} is missing: run "node scripts/build.mjs" first`;
+  }
+  if (!existsSync(MODEL)) return `no detector model at ${MODEL} (see ../shared/README.md)`;
+  if (!existsSync(DEMO_PHOTO)) return `no demo photos at ${path.dirname(DEMO_PHOTO)}`;
+  return false;
+}
+
+type StationEvent = { type: string; [key: string]: unknown };
+
+/** The station as a child process, with its stdout event stream parsed as it arrives. */
+class StationProcess {
+  readonly events: StationEvent[] = [];
+  private readonly stderrTail: string[] = [];
+  private readonly exited: Promise<number | null>;
+
+  constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        this.events.push(JSON.parse(line) as StationEvent);
+      } catch {
+        this.stderrTail.push(`(stdout, not JSON) ${line}`);
+      }
+    });
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > 80) this.stderrTail.shift();
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static start(args: string[], env: NodeJS.ProcessEnv): StationProcess {
+    return new StationProcess(
+      spawn(process.execPath, [CLI, ...args], { cwd: projectRoot, env, stdio: 'pipe' }),
+    );
+  }
+
+  /** The station's own log, for failure messages. */
+  get log(): string {
+    return this.stderrTail.join('\n');
+  }
+
+  async waitEvent(match: (event: StationEvent) => boolean, timeoutMs: number, what: string) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(match);
+      if (found) return found;
+      if (this.child.exitCode !== null) {
+        throw new Error(
+          `station exited (${this.child.exitCode}) waiting for ${what}:\n${this.log}`,
+        );
+      }
+      if (Date.now() > deadline) throw new Error(`no ${what} from the station:\n${this.log}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** SIGTERM, then SIGKILL if it will not go. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** A clean environment: the station's cache and data in the test's own folder, a fresh token. */
+function stationEnv(workDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    URSA_CACHE_DIR: path.join(workDir, 'cache'),
+    URSA_DATA_DIR: path.join(workDir, 'data'),
+  };
+  delete env.URSA_TOKEN;
+  delete env.URSA_TILES;
+  return env;
+}
+
+async function attribute(page: Page, testId: string, name: string): Promise<string | null> {
+  return page.getByTestId(testId).getAttribute(name);
+}
+
+async function dronePosition(page: Page): Promise<LatLon> {
+  const drone = page.locator('.ursa-drone');
+  return {
+    latDeg: Number(await drone.getAttribute('data-lat')),
+    lonDeg: Number(await drone.getAttribute('data-lon')),
+  };
+}
+
+/** Polls until check returns a value (not undefined), naming what it waited for. */
+async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('the headless station in Chromium', { skip: skipReason() }, () => {
+  let workDir: string;
+  let station: StationProcess;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let url: string;
+  let operatorUrl: string;
+  const pages: TrackedPage[] = [];
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    workDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-e2e-'));
+    const tileDir = path.join(workDir, 'tiles');
+    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 14, maxZoom: 17, radiusTiles: 3 });
+    station = StationProcess.start(
+      [
+        '--sim',
+        '--video',
+        'demo',
+        '--model',
+        MODEL,
+        '--serve',
+        '127.0.0.1:0',
+        '--tiles',
+        tileDir,
+        '--events',
+        '-',
+      ],
+      stationEnv(workDir),
+    );
+    const serve = await station.waitEvent((e) => e.type === 'serve', 60_000, 'serve event');
+    url = String(serve.url);
+    operatorUrl = String(serve.operatorUrl);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    for (const tracked of pages) await tracked.dispose().catch(() => {});
+    await browser?.close();
+    await station?.stop();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test('the station announces where it serves, on 127.0.0.1 only', () => {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.ok(operatorUrl.startsWith(`${url}?token=`));
+    assert.ok(new URL(operatorUrl).searchParams.get('token')!.length >= 16);
+  });
+
+  test('operator: take off, see a bear, push it away, abort', { timeout: 240_000 }, async () => {
+    const tracked = await openTrackedPage(browser, operatorUrl);
+    pages.push(tracked);
+    const { page } = tracked;
+
+    // Status bar: link up and a flight mode shown.
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="status-link"]')?.getAttribute('data-state') ===
+        'connected',
+      null,
+      { timeout: 30_000 },
+    );
+    assert.match(await page.getByTestId('status-link').innerText(), /OK/);
+    const groundMode = await attribute(page, 'status-mode', 'data-state');
+    assert.ok(groundMode, 'a flight mode is shown');
+    assert.equal(
+      await page.getByTestId('status-mode').locator('.status-value').innerText(),
+      groundMode,
+    );
+    await page.locator('.ursa-drone').waitFor({ timeout: 30_000 });
+    const onGround = await dronePosition(page);
+
+    // Arm + Take off, at the default altitude from hello.
+    assert.equal(await page.getByTestId('takeoff-altitude').inputValue(), '20');
+    await page.getByTestId('takeoff-button').click();
+    await page.waitForFunction(
+      () =>
+        Number(
+          document.querySelector('[data-testid="status-altitude"]')?.getAttribute('data-value'),
+        ) >= 15,
+      null,
+      { timeout: FLIGHT_TIMEOUT_MS },
+    );
+    assert.equal(await attribute(page, 'status-armed', 'data-state'), 'armed');
+    assert.ok(onGround.latDeg !== 0);
+
+    // The demo video shows bears; the detector finds them and the station puts them on the map.
+    await page.getByTestId('video-frame').waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId('video-label').innerText(), /demo: still photos/);
+    const bear = page.locator('.ursa-target[data-class="bear"]').first();
+    await bear.waitFor({ timeout: FLIGHT_TIMEOUT_MS });
+    const targetId = Number(await bear.getAttribute('data-target-id'));
+    assert.ok(Number.isInteger(targetId));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-bear.png') });
+
+    // Push away: pick the bear, tap the safe direction on the map.
+    await bear.click();
+    await page.getByTestId('push-start').click();
+    const bearBox = await bear.boundingBox();
+    assert.ok(bearBox, 'the bear marker is on screen');
+    await page.mouse.click(bearBox.x + bearBox.width / 2 + 180, bearBox.y + bearBox.height / 2);
+    const safeBearingDeg = Number(await attribute(page, 'push-bearing', 'data-value'));
+    assert.ok(Math.abs(safeBearingDeg - 90) < 5, `tapped east of the bear: ${safeBearingDeg}`);
+    await page.getByTestId('plan-target-preview').waitFor();
+
+    // A click is not a hold: nothing may start.
+    await page.getByTestId('push-confirm').click();
+    await page.waitForTimeout(2_500);
+    assert.equal(await page.getByTestId('action-status').count(), 0, 'a quick click sends nothing');
+    assert.ok(!station.events.some((e) => e.type === 'action'), 'the station saw no push');
+
+    // Hold to confirm.
+    const before = await dronePosition(page);
+    const confirm = await page.getByTestId('push-confirm').boundingBox();
+    assert.ok(confirm);
+    await page.mouse.move(confirm.x + confirm.width / 2, confirm.y + confirm.height / 2);
+    await page.mouse.down();
+    const flying = await station.waitEvent(
+      (e) => e.type === 'action' && (e.action as ActionStatus | null)?.phase === 'flying',
+      20_000,
+      'push action flying',
+    );
+    await page.mouse.up();
+    const action = flying.action as ActionStatus;
+    assert.equal(action.targetId, targetId);
+    assert.equal(Math.round(action.plan.safeBearingDeg), Math.round(safeBearingDeg));
+    assert.equal(action.plan.standoffM, 30);
+    assert.equal(action.plan.altitudeM, 25);
+    const droneTarget = action.plan.droneTarget;
+    await page.getByTestId('plan-target-action').waitFor();
+    assert.match(
+      (await attribute(page, 'action-status', 'data-phase')) ?? '',
+      /^(starting|flying|holding)$/,
+    );
+
+    // The drone flies in GUIDED toward the plan's target.
+    const startDistanceM = distanceM(before, droneTarget);
+    const closerM = await eventually(
+      'the drone to close on the push target',
+      FLIGHT_TIMEOUT_MS,
+      async () => {
+        const mode = await attribute(page, 'status-mode', 'data-state');
+        const now = await dronePosition(page);
+        const remainingM = distanceM(now, droneTarget);
+        const moved = distanceM(now, before) > 3;
+        const closer = startDistanceM - remainingM;
+        return mode === 'GUIDED' && moved && (closer > 5 || remainingM < 3) ? closer : undefined;
+      },
+    );
+    assert.ok(closerM > 0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-push.png') });
+
+    // ABORT: the drone holds where it is.
+    await page.getByTestId('abort-button').click();
+    const holdMode = await eventually('a hold mode after ABORT', 20_000, async () => {
+      const text = await page.getByTestId('status-mode').locator('.status-value').innerText();
+      return /^(BRAKE|LOITER)$/.test(text) ? text : undefined;
+    });
+    assert.match(holdMode, /^(BRAKE|LOITER)$/);
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="action-status"]')?.getAttribute('data-phase') ===
+        'aborted',
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-abort.png') });
+
+    assert.deepEqual(tracked.errors, [], 'no page errors or CSP violations');
+    assert.deepEqual(tracked.blocked, [], 'nothing was requested outside 127.0.0.1');
+    const foreign = tracked.requests.filter((requested) => !isLocalUrl(requested));
+    assert.deepEqual(foreign, []);
+    assert.ok(tracked.requests.some((requested) => requested.includes('/tiles/')));
+  });
+
+  test(
+    'observer: view only, and a command without the token is refused',
+    { timeout: 60_000 },
+    async () => {
+      const tracked = await openTrackedPage(browser, url);
+      pages.push(tracked);
+      const { page } = tracked;
+      await page.getByTestId('observer-banner').waitFor({ timeout: 30_000 });
+      await page.locator('.ursa-drone').waitFor({ timeout: 30_000 });
+      for (const testId of ['abort-button', 'takeoff-button', 'return-home-button', 'push-start']) {
+        assert.equal(await page.getByTestId(testId).count(), 0, `${testId} is not shown`);
+      }
+      const bear = page.locator('.ursa-target').first();
+      if ((await bear.count()) > 0) {
+        await bear.click();
+        await page.getByTestId('target-panel').waitFor();
+        assert.equal(await page.getByTestId('push-start').count(), 0);
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-observer.png') });
+
+      // A program on this machine without the token: an observer whose commands are refused.
+      const origin = new URL(url).origin;
+      const socket = new WebSocket(`${origin.replace(/^http/, 'ws')}/ws`, {
+        headers: { Origin: origin },
+      });
+      const messages: ServerMessage[] = [];
+      socket.on('message', (data) => messages.push(JSON.parse(String(data)) as ServerMessage));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('open', () => resolve());
+          socket.once('error', reject);
+        });
+        const hello = await eventually('hello', 10_000, async () =>
+          messages.find((m) => m.type === 'hello'),
+        );
+        assert.equal(hello.type === 'hello' && hello.role, 'observer');
+        const modeBefore = await attribute(page, 'status-mode', 'data-state');
+        socket.send(
+          JSON.stringify({
+            type: 'command',
+            requestId: 'sneaky',
+            command: { kind: 'return-home' },
+          }),
+        );
+        const result = await eventually('the command result', 10_000, async () =>
+          messages.find((m) => m.type === 'command-result' && m.requestId === 'sneaky'),
+        );
+        assert.ok(result.type === 'command-result');
+        assert.equal(result.outcome.ok, false);
+        assert.equal(result.outcome.result, 'DENIED');
+        assert.match(result.outcome.text, /Observers cannot command/);
+        await page.waitForTimeout(2_000);
+        assert.equal(await attribute(page, 'status-mode', 'data-state'), modeBefore);
+        assert.notEqual(modeBefore, 'RTL');
+      } finally {
+        socket.close();
+      }
+
+      const foreign = new WebSocket(`${origin.replace(/^http/, 'ws')}/ws`, {
+        headers: { Origin: 'http://evil.example' },
+      });
+      const status = await new Promise<number>((resolve, reject) => {
+        foreign.once('unexpected-response', (request, response) => {
+          request.destroy();
+          resolve(response.statusCode ?? 0);
+        });
+        foreign.once('open', () => reject(new Error('a foreign origin was let in')));
+        foreign.once('error', () => {});
+      });
+      assert.equal(status, 403);
+
+      assert.deepEqual(tracked.errors, []);
+      assert.deepEqual(tracked.blocked, []);
+    },
+  );
+});

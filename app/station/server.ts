@@ -92,6 +92,9 @@ export async function startServer(options: ServerOptions): Promise<StationServer
     throw new Error(`server port must be an integer 0-65535, got ${options.port}`);
   }
   const uiDir = path.resolve(options.uiDir);
+  const realUiDir = await fs.realpath(uiDir).catch(() => {
+    throw new Error(`UI folder ${uiDir} does not exist: run "npm run build" first`);
+  });
   const imgSources = imageSources(api, options.extraImgSrc ?? []);
   const tokenDigest = digest(options.operatorToken);
   const clients = new Set<Client>();
@@ -195,12 +198,15 @@ export async function startServer(options: ServerOptions): Promise<StationServer
   ): Promise<void> {
     const file = resolveInside(uiDir, pathname);
     const type = file ? CONTENT_TYPES[path.extname(file).toLowerCase()] : undefined;
-    const stat = file && type ? await fs.stat(file).catch(() => null) : null;
-    if (!file || !type || !stat || !stat.isFile()) {
+    // A symbolic link inside the folder must not lead out of it.
+    const real = file && type ? await fs.realpath(file).catch(() => null) : null;
+    const inside = real !== null && real.startsWith(realUiDir + path.sep);
+    const stat = inside ? await fs.stat(real).catch(() => null) : null;
+    if (!file || !type || !real || !stat || !stat.isFile()) {
       sendText(response, 404, 'not found');
       return;
     }
-    const data = await fs.readFile(file);
+    const data = await fs.readFile(real);
     response.statusCode = 200;
     response.setHeader('Content-Type', type);
     response.setHeader('Content-Length', data.length);

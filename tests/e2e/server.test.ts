@@ -3,7 +3,7 @@
 // what observers cannot do and what each UI gesture sends.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -307,6 +307,40 @@ describe('station server', { skip: noUi }, () => {
       assert.ok([400, 404].includes(response.status), `${attempt} gave ${response.status}`);
       assert.doesNotMatch(response.body.toString(), /"name": "ursa"|root:/, attempt);
     }
+  });
+
+  test('a symbolic link cannot lead out of the UI folder', async () => {
+    const uiDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-ui-'));
+    writeFileSync(path.join(uiDir, 'index.html'), '<!doctype html><title>t</title>');
+    symlinkSync(path.join(projectRoot, 'package.json'), path.join(uiDir, 'escape.json'));
+    const other = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      api: station,
+      operatorToken: TOKEN,
+      tiles: null,
+      uiDir,
+    });
+    try {
+      assert.equal((await rawGet(other.port, '/')).status, 200);
+      const escaped = await rawGet(other.port, '/escape.json');
+      assert.equal(escaped.status, 404);
+      assert.doesNotMatch(escaped.body.toString(), /"name": "ursa"/);
+    } finally {
+      await other.dispose();
+      rmSync(uiDir, { recursive: true, force: true });
+    }
+    await assert.rejects(
+      startServer({
+        host: '127.0.0.1',
+        port: 0,
+        api: station,
+        operatorToken: TOKEN,
+        tiles: null,
+        uiDir: path.join(uiDir, 'gone'),
+      }),
+      /UI folder .* does not exist/,
+    );
   });
 
   test('refuses requests that name another host (DNS rebinding)', async () => {

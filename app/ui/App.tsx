@@ -7,7 +7,7 @@ import type { OperatorCommand } from '../core/protocol';
 import type { LatLon } from '../core/types';
 import { ActionPanel } from './components/ActionPanel';
 import { Controls } from './components/Controls';
-import { commandLabel } from './components/format';
+import { commandLabel, formatAgeS } from './components/format';
 import { useClient, useNow, useStation } from './components/hooks';
 import { LogPanel } from './components/LogPanel';
 import { MapView } from './components/MapView';
@@ -15,7 +15,6 @@ import { PushPanel, type PushDraft } from './components/PushPanel';
 import { StatusBar } from './components/StatusBar';
 import { Toasts, type Toast } from './components/Toasts';
 import { VideoPanel } from './components/VideoPanel';
-import { formatAgeS } from './components/format';
 
 export function App() {
   const client = useClient();

@@ -16,6 +16,8 @@ const TRAIL_MIN_STEP_DEG = 0.000005;
 const START_ZOOM = 18;
 /** Half-width of the middle of the view, as a fraction of the view, where the drone may roam. */
 const FOLLOW_DEADBAND = 0.25;
+/** Plans draw above the markers: a target's label must never hide where the drone will go. */
+const PLAN_PANE = 'ursa-plan';
 
 export interface MapViewProps {
   hello: HelloMessage;
@@ -66,6 +68,7 @@ function targetIcon(target: MapTarget, nowMs: number): L.DivIcon {
 
 function arrowHead(at: LatLon, bearingDeg: number, className: string): L.Marker {
   return L.marker(toLatLng(at), {
+    pane: PLAN_PANE,
     interactive: false,
     keyboard: false,
     icon: L.divIcon({
@@ -83,6 +86,7 @@ function planLayers(plan: PushPlan, from: LatLon | null, variant: 'preview' | 'a
   if (from) {
     layers.push(
       L.polyline([toLatLng(from), toLatLng(plan.droneTarget)], {
+        pane: PLAN_PANE,
         className: `ursa-plan-path ursa-${variant}`,
         weight: 4,
         dashArray: variant === 'preview' ? '10 8' : undefined,
@@ -92,6 +96,7 @@ function planLayers(plan: PushPlan, from: LatLon | null, variant: 'preview' | 'a
   }
   layers.push(
     L.marker(toLatLng(plan.droneTarget), {
+      pane: PLAN_PANE,
       interactive: false,
       keyboard: false,
       icon: L.divIcon({
@@ -105,6 +110,7 @@ function planLayers(plan: PushPlan, from: LatLon | null, variant: 'preview' | 'a
       }),
     }),
     L.polyline([toLatLng(plan.bear), toLatLng(plan.safeArrowEnd)], {
+      pane: PLAN_PANE,
       className: `ursa-safe-arrow ursa-${variant}`,
       weight: 6,
       interactive: false,
@@ -164,6 +170,9 @@ export function MapView(props: MapViewProps) {
       maxZoom: tiles.maxZoom + 2,
     }).addTo(map);
     L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
+    const planPane = map.createPane(PLAN_PANE);
+    planPane.style.zIndex = '650';
+    planPane.style.pointerEvents = 'none';
     trailRef.current = L.polyline([], {
       className: 'ursa-trail',
       weight: 4,

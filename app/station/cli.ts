@@ -261,8 +261,6 @@ async function main(): Promise<number> {
         operatorToken: token,
         tiles: tiles.store,
         uiDir: path.join(projectRoot, 'dist', 'ui'),
-        extraImgSrc:
-          tiles.source.kind === 'online' ? [new URL(tiles.source.urlTemplate).origin] : [],
       }),
     );
     if (serve.host !== '127.0.0.1' && serve.host !== 'localhost' && serve.host !== '::1') {

@@ -1,12 +1,14 @@
-// Byte carriers for MAVLink: UDP listening (reply to the last sender), UDP to a fixed peer, and a
-// TCP client that keeps reconnecting. They move bytes and report errors; framing is elsewhere.
+// Byte carriers for MAVLink: UDP listening (reply to the last sender), UDP to a fixed peer, a
+// TCP client that keeps reconnecting, and a flight record replayed (tlog/replay.ts). They move
+// bytes and report errors; framing is elsewhere.
 
 import dgram from 'node:dgram';
 import net from 'node:net';
 
 import type { Disposable } from '../../core/disposable';
 import { createLogger } from '../../core/log';
-import { formatLinkUri, type LinkSpec } from './uri';
+import { TlogReplayTransport } from '../tlog/replay';
+import { formatLinkUri, type LinkSpec, type NetworkLinkSpec } from './uri';
 
 const log = createLogger('transport');
 
@@ -31,6 +33,8 @@ export async function openTransport(spec: LinkSpec, onData: DataHandler): Promis
       return UdpTransport.open(spec, onData);
     case 'tcp':
       return new TcpClientTransport(spec, onData);
+    case 'tlog':
+      return TlogReplayTransport.open(spec, onData);
   }
 }
 
@@ -50,13 +54,13 @@ class UdpTransport implements Transport {
 
   private constructor(
     private readonly socket: dgram.Socket,
-    private readonly spec: LinkSpec,
+    private readonly spec: NetworkLinkSpec,
   ) {
     this.description = formatLinkUri(spec);
     this.peer = spec.kind === 'udpout' ? { address: spec.host, port: spec.port } : null;
   }
 
-  static async open(spec: LinkSpec, onData: DataHandler): Promise<UdpTransport> {
+  static async open(spec: NetworkLinkSpec, onData: DataHandler): Promise<UdpTransport> {
     const type = net.isIPv6(spec.host) ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type, reuseAddr: false });
     const transport = new UdpTransport(socket, spec);
@@ -129,7 +133,7 @@ class TcpClientTransport implements Transport {
   private disposed = false;
 
   constructor(
-    private readonly spec: LinkSpec,
+    private readonly spec: NetworkLinkSpec,
     private readonly onData: DataHandler,
   ) {
     this.description = formatLinkUri(spec);

@@ -1,17 +1,33 @@
 // Link URIs in the style of MAVProxy and QGroundControl: udpin:HOST:PORT listens and replies
-// to whoever spoke last, udpout:HOST:PORT sends to a fixed address, tcp:HOST:PORT connects.
+// to whoever spoke last, udpout:HOST:PORT sends to a fixed address, tcp:HOST:PORT connects,
+// tlog:FILE?speed=4 replays a flight record as if it were live.
 
-export type LinkKind = 'udpin' | 'udpout' | 'tcp';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 
-export interface LinkSpec {
-  kind: LinkKind;
+export type NetworkLinkKind = 'udpin' | 'udpout' | 'tcp';
+export type LinkKind = NetworkLinkKind | 'tlog';
+
+export interface NetworkLinkSpec {
+  kind: NetworkLinkKind;
   /** Address to bind (udpin) or to reach (udpout, tcp); IPv6 without brackets. */
   host: string;
   port: number;
 }
 
-const KINDS: readonly LinkKind[] = ['udpin', 'udpout', 'tcp'];
-const USAGE = 'use udpin:HOST:PORT, udpout:HOST:PORT or tcp:HOST:PORT';
+export interface TlogLinkSpec {
+  kind: 'tlog';
+  /** The recording, as an absolute path. */
+  path: string;
+  /** Log seconds per real second. */
+  speed: number;
+}
+
+export type LinkSpec = NetworkLinkSpec | TlogLinkSpec;
+
+const KINDS: readonly NetworkLinkKind[] = ['udpin', 'udpout', 'tcp'];
+const USAGE = 'use udpin:HOST:PORT, udpout:HOST:PORT, tcp:HOST:PORT or tlog:FILE?speed=N';
+export const MAX_REPLAY_SPEED = 100;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
@@ -24,10 +40,11 @@ export function parseLinkUri(uri: string): LinkSpec {
   if (colon < 0) fail(`no scheme (${USAGE})`);
 
   const scheme = text.slice(0, colon).toLowerCase();
+  if (scheme === 'tlog') return parseTlogUri(text.slice(colon + 1), fail);
   if (!(KINDS as readonly string[]).includes(scheme)) {
     fail(`unknown scheme "${text.slice(0, colon)}" (${USAGE})`);
   }
-  const kind = scheme as LinkKind;
+  const kind = scheme as NetworkLinkKind;
   const rest = text.slice(colon + 1).replace(/^\/\//, '');
 
   let host: string;
@@ -57,7 +74,28 @@ export function parseLinkUri(uri: string): LinkSpec {
   return { kind, host, port };
 }
 
+/** tlog:FILE or tlog:FILE?speed=N, the file relative to the working folder or absolute. */
+function parseTlogUri(rest: string, fail: (what: string) => never): TlogLinkSpec {
+  const query = rest.lastIndexOf('?');
+  const file = (query < 0 ? rest : rest.slice(0, query)).replace(/^\/\/(?=\/)/, '');
+  let speed = 1;
+  for (const pair of query < 0 ? [] : rest.slice(query + 1).split('&')) {
+    const [name, value = ''] = pair.split('=');
+    if (name !== 'speed') fail(`unknown option "${name}" (tlog links take ?speed=N)`);
+    speed = Number(value);
+    if (value === '' || !Number.isFinite(speed) || speed <= 0 || speed > MAX_REPLAY_SPEED) {
+      fail(`speed "${value}" must be a number above 0 and at most ${MAX_REPLAY_SPEED}`);
+    }
+  }
+  if (file === '') fail('no file (use tlog:FILE?speed=N)');
+  const absolute = path.resolve(file);
+  if (!existsSync(absolute)) fail(`no file at ${absolute}`);
+  if (!statSync(absolute).isFile()) fail(`${absolute} is not a file`);
+  return { kind: 'tlog', path: absolute, speed };
+}
+
 export function formatLinkUri(spec: LinkSpec): string {
+  if (spec.kind === 'tlog') return `tlog:${spec.path}?speed=${spec.speed}`;
   const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
   return `${spec.kind}:${host}:${spec.port}`;
 }

@@ -3,7 +3,7 @@
 
 import { common, type MavLinkData } from 'node-mavlink';
 
-import type { Disposable } from '../../core/disposable';
+import { toDisposable, type Disposable } from '../../core/disposable';
 import { createLogger } from '../../core/log';
 import type {
   CommandOutcome,
@@ -30,6 +30,7 @@ import {
   takeoffCommand,
   type PlannedCommand,
 } from './requests';
+import { MavlinkFrameScanner, type RawFrame } from '../tlog/frame';
 import { openTransport, type Transport } from './transport';
 import { formatLinkUri, parseLinkUri, type LinkSpec } from './uri';
 import { MODEL_MESSAGE_IDS, VehicleModel } from './vehicle-model';
@@ -62,6 +63,8 @@ export interface VehicleLinkOptions {
   commandAckTimeoutMs?: number;
   /** How many times a command is sent, the first included, before it is a TIMEOUT. */
   commandAttempts?: number;
+  /** Hears every frame from the first one sent (onRawFrame hears them from when it is called). */
+  onRawFrame?: (frame: RawFrame) => void;
 }
 
 export class VehicleLink implements Disposable {
@@ -73,6 +76,9 @@ export class VehicleLink implements Disposable {
   private readonly stateListeners = new Listeners<VehicleState>('vehicle state', log);
   private readonly statusTextListeners = new Listeners<StatusText>('status text', log);
   private readonly linkListeners = new Listeners<LinkStatus>('link status', log);
+  private readonly rawFrameListeners = new Listeners<RawFrame>('raw frame', log);
+  private rawFrameCount = 0;
+  private frameScanner: MavlinkFrameScanner | null = null;
   private readonly heartbeatTimeoutMs: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private transport: Transport | null = null;
@@ -109,6 +115,7 @@ export class VehicleLink implements Disposable {
         ),
       ),
     });
+    if (options.onRawFrame) this.onRawFrame(options.onRawFrame);
   }
 
   static async open(uri: string, options: VehicleLinkOptions = {}): Promise<VehicleLink> {
@@ -142,6 +149,19 @@ export class VehicleLink implements Disposable {
 
   onStatusText(listener: (text: StatusText) => void): Disposable {
     return this.statusTextListeners.add(listener);
+  }
+
+  /** Every frame as it crossed the link, both ways, for the flight record. */
+  onRawFrame(listener: (frame: RawFrame) => void): Disposable {
+    this.rawFrameCount++;
+    const added = this.rawFrameListeners.add(listener);
+    let listening = true;
+    return toDisposable(() => {
+      if (!listening) return;
+      listening = false;
+      this.rawFrameCount = Math.max(0, this.rawFrameCount - 1);
+      void added.dispose();
+    });
   }
 
   onLinkChange(listener: (status: LinkStatus) => void): Disposable {
@@ -239,12 +259,17 @@ export class VehicleLink implements Disposable {
     this.stateListeners.clear();
     this.statusTextListeners.clear();
     this.linkListeners.clear();
+    this.rawFrameListeners.clear();
+    this.rawFrameCount = 0;
     await this.transport?.dispose();
     log.info(`${this.description} closed`);
   }
 
   private async start(): Promise<void> {
-    this.transport = await openTransport(this.spec, (chunk) => this.decoder.push(chunk));
+    this.transport = await openTransport(this.spec, (chunk) => {
+      this.decoder.push(chunk);
+      if (this.rawFrameCount > 0) this.scanRawFrames(chunk);
+    });
     if (this.spec.kind === 'udpin' && this.spec.port === 0 && this.transport.localPort !== null) {
       this.name = formatLinkUri({ ...this.spec, port: this.transport.localPort });
     }
@@ -378,6 +403,7 @@ export class VehicleLink implements Disposable {
   }
 
   private notSentReason(): string | null {
+    if (this.spec.kind === 'tlog') return 'replay: commands are not sent';
     if (this.disposed) return 'the link is closed';
     switch (this.model.link) {
       case 'connecting':
@@ -400,12 +426,27 @@ export class VehicleLink implements Disposable {
   }
 
   private sendMessage(message: MavLinkData): void {
-    if (this.disposed || !this.transport) return;
+    // A recording takes nothing: no heartbeats or requests go to it, nor into its record.
+    if (this.disposed || !this.transport || this.spec.kind === 'tlog') return;
     try {
-      this.transport.send(this.encoder.encode(message));
+      const frame = this.encoder.encode(message);
+      this.transport.send(frame);
+      if (this.rawFrameCount > 0) {
+        this.rawFrameListeners.emit({ direction: 'out', frame, timeUs: Date.now() * 1000 });
+      }
     } catch (error) {
       log.error(`could not send ${messageLabel(message)}: ${String(error)}`);
     }
+  }
+
+  private scanRawFrames(chunk: Buffer): void {
+    // UDP datagrams hold whole frames; TCP may split one across reads.
+    const datagrams = this.spec.kind === 'udpin' || this.spec.kind === 'udpout';
+    this.frameScanner ??= new MavlinkFrameScanner(
+      (frame) => this.rawFrameListeners.emit({ direction: 'in', frame, timeUs: Date.now() * 1000 }),
+      { datagrams },
+    );
+    this.frameScanner.push(chunk);
   }
 }
 

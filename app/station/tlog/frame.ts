@@ -267,3 +267,11 @@ export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length);
   return out;
 }
+
+/** One frame as it crossed a link, for the flight record. */
+export interface RawFrame {
+  direction: 'in' | 'out';
+  frame: Uint8Array;
+  /** Microseconds since the UNIX epoch when it was received or sent. */
+  timeUs: number;
+}

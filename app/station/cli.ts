@@ -10,7 +10,7 @@ import { createLogger, isLogLevel, setLogLevel } from '../core/log';
 import type { ServerMessage, StationDefaults, TileSource } from '../core/protocol';
 import type { LatLon } from '../core/types';
 import { installStderrLogSink } from './log';
-import { projectRoot } from './paths';
+import { projectRoot, userDataDir } from './paths';
 import { startServer } from './server';
 import { Station } from './station';
 import { openTileStore, type TileStore } from './tiles/tile-store';
@@ -21,7 +21,10 @@ const USAGE = `Usage: npm run station -- [options]
 
   --sim                     start the built-in simulated drone and connect to it
   --link URI                connect to a vehicle (repeatable): udpin:HOST:PORT,
-                            udpout:HOST:PORT, tcp:HOST:PORT
+                            udpout:HOST:PORT, tcp:HOST:PORT; or replay a flight record
+                            as if live: tlog:FILE?speed=N (0 < N <= 100, default 1)
+  --record DIR|off          write the session's flight record (.tlog) into DIR
+                            (default: the data folder's logs/); off for none
   --video SPEC              demo | a video file | an image sequence (dir/img_%04d.jpg)
   --model PATH              the ONNX detector weights (default: URSA_MODEL, the cache,
                             ../shared/models, else downloaded and checked)
@@ -77,6 +80,13 @@ function parseHome(value: string | undefined): LatLon & { altitudeMslM: number }
     Math.abs(lonDeg) <= 180;
   if (!valid) throw new UsageError(`--home must be LAT,LON,ALT_MSL, not "${value}"`);
   return { latDeg, lonDeg, altitudeMslM };
+}
+
+function parseRecordDir(value: string | undefined): string | null {
+  if (value === undefined) return path.join(userDataDir(), 'logs');
+  if (value === 'off') return null;
+  if (value.trim() === '') throw new UsageError('--record must be a folder or "off"');
+  return path.resolve(value);
 }
 
 function resolveTiles(spec: string): { source: TileSource; store: TileStore | null } {
@@ -172,6 +182,7 @@ async function main(): Promise<number> {
     token: { type: 'string' },
     tiles: { type: 'string' },
     events: { type: 'string' },
+    record: { type: 'string' },
     duration: { type: 'string' },
     home: { type: 'string' },
     'takeoff-alt': { type: 'string' },
@@ -202,6 +213,7 @@ async function main(): Promise<number> {
   const durationS = parseNumber('duration', values.duration, 0);
   const home = parseHome(values.home);
   const serve = values.serve ? parseHostPort(values.serve) : null;
+  const recordDir = parseRecordDir(values.record);
 
   const resources = new DisposableStore();
   const tiles = resolveTiles(values.tiles ?? process.env.URSA_TILES ?? 'osm');
@@ -221,6 +233,7 @@ async function main(): Promise<number> {
         sim: values.sim,
         simHome: home,
         links: values.link,
+        recordDir,
         video: values.video ?? null,
         modelPath: values.model ?? process.env.URSA_MODEL,
         camera: {
@@ -236,6 +249,8 @@ async function main(): Promise<number> {
     await resources.dispose();
     throw error;
   }
+
+  if (station.recordingPath) emit({ type: 'record', path: station.recordingPath });
 
   // Vehicle lines are thinned to about 1 Hz; everything else goes out as it happens.
   let lastVehicleEventMs = 0;

@@ -27,10 +27,13 @@ import type {
 } from '../core/types';
 import { Detector } from './detector/detector';
 import { resolveModel } from './detector/model-store';
+import { parseLinkUri } from './mavlink/uri';
 import { VehicleLink } from './mavlink/vehicle-link';
 import { sharedDir, userCacheDir } from './paths';
 import type { StationApi } from './server';
 import { spawnSimulator } from './sim/spawn';
+import type { RawFrame } from './tlog/frame';
+import { startTlogRecording, type TlogWriter } from './tlog/writer';
 import { openFrameSource, type FrameSource, type VideoFrame } from './video/frame-source';
 
 const log = createLogger('station');
@@ -39,8 +42,10 @@ export interface StationOptions {
   /** Start the built-in simulator and connect to it. */
   sim: boolean;
   simHome?: LatLon & { altitudeMslM: number };
-  /** Link URIs to existing vehicles (udpin:, udpout:, tcp:). */
+  /** Link URIs to existing vehicles (udpin:, udpout:, tcp:) or recordings (tlog:). */
   links: string[];
+  /** Folder for the session's flight record (.tlog), or null for none. Replays are not recorded. */
+  recordDir?: string | null;
   /** 'demo', a video file, an image sequence, or null for no video. */
   video: string | null;
   modelPath?: string;
@@ -52,6 +57,9 @@ export interface StationOptions {
 
 /** The push counts as arrived when the drone is this close to its target. */
 const ARRIVAL_RADIUS_M = 3;
+/** How long telemetry may take to show the switch to GUIDED before the action fails. */
+const GUIDED_CONFIRM_TIMEOUT_MS = 5000;
+const ENDING_PHASES = new Set<ActionStatus['phase']>(['holding', 'aborted', 'failed']);
 const VEHICLE_BROADCAST_INTERVAL_MS = 250;
 const FRAME_BROADCAST_INTERVAL_MS = 150;
 const LOG_HISTORY = 200;
@@ -65,11 +73,15 @@ export class Station implements StationApi, Disposable {
   private readonly targets = new MapTargetList();
   private readonly logHistory: LogEntry[] = [];
   private video: FrameSource | null = null;
+  private recorder: TlogWriter | null = null;
   private detector: Detector | null = null;
   private action: ActionStatus | null = null;
   private lastFrame: Extract<ServerMessage, { type: 'frame' }> | null = null;
   private lastDetections: Extract<ServerMessage, { type: 'detections' }> | null = null;
   private lastFrameBroadcastMs = 0;
+  /** Whether telemetry has shown GUIDED since the current action started. */
+  private actionGuidedSeen = false;
+  private actionStartedMs = 0;
 
   private constructor(private readonly options: StationOptions) {}
 
@@ -83,6 +95,11 @@ export class Station implements StationApi, Disposable {
       throw error;
     }
     return station;
+  }
+
+  /** The flight record being written, null when there is none (off, replay only, or failed). */
+  get recordingPath(): string | null {
+    return this.recorder?.isRecording ? this.recorder.path : null;
   }
 
   get vehicle(): VehicleState | null {
@@ -155,8 +172,11 @@ export class Station implements StationApi, Disposable {
   }
 
   private async connect(): Promise<void> {
+    // The record goes into the store first so it is closed last, after every link.
+    this.startRecording();
+    const onRawFrame = (raw: RawFrame): void => this.recorder?.write(raw.timeUs, raw.frame);
     if (this.options.sim) {
-      const link = this.store.add(await VehicleLink.open('udpin:127.0.0.1:0'));
+      const link = this.store.add(await VehicleLink.open('udpin:127.0.0.1:0', { onRawFrame }));
       this.adoptLink(link);
       const port = link.localPort;
       if (port === null) throw new Error('the simulator link has no local port');
@@ -170,8 +190,24 @@ export class Station implements StationApi, Disposable {
       log.info(`simulator started, talking to udpin:127.0.0.1:${port}`);
     }
     for (const uri of this.options.links) {
-      this.adoptLink(this.store.add(await VehicleLink.open(uri)));
+      const options = isReplay(uri) ? {} : { onRawFrame };
+      this.adoptLink(this.store.add(await VehicleLink.open(uri, options)));
       log.info(`link open: ${uri}`);
+    }
+  }
+
+  private startRecording(): void {
+    const dir = this.options.recordDir;
+    const live = this.options.sim || this.options.links.some((uri) => !isReplay(uri));
+    if (!dir || !live) return;
+    try {
+      this.recorder = this.store.add(
+        startTlogRecording(dir, { onError: (message) => this.log('error', message) }),
+      );
+      this.log('info', `Recording the flight to ${this.recorder.path}`);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log('error', `No flight record: ${reason}. The station goes on without one.`);
     }
   }
 
@@ -320,6 +356,8 @@ export class Station implements StationApi, Disposable {
     });
     if ('error' in plan) return refused(`Push refused: ${plan.error}.`);
 
+    this.actionGuidedSeen = vehicle.modeName === 'GUIDED';
+    this.actionStartedMs = Date.now();
     this.setAction(pushAction(target.id, plan, 'starting', 'Switching to GUIDED'));
     if (vehicle.modeName !== 'GUIDED') {
       const mode = await link.setMode('GUIDED');
@@ -344,23 +382,43 @@ export class Station implements StationApi, Disposable {
   }
 
   private async abort(link: VehicleLink): Promise<CommandOutcome> {
-    if (this.action)
+    if (this.action) {
       this.setAction({ ...this.action, phase: 'aborted', text: 'ABORTED by operator' });
+    }
     const brake = await link.setMode('BRAKE');
-    if (brake.ok) return { ...brake, text: `ABORT: holding position (BRAKE). ${brake.text}` };
+    if (brake.ok) return { ...brake, text: 'Holding position (BRAKE)' };
+
     this.log('warn', `BRAKE refused (${brake.text}); trying LOITER`);
     const loiter = await link.setMode('LOITER');
-    return { ...loiter, text: `ABORT: ${loiter.ok ? 'holding position (LOITER)' : loiter.text}` };
+    if (loiter.ok) return { ...loiter, text: 'BRAKE refused; holding position (LOITER)' };
+    return { ...loiter, text: `Could not hold position: ${brake.text}; ${loiter.text}` };
   }
 
   private followAction(vehicle: VehicleState): void {
     const action = this.action;
-    if (!action || action.phase !== 'flying' || !vehicle.position) return;
-    if (vehicle.modeName !== 'GUIDED') {
+    const active = action?.phase === 'flying' || action?.phase === 'holding';
+    if (!action || !active || !vehicle.position) return;
+
+    // The mode in telemetry lags the ACK of the switch by up to a heartbeat, so only a change
+    // away from GUIDED after GUIDED was seen means someone else took the vehicle.
+    if (vehicle.modeName === 'GUIDED') {
+      this.actionGuidedSeen = true;
+    } else if (this.actionGuidedSeen) {
       this.setAction({ ...action, phase: 'aborted', text: `Mode changed to ${vehicle.modeName}` });
       return;
+    } else {
+      if (Date.now() - this.actionStartedMs > GUIDED_CONFIRM_TIMEOUT_MS) {
+        this.setAction({
+          ...action,
+          phase: 'failed',
+          text: `The vehicle reports ${vehicle.modeName}, not GUIDED`,
+        });
+      }
+      return;
     }
-    if (distanceM(vehicle.position, action.plan.droneTarget) <= ARRIVAL_RADIUS_M) {
+
+    const arrived = distanceM(vehicle.position, action.plan.droneTarget) <= ARRIVAL_RADIUS_M;
+    if (action.phase === 'flying' && arrived) {
       this.setAction({ ...action, phase: 'holding', text: 'In push position, facing the bear' });
     }
   }
@@ -371,7 +429,11 @@ export class Station implements StationApi, Disposable {
   }
 
   private setAction(action: ActionStatus | null): void {
+    const previousPhase = this.action?.phase;
     this.action = action;
+    if (action && action.phase !== previousPhase && ENDING_PHASES.has(action.phase)) {
+      this.log(action.phase === 'holding' ? 'info' : 'warn', `Push: ${action.text}`);
+    }
     this.broadcast({ type: 'action', action });
   }
 
@@ -396,6 +458,15 @@ export class Station implements StationApi, Disposable {
         log.error(`a station listener failed: ${String(error)}`);
       }
     }
+  }
+}
+
+function isReplay(uri: string): boolean {
+  try {
+    return parseLinkUri(uri).kind === 'tlog';
+  } catch {
+    // VehicleLink.open reports the bad URI.
+    return false;
   }
 }
 

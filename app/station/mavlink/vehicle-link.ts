@@ -358,7 +358,8 @@ export class VehicleLink implements Disposable {
 
   private requestStreams(): void {
     const vehicle = this.model.vehicle;
-    if (!vehicle) return;
+    // A recording streams what it holds and answers nothing.
+    if (!vehicle || this.spec.kind === 'tlog') return;
     this.lastStreamRequestMonoMs = performance.now();
     for (const request of streamRequests(vehicle)) this.sendMessage(request);
     const home = requestMessageCommand(common.HomePosition.MSG_ID);

@@ -24,7 +24,10 @@ const TWO_POW_32 = 0x1_0000_0000;
 export interface TlogWriterOptions {
   /** How often buffered records go to the file. */
   flushIntervalMs?: number;
-  /** Told once, with words for the operator, when the record stops because writing failed. */
+  /**
+   * Told once, with words for the operator, when the record stops because writing failed;
+   * without it the writer logs the error itself.
+   */
   onError?: (message: string) => void;
 }
 
@@ -60,7 +63,7 @@ export class TlogWriter implements Disposable {
   private recordCount = 0;
   private failure: string | null = null;
   private readonly timer: NodeJS.Timeout;
-  private readonly onError: (message: string) => void;
+  private readonly onError: ((message: string) => void) | null;
 
   private constructor(
     readonly path: string,
@@ -68,7 +71,7 @@ export class TlogWriter implements Disposable {
     options: TlogWriterOptions,
   ) {
     this.fd = fd;
-    this.onError = options.onError ?? (() => {});
+    this.onError = options.onError ?? null;
     const intervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
       closeSync(fd);
@@ -157,11 +160,14 @@ export class TlogWriter implements Disposable {
     clearInterval(this.timer);
     this.close();
     const message = `Flight record stopped: ${reason}. The station goes on without a record.`;
-    log.error(message);
+    if (!this.onError) {
+      log.error(message);
+      return;
+    }
     try {
       this.onError(message);
     } catch (error) {
-      log.error(`a flight record error listener failed: ${String(error)}`);
+      log.error(`${message} (and its error listener failed: ${String(error)})`);
     }
   }
 

@@ -77,10 +77,16 @@ class StationProcess {
     return this.stderrTail.join('\n');
   }
 
-  async waitEvent(match: (event: StationEvent) => boolean, timeoutMs: number, what: string) {
+  /** Waits for an event at or after index `from` of the events seen so far. */
+  async waitEvent(
+    match: (event: StationEvent) => boolean,
+    timeoutMs: number,
+    what: string,
+    from = 0,
+  ) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.events.find(match);
+      const found = this.events.slice(from).find(match);
       if (found) return found;
       if (this.child.exitCode !== null) {
         throw new Error(
@@ -312,6 +318,42 @@ describe('the headless station in Chromium', { skip: skipReason() }, () => {
         'aborted',
     );
     await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-abort.png') });
+
+    // A new push from the hold: telemetry shows BRAKE for up to a heartbeat after the switch
+    // to GUIDED is acknowledged; the push must not be mistaken for one the pilot ended.
+    const abortedAt = station.events.length;
+    const bearAgain = page.locator('.ursa-target[data-class="bear"]').first();
+    await bearAgain.click();
+    await page.getByTestId('push-start').click();
+    const againBox = await bearAgain.boundingBox();
+    assert.ok(againBox, 'the bear marker is on screen');
+    await page.mouse.click(againBox.x + againBox.width / 2, againBox.y + againBox.height / 2 - 180);
+    await page.getByTestId('plan-target-preview').waitFor();
+    const confirmAgain = await page.getByTestId('push-confirm').boundingBox();
+    assert.ok(confirmAgain);
+    await page.mouse.move(
+      confirmAgain.x + confirmAgain.width / 2,
+      confirmAgain.y + confirmAgain.height / 2,
+    );
+    await page.mouse.down();
+    await station.waitEvent(
+      (e) => e.type === 'action' && (e.action as ActionStatus | null)?.phase === 'flying',
+      20_000,
+      'second push flying',
+      abortedAt,
+    );
+    await page.mouse.up();
+    await eventually('GUIDED after the second push', 20_000, async () =>
+      (await attribute(page, 'status-mode', 'data-state')) === 'GUIDED' ? true : undefined,
+    );
+    await page.waitForTimeout(2_000);
+    const endedEarly = station.events
+      .slice(abortedAt)
+      .filter((e) => e.type === 'action')
+      .map((e) => (e.action as ActionStatus | null)?.phase)
+      .filter((phase) => phase === 'aborted' || phase === 'failed');
+    assert.deepEqual(endedEarly, [], 'the second push keeps flying while the drone is GUIDED');
+    await page.getByTestId('abort-button').click();
 
     assert.deepEqual(tracked.errors, [], 'no page errors or CSP violations');
     assert.deepEqual(tracked.blocked, [], 'nothing was requested outside 127.0.0.1');

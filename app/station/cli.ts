@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DisposableStore } from '../core/disposable';
 import { createLogger, isLogLevel, setLogLevel } from '../core/log';
+import { PUSH_LIMITS } from '../core/hazing';
 import type { ServerMessage, StationDefaults, TileSource } from '../core/protocol';
 import type { LatLon } from '../core/types';
 import { installStderrLogSink } from './log';
@@ -53,19 +54,33 @@ const DEFAULT_HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 
 class UsageError extends Error {}
 
-function parseNumber(name: string, value: string | undefined, fallback: number): number {
+/** The UI allows the same range; 120 m is the US Part 107 ceiling. */
+const TAKEOFF_RANGE_M = { min: 1, max: 120 };
+
+function parseNumber(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  range: { min: number; max: number } = { min: -Infinity, max: Infinity },
+): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, not "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(parsed)) {
+    throw new UsageError(`--${name} must be a number, not "${value}"`);
+  }
+  if (parsed < range.min || parsed > range.max) {
+    throw new UsageError(`--${name} must be from ${range.min} to ${range.max}, not ${parsed}`);
+  }
   return parsed;
 }
 
 function parseHostPort(value: string): { host: string; port: number } {
   const match = /^(.+):(\d+)$/.exec(value);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port > 65535) {
+  if (!match) {
     throw new UsageError(`--serve must be HOST:PORT (for example 127.0.0.1:8080), not "${value}"`);
   }
+  const port = Number(match[2]);
+  if (port > 65535) throw new UsageError(`--serve: port ${port} is above 65535`);
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
 
@@ -206,11 +221,20 @@ async function main(): Promise<number> {
   }
 
   const defaults: StationDefaults = {
-    takeoffAltitudeM: parseNumber('takeoff-alt', values['takeoff-alt'], 20),
-    standoffM: parseNumber('standoff', values.standoff, 30),
-    pushAltitudeM: parseNumber('push-alt', values['push-alt'], 25),
+    takeoffAltitudeM: parseNumber('takeoff-alt', values['takeoff-alt'], 20, TAKEOFF_RANGE_M),
+    standoffM: parseNumber('standoff', values.standoff, 30, {
+      min: PUSH_LIMITS.minStandoffM,
+      max: PUSH_LIMITS.maxStandoffM,
+    }),
+    pushAltitudeM: parseNumber('push-alt', values['push-alt'], 25, {
+      min: PUSH_LIMITS.minAltitudeM,
+      max: PUSH_LIMITS.maxAltitudeM,
+    }),
   };
-  const durationS = parseNumber('duration', values.duration, 0);
+  const durationS = parseNumber('duration', values.duration, 0, { min: 0, max: Infinity });
+  if (values.model && !values.video) {
+    log.warn('--model is not used without --video: there is nothing to detect on');
+  }
   const home = parseHome(values.home);
   const serve = values.serve ? parseHostPort(values.serve) : null;
   const recordDir = parseRecordDir(values.record);
@@ -304,6 +328,19 @@ async function main(): Promise<number> {
   return 0;
 }
 
+function describeFatal(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    const address = `${(error as { address?: string }).address}:${(error as { port?: number }).port}`;
+    const why = code === 'EADDRINUSE' ? 'is already in use' : 'is not allowed';
+    return (
+      `cannot serve on ${address}: the port ${why}. Pick another with --serve HOST:PORT ` +
+      '(npm start reads URSA_SERVE, for example URSA_SERVE=127.0.0.1:8081)'
+    );
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 process.on('unhandledRejection', (reason) => {
   log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
 });
@@ -316,10 +353,10 @@ main().then(
   },
   (error: unknown) => {
     if (error instanceof UsageError) {
-      process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
+      process.stderr.write(`error: ${error.message}\nRun with --help to see the options.\n`);
       process.exit(2);
     }
-    log.error(error instanceof Error ? error.message : String(error));
+    log.error(describeFatal(error));
     process.exit(1);
   },
 );

@@ -117,13 +117,18 @@ export class TlogWriter implements Disposable {
       log.warn(`not recording a ${frame.length}-byte frame: no MAVLink frame is that long`);
       return;
     }
+    const stampUs = Math.round(timeUs);
+    if (!Number.isSafeInteger(stampUs) || stampUs < 0) {
+      log.warn(`not recording a frame stamped ${timeUs} us: not a time`);
+      return;
+    }
     const needed = this.buffered + TIMESTAMP_BYTES + frame.length;
     if (needed > this.buffer.length) {
       const grown = Buffer.alloc(Math.max(needed, this.buffer.length * 2));
       this.buffer.copy(grown, 0, 0, this.buffered);
       this.buffer = grown;
     }
-    encodeTimestampUs(Math.round(timeUs), this.buffer, this.buffered);
+    encodeTimestampUs(stampUs, this.buffer, this.buffered);
     this.buffer.set(frame, this.buffered + TIMESTAMP_BYTES);
     this.buffered = needed;
     this.recordCount++;

@@ -45,7 +45,7 @@ test('heartbeats go both ways and the station builds the vehicle state', async (
     'a connected vehicle with full telemetry',
   );
   assert.equal(state.systemId, 1);
-  assert.equal(state.autopilot, 'ARDUPILOTMEGA');
+  assert.equal(state.autopilot, 'ArduPilot');
   assert.equal(state.vehicleType, 'QUADROTOR');
   assert.equal(state.customMode, 0);
   assert.equal(state.modeName, 'STABILIZE');

@@ -34,27 +34,65 @@ export function build<T extends MavLinkData>(ctor: new () => T, fields: Fields<T
   return Object.assign(new ctor(), fields);
 }
 
+/** Appends a MAVLink 2 signature to a frame serialized with the signed flag set. */
+export type FrameSigner = (unsignedFrame: Buffer) => Buffer;
+
 /** Serializes messages as MAVLink v2 frames from one system and component. */
 export class MavlinkEncoder {
   private readonly protocol: MavLinkProtocolV2;
+  /** The signed flag is part of the header, so it must be set before the checksum is made. */
+  private readonly signedProtocol: MavLinkProtocolV2;
   private sequence = 0;
+  private signer: FrameSigner | null = null;
 
   constructor(systemId: number, componentId: number) {
     this.protocol = new MavLinkProtocolV2(systemId, componentId);
+    this.signedProtocol = new MavLinkProtocolV2(
+      systemId,
+      componentId,
+      MavLinkProtocolV2.IFLAG_SIGNED,
+    );
+  }
+
+  /** Signs every frame from now on, or stops signing with null. */
+  setSigner(signer: FrameSigner | null): void {
+    this.signer = signer;
+  }
+
+  get signing(): boolean {
+    return this.signer !== null;
   }
 
   encode(message: MavLinkData): Buffer {
-    const frame = this.protocol.serialize(message, this.sequence);
+    const signer = this.signer;
+    const protocol = signer ? this.signedProtocol : this.protocol;
+    const frame = protocol.serialize(message, this.sequence);
     this.sequence = (this.sequence + 1) & 0xff;
-    return frame;
+    return signer ? signer(frame) : frame;
   }
 }
+
+/** A frame that passed its checksum, before its payload is decoded. */
+export interface IncomingFrame {
+  systemId: number;
+  componentId: number;
+  messageId: number;
+  /** The whole frame as received, signature included. */
+  bytes: Buffer;
+  /** MAVLink 2 with the signed flag set. */
+  signed: boolean;
+}
+
+/** Decides whether a frame may be used; it sees every valid frame, wanted or not. */
+export type FrameGate = (frame: IncomingFrame) => boolean;
 
 export interface ReceivedMessage {
   systemId: number;
   componentId: number;
   messageId: number;
   message: MavLinkData;
+  /** True when the frame carried a signature (already checked by the gate, if any). */
+  signed: boolean;
 }
 
 export interface DecoderStats {
@@ -65,6 +103,8 @@ export interface DecoderStats {
   unknownFrames: number;
   /** Known frames whose payload could not be decoded. */
   undecodable: number;
+  /** Valid frames the gate refused (signing). */
+  gated: number;
 }
 
 /**
@@ -75,6 +115,8 @@ export class MavlinkDecoder {
   private readonly splitter: MavLinkPacketSplitter;
   private readonly parser = new MavLinkPacketParser();
   private undecodable = 0;
+  private gated = 0;
+  private gate: FrameGate | null = null;
   private disposed = false;
 
   /**
@@ -97,12 +139,18 @@ export class MavlinkDecoder {
     this.splitter.write(chunk);
   }
 
+  /** Every valid frame goes through the gate first; a refused one is counted and dropped. */
+  setGate(gate: FrameGate | null): void {
+    this.gate = gate;
+  }
+
   get stats(): DecoderStats {
     return {
       validFrames: this.splitter.validPackages,
       badFrames: this.splitter.invalidPackages,
       unknownFrames: this.splitter.unknownPackagesCount,
       undecodable: this.undecodable,
+      gated: this.gated,
     };
   }
 
@@ -116,6 +164,26 @@ export class MavlinkDecoder {
 
   private handlePacket(packet: MavLinkPacket): void {
     const messageId = packet.header.msgid;
+    const signed = packet.signature !== null;
+    if (this.gate) {
+      const frame: IncomingFrame = {
+        systemId: packet.header.sysid,
+        componentId: packet.header.compid,
+        messageId,
+        bytes: packet.buffer,
+        signed,
+      };
+      let pass = false;
+      try {
+        pass = this.gate(frame);
+      } catch (error) {
+        log.error(`frame gate failed: ${error instanceof Error ? error.stack : error}`);
+      }
+      if (!pass) {
+        this.gated++;
+        return;
+      }
+    }
     if (this.wanted && !this.wanted.has(messageId)) return;
     const ctor: MavLinkDataConstructor<MavLinkData> | undefined = REGISTRY[messageId];
     if (!ctor) return;
@@ -133,6 +201,7 @@ export class MavlinkDecoder {
         componentId: packet.header.compid,
         messageId,
         message,
+        signed,
       });
     } catch (error) {
       log.error(

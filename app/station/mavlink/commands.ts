@@ -1,6 +1,9 @@
 // The MAVLink command protocol from the sending side: send COMMAND_LONG or COMMAND_INT, send it
 // again while no COMMAND_ACK comes, and settle on the vehicle's answer or TIMEOUT.
-// One command of each id is in flight at a time, because an ACK names only the command id.
+// An ACK names only the command id, so one command of each id is in flight at a time, and after
+// a command that was sent more than once the next one of that id waits until the late ACKs of
+// the copies have come in (or a guard time has passed): a late ACK of the last command must not
+// be taken as the answer to the next.
 
 import { common, type MavLinkData } from 'node-mavlink';
 
@@ -10,6 +13,9 @@ import { mavResultName, TIMEOUT, type CommandResultName } from './outcome';
 import type { VehicleAddress } from './vehicle-model';
 
 const log = createLogger('commands');
+
+/** COMMAND_ACK.progress when the vehicle does not say how far it is. */
+const PROGRESS_UNKNOWN = 255;
 
 export type CommandRequest =
   | {
@@ -32,6 +38,22 @@ export interface CommandAnswer {
   result: CommandResultName;
   /** Set when the station, not the vehicle, decided the result. */
   reason: string | null;
+  /** How many times the command went out. */
+  sends: number;
+  /** The last progress the vehicle reported while IN_PROGRESS, 0 to 100; null if none. */
+  progressPct: number | null;
+  /** COMMAND_ACK.result_param2: extra detail some commands give with their result. */
+  resultParam2: number;
+}
+
+export interface CommandProgress {
+  /** 0 to 100, or null when the vehicle does not say. */
+  progressPct: number | null;
+}
+
+export interface RunOptions {
+  /** Called for each IN_PROGRESS answer. */
+  onProgress?: (progress: CommandProgress) => void;
 }
 
 export interface CommandSenderOptions {
@@ -42,25 +64,43 @@ export interface CommandSenderOptions {
   ackTimeoutMs: number;
   /** Sends in all, the first included. */
   attempts: number;
+  /** After IN_PROGRESS, how long to wait for the next word from the vehicle. */
+  inProgressTimeoutMs: number;
+  /** How long the next command of an id waits for late ACKs of a command sent several times. */
+  duplicateGuardMs: number;
 }
 
-interface Pending {
+/** The exchange for one command id; it outlives its answer while late ACKs may still come. */
+interface Exchange {
   target: VehicleAddress;
-  settle: (answer: CommandAnswer) => void;
-  keepWaiting: () => void;
+  onAck: (ack: common.CommandAck) => void;
+  /** Settles with TIMEOUT and ends any guard wait. */
+  abort: (reason: string) => void;
 }
 
 export class CommandSender {
-  private readonly pending = new Map<number, Pending>();
+  private readonly exchanges = new Map<number, Exchange>();
   private readonly queues = new Map<number, Promise<unknown>>();
+  private readonly counts = { acks: 0, duplicateAcks: 0, strayAcks: 0 };
   private disposed = false;
 
   constructor(private readonly options: CommandSenderOptions) {}
 
-  run(request: CommandRequest, target: VehicleAddress): Promise<CommandAnswer> {
+  /** ACKs seen in all, late duplicates absorbed, and ACKs for no command of ours. */
+  get stats(): { acks: number; duplicateAcks: number; strayAcks: number } {
+    return { ...this.counts };
+  }
+
+  run(
+    request: CommandRequest,
+    target: VehicleAddress,
+    runOptions: RunOptions = {},
+  ): Promise<CommandAnswer> {
     const previous = this.queues.get(request.command) ?? Promise.resolve();
-    const answer = previous.then(() => this.exchange(request, target));
-    const tail = answer.catch(() => undefined);
+    let answered!: (answer: CommandAnswer) => void;
+    const answer = new Promise<CommandAnswer>((resolve) => (answered = resolve));
+    const done = previous.then(() => this.exchange(request, target, runOptions, answered));
+    const tail = done.catch(() => undefined);
     this.queues.set(request.command, tail);
     void tail.then(() => {
       if (this.queues.get(request.command) === tail) this.queues.delete(request.command);
@@ -69,44 +109,75 @@ export class CommandSender {
   }
 
   handleAck(ack: common.CommandAck, fromSystemId: number): void {
-    const pending = this.pending.get(ack.command);
-    if (!pending || fromSystemId !== pending.target.systemId) return;
+    this.counts.acks++;
+    const exchange = this.exchanges.get(ack.command);
+    if (!exchange || fromSystemId !== exchange.target.systemId) {
+      this.counts.strayAcks++;
+      return;
+    }
     // target_system is an extension field: 0 when the vehicle leaves it out.
     const forUs =
       (ack.targetSystem === 0 || ack.targetSystem === this.options.ownSystemId) &&
       (ack.targetComponent === 0 || ack.targetComponent === this.options.ownComponentId);
-    if (!forUs) return;
-    if (ack.result === common.MavResult.IN_PROGRESS) {
-      pending.keepWaiting();
+    if (!forUs) {
+      this.counts.strayAcks++;
       return;
     }
-    pending.settle({ result: mavResultName(ack.result), reason: null });
+    exchange.onAck(ack);
   }
 
   /** Settles every waiting command as TIMEOUT. */
   dispose(): void {
     this.disposed = true;
-    for (const pending of [...this.pending.values()]) {
-      pending.settle({
-        result: TIMEOUT,
-        reason: 'the link was closed before the vehicle answered',
-      });
+    for (const exchange of [...this.exchanges.values()]) {
+      exchange.abort('the link was closed before the vehicle answered');
     }
   }
 
-  private exchange(request: CommandRequest, target: VehicleAddress): Promise<CommandAnswer> {
+  /** Resolves when the id is free for the next command, which may be after the answer. */
+  private exchange(
+    request: CommandRequest,
+    target: VehicleAddress,
+    runOptions: RunOptions,
+    answered: (answer: CommandAnswer) => void,
+  ): Promise<void> {
     if (this.disposed) {
-      return Promise.resolve({ result: TIMEOUT, reason: 'the link is closed' });
+      answered(answerOf(TIMEOUT, 'the link is closed', 0, null, 0));
+      return Promise.resolve();
     }
-    const { ackTimeoutMs, attempts } = this.options;
+    const { ackTimeoutMs, attempts, inProgressTimeoutMs, duplicateGuardMs } = this.options;
     const name = common.MavCmd[request.command] ?? `MAV_CMD ${request.command}`;
-    return new Promise<CommandAnswer>((resolve) => {
+    return new Promise<void>((free) => {
       let sends = 0;
+      /** Final (not IN_PROGRESS) ACKs: one is expected for each copy the vehicle got. */
+      let finalAcks = 0;
+      let progressPct: number | null = null;
+      let settled = false;
       let timer: NodeJS.Timeout | null = null;
+
+      const clearTimer = (): void => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+      };
+      const release = (): void => {
+        clearTimer();
+        if (this.exchanges.get(request.command) === exchange) {
+          this.exchanges.delete(request.command);
+        }
+        free();
+      };
+      const settle = (result: string, reason: string | null, resultParam2 = 0): void => {
+        if (settled) return;
+        settled = true;
+        clearTimer();
+        answered(answerOf(result, reason, sends, progressPct, resultParam2));
+        if (sends <= 1 || finalAcks >= sends || this.disposed) release();
+        else timer = setTimeout(release, duplicateGuardMs);
+      };
       const transmit = (): void => {
         if (sends >= attempts) {
           log.warn(`${name}: no COMMAND_ACK after ${attempts} tries`);
-          settle({ result: TIMEOUT, reason: null });
+          settle(TIMEOUT, null);
           return;
         }
         if (sends > 0) log.debug(`${name}: no COMMAND_ACK yet, sending again`);
@@ -114,22 +185,57 @@ export class CommandSender {
         sends++;
         timer = setTimeout(transmit, ackTimeoutMs);
       };
-      const settle = (answer: CommandAnswer): void => {
-        if (timer) clearTimeout(timer);
-        timer = null;
-        this.pending.delete(request.command);
-        resolve(answer);
+      const waitedTooLong = (): void => {
+        const how = progressPct === null ? '' : ` (last at ${progressPct} %)`;
+        settle(TIMEOUT, `the vehicle started it${how} but never said it had finished`);
       };
-      // The vehicle is working on it: stop resending, but do not wait forever.
-      const keepWaiting = (): void => {
-        if (timer) clearTimeout(timer);
-        sends = attempts;
-        timer = setTimeout(transmit, ackTimeoutMs * attempts);
+
+      const exchange: Exchange = {
+        target,
+        onAck: (ack) => {
+          if (settled) {
+            // A late ACK for a copy of a command already answered: absorb it.
+            this.counts.duplicateAcks++;
+            if (ack.result !== common.MavResult.IN_PROGRESS) finalAcks++;
+            if (finalAcks >= sends) release();
+            return;
+          }
+          if (ack.result === common.MavResult.IN_PROGRESS) {
+            // The vehicle is working on it: stop resending and wait longer, from now.
+            progressPct = ack.progress === PROGRESS_UNKNOWN ? progressPct : ack.progress;
+            clearTimer();
+            timer = setTimeout(waitedTooLong, inProgressTimeoutMs);
+            try {
+              runOptions.onProgress?.({
+                progressPct: ack.progress === PROGRESS_UNKNOWN ? null : ack.progress,
+              });
+            } catch (error) {
+              log.error(`a progress listener for ${name} failed: ${String(error)}`);
+            }
+            return;
+          }
+          finalAcks++;
+          settle(mavResultName(ack.result), null, ack.resultParam2);
+        },
+        abort: (reason) => {
+          if (!settled) settle(TIMEOUT, reason);
+          release();
+        },
       };
-      this.pending.set(request.command, { target, settle, keepWaiting });
+      this.exchanges.set(request.command, exchange);
       transmit();
     });
   }
+}
+
+function answerOf(
+  result: string,
+  reason: string | null,
+  sends: number,
+  progressPct: number | null,
+  resultParam2: number,
+): CommandAnswer {
+  return { result, reason, sends, progressPct, resultParam2 };
 }
 
 function encodeCommand(
@@ -173,7 +279,7 @@ function encodeCommand(
   });
 }
 
-function isGlobalFrame(frame: common.MavFrame): boolean {
+export function isGlobalFrame(frame: common.MavFrame): boolean {
   const { GLOBAL, GLOBAL_RELATIVE_ALT, GLOBAL_INT, GLOBAL_RELATIVE_ALT_INT } = common.MavFrame;
   const { GLOBAL_TERRAIN_ALT, GLOBAL_TERRAIN_ALT_INT } = common.MavFrame;
   return [

@@ -23,6 +23,7 @@ const DEFAULT_REASONS: Record<string, string> = {
   COMMAND_LONG_ONLY: 'the vehicle only takes this command as COMMAND_LONG',
   COMMAND_INT_ONLY: 'the vehicle only takes this command as COMMAND_INT',
   COMMAND_UNSUPPORTED_MAV_FRAME: 'the vehicle does not support the coordinate frame used',
+  CANCELLED: 'the vehicle cancelled it',
   [TIMEOUT]: 'no answer from the vehicle',
   [NOT_SENT]: 'there is no link to the vehicle',
 };
@@ -47,5 +48,58 @@ export function commandOutcome(
   else if (result === NOT_SENT) text = `${action} not sent: ${why}`;
   else if (result === 'FAILED' && !reason) text = `${action} failed: ${why}`;
   else text = `${action} refused: ${why}`;
+  return { ok, result, text: `${text} (${result})` };
+}
+
+/** What a mission transfer came to: a MAV_MISSION_RESULT name, or TIMEOUT / NOT_SENT. */
+export function missionResultName(code: number): string {
+  return common.MavMissionResult[code] ?? `MISSION_RESULT(${code})`;
+}
+
+const MISSION_REASONS: Record<string, string> = {
+  ERROR: 'the vehicle reported an error',
+  UNSUPPORTED_FRAME: 'the vehicle does not support a coordinate frame used in it',
+  UNSUPPORTED: 'the vehicle does not support a command in it, or this kind of plan',
+  NO_SPACE: 'the vehicle has no room for that many items',
+  INVALID: 'the vehicle found an item invalid',
+  INVALID_PARAM1: 'the vehicle found param1 of an item invalid',
+  INVALID_PARAM2: 'the vehicle found param2 of an item invalid',
+  INVALID_PARAM3: 'the vehicle found param3 of an item invalid',
+  INVALID_PARAM4: 'the vehicle found param4 of an item invalid',
+  INVALID_PARAM5_X: 'the vehicle found the latitude or x of an item invalid',
+  INVALID_PARAM6_Y: 'the vehicle found the longitude or y of an item invalid',
+  INVALID_PARAM7: 'the vehicle found the altitude or z of an item invalid',
+  INVALID_SEQUENCE: 'items reached the vehicle out of order',
+  DENIED: 'the vehicle does not accept it now',
+  OPERATION_CANCELLED: 'the vehicle cancelled the transfer',
+  [TIMEOUT]: 'no answer from the vehicle',
+  [NOT_SENT]: 'there is no link to the vehicle',
+};
+
+/** Words for a mission, fence or rally transfer; ACCEPTED is the only success. */
+export function missionOutcome(
+  action: string,
+  result: string,
+  reason?: string | null,
+): CommandOutcome {
+  const ok = result === 'ACCEPTED';
+  const why =
+    reason ?? MISSION_REASONS[result] ?? 'the vehicle gave an answer the station does not know';
+  let text: string;
+  if (ok) text = reason ? `${action}: ${reason}` : `${action}: done`;
+  else if (result === TIMEOUT) text = `${action} failed: ${why}`;
+  else if (result === NOT_SENT) text = `${action} not sent: ${why}`;
+  else text = `${action} refused: ${why}`;
+  return { ok, result, text: `${text} (${result})` };
+}
+
+/** Words for a parameter read or write; results are ACCEPTED, REFUSED, CLAMPED or TIMEOUT. */
+export function paramOutcome(action: string, result: string, detail: string): CommandOutcome {
+  const ok = result === 'ACCEPTED';
+  let text: string;
+  if (ok) text = `${action}: ${detail}`;
+  else if (result === NOT_SENT) text = `${action} not sent: ${detail}`;
+  else if (result === TIMEOUT) text = `${action} failed: ${detail}`;
+  else text = `${action} refused: ${detail}`;
   return { ok, result, text: `${text} (${result})` };
 }

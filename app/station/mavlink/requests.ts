@@ -1,9 +1,15 @@
-// What the station sends to an ArduCopter, built and checked without sending anything: each
-// command with the words the operator will read, and the few messages that need no ACK.
+// What the station sends to a vehicle (ArduCopter first, PX4 modes too), built and checked without
+// sending anything: each command with the words the operator will read, and the few messages
+// that need no ACK.
 
-import { common, minimal } from 'node-mavlink';
+import { ardupilotmega, common, minimal } from 'node-mavlink';
 
-import { arduCopterModeNumber } from '../../core/ardupilot-modes';
+import {
+  arduPilotFirmware,
+  flightModeRequest,
+  MAV_AUTOPILOT_ARDUPILOTMEGA,
+  MAV_AUTOPILOT_PX4,
+} from '../../core/autopilot-modes';
 import type { LatLon } from '../../core/types';
 import { build } from './codec';
 import type { CommandRequest } from './commands';
@@ -52,14 +58,89 @@ export function disarmCommand(force: boolean): PlannedCommand {
   };
 }
 
-export function setModeCommand(modeName: string): PlannedCommand & { modeName: string } {
-  const modeNumber = arduCopterModeNumber(modeName);
-  if (modeNumber === null) throw new Error(`unknown ArduCopter flight mode "${modeName}"`);
-  const name = modeName.trim().toUpperCase();
+/** HEARTBEAT.autopilot and HEARTBEAT.type: they decide how modes are named and numbered. */
+export interface AutopilotIdentity {
+  autopilot: number;
+  mavType: number;
+}
+
+/** Until the vehicle has spoken, mode names are checked as ArduCopter's. */
+export const ARDUCOPTER_IDENTITY: AutopilotIdentity = {
+  autopilot: MAV_AUTOPILOT_ARDUPILOTMEGA,
+  mavType: minimal.MavType.QUADROTOR,
+};
+
+const FIRMWARE_WORDS = {
+  copter: 'ArduCopter',
+  plane: 'ArduPlane',
+  rover: 'ArduRover',
+  sub: 'ArduSub',
+};
+
+/** The autopilot's name for mode errors: "ArduCopter", "PX4". */
+export function autopilotWords(identity: AutopilotIdentity): string {
+  if (identity.autopilot === MAV_AUTOPILOT_PX4) return 'PX4';
+  if (identity.autopilot !== MAV_AUTOPILOT_ARDUPILOTMEGA) return 'this autopilot';
+  const firmware = arduPilotFirmware(identity.mavType);
+  return firmware ? FIRMWARE_WORDS[firmware] : 'ArduPilot';
+}
+
+/**
+ * MAV_CMD_DO_SET_MODE by mode name. ArduPilot takes the mode number in param2; PX4 takes its main
+ * mode in param2 and its sub mode in param3. Throws for a name the autopilot does not have.
+ */
+export function setModeCommand(
+  modeName: string,
+  identity: AutopilotIdentity = ARDUCOPTER_IDENTITY,
+): PlannedCommand & { modeName: string; customMode: number } {
+  const mode = flightModeRequest(identity.autopilot, identity.mavType, String(modeName));
+  if (mode === null) {
+    throw new Error(`unknown ${autopilotWords(identity)} flight mode "${modeName}"`);
+  }
   return {
-    modeName: name,
-    action: `Switch to ${name}`,
-    request: long(common.MavCmd.DO_SET_MODE, [minimal.MavModeFlag.CUSTOM_MODE_ENABLED, modeNumber]),
+    modeName: mode.name,
+    customMode: mode.customMode,
+    action: `Switch to ${mode.name}`,
+    request: long(common.MavCmd.DO_SET_MODE, mode.doSetModeParams),
+  };
+}
+
+/** Barometer calibration: a preflight command some autopilots answer with IN_PROGRESS first. */
+export function barometerCalibrationCommand(): PlannedCommand {
+  return {
+    action: 'Calibrate the barometer',
+    request: long(common.MavCmd.PREFLIGHT_CALIBRATION, [0, 0, 1, 0, 0, 0, 0]),
+  };
+}
+
+/** What the station shows, and how often it wants it (Hz). */
+const WANTED_MESSAGE_RATES_HZ: ReadonlyArray<[number, number]> = [
+  [common.GlobalPositionInt.MSG_ID, 10],
+  [common.Attitude.MSG_ID, 10],
+  [common.SysStatus.MSG_ID, 2],
+  [common.GpsRawInt.MSG_ID, 2],
+  [common.BatteryStatus.MSG_ID, 1],
+  [common.GimbalDeviceAttitudeStatus.MSG_ID, 5],
+  [common.MissionCurrent.MSG_ID, 1],
+  [common.HomePosition.MSG_ID, 0.2],
+];
+/** ArduPilot's older gimbal report; PX4 does not have it. */
+const ARDUPILOT_MESSAGE_RATES_HZ: ReadonlyArray<[number, number]> = [
+  [ardupilotmega.MountStatus.MSG_ID, 5],
+];
+
+export function wantedMessageRates(identity: AutopilotIdentity): Array<[number, number]> {
+  return identity.autopilot === MAV_AUTOPILOT_ARDUPILOTMEGA
+    ? [...WANTED_MESSAGE_RATES_HZ, ...ARDUPILOT_MESSAGE_RATES_HZ]
+    : [...WANTED_MESSAGE_RATES_HZ];
+}
+
+/** MAV_CMD_SET_MESSAGE_INTERVAL: param1 the message id, param2 the interval in microseconds. */
+export function messageIntervalCommand(messageId: number, rateHz: number): PlannedCommand {
+  checkRange('message rate (Hz)', rateHz, 0.001, 1000);
+  return {
+    action: `Ask for message ${messageId} at ${formatNumber(rateHz)} Hz`,
+    request: long(common.MavCmd.SET_MESSAGE_INTERVAL, [messageId, Math.round(1e6 / rateHz)]),
   };
 }
 

@@ -1,5 +1,6 @@
 // One vehicle over one link: the station's heartbeat, telemetry into a VehicleState, link-loss
-// detection, and the commands the station flies with (ArduCopter flavour of MAVLink).
+// detection, the commands the station flies with (ArduPilot first, PX4 modes too), missions,
+// parameters, message rates and MAVLink 2 signing.
 
 import { common, type MavLinkData } from 'node-mavlink';
 
@@ -12,15 +13,34 @@ import type {
   StatusText,
   VehicleState,
 } from '../../core/types';
-import { MavlinkDecoder, MavlinkEncoder, type ReceivedMessage } from './codec';
-import { CommandSender } from './commands';
+import { MAV_AUTOPILOT_ARDUPILOTMEGA, MAV_AUTOPILOT_PX4 } from '../../core/autopilot-modes';
+import { messageName, MavlinkDecoder, MavlinkEncoder, type ReceivedMessage } from './codec';
+import { CommandSender, type RunOptions } from './commands';
+import { LinkSigning, type LinkSigningOptions, type SigningStatus } from './link-signing';
 import { Listeners } from './listeners';
-import { commandOutcome, NOT_SENT } from './outcome';
 import {
+  MISSION_MESSAGE_IDS,
+  MissionClient,
+  type MissionDownload,
+  type MissionItem,
+  type MissionProgress,
+  type MissionType,
+} from './mission';
+import { commandOutcome, missionOutcome, NOT_SENT, paramOutcome } from './outcome';
+import {
+  ParamClient,
+  type ParamListOutcome,
+  type ParamOutcome,
+  type ParamProgress,
+  type VehicleParam,
+} from './params';
+import {
+  ARDUCOPTER_IDENTITY,
   armCommand,
   disarmCommand,
   gcsHeartbeat,
   gimbalCommand,
+  messageIntervalCommand,
   positionTarget,
   regionOfInterestCommand,
   repositionCommand,
@@ -28,8 +48,10 @@ import {
   setModeCommand,
   streamRequests,
   takeoffCommand,
+  wantedMessageRates,
   type PlannedCommand,
 } from './requests';
+import { newSigningKey } from './signing';
 import { MavlinkFrameScanner, type RawFrame } from '../tlog/frame';
 import { openTransport, type Transport } from './transport';
 import { formatLinkUri, parseLinkUri, type LinkSpec } from './uri';
@@ -51,10 +73,40 @@ const STATE_INTERVAL_MS = 100;
 const STREAM_RETRY_MS = 5000;
 /** A PreArm/Arm STATUSTEXT this recent explains a refused arm. */
 const ARM_REASON_WINDOW_MS = 3000;
-const ACK_AND_MODEL_IDS: ReadonlySet<number> = new Set([
+const DEFAULT_IN_PROGRESS_TIMEOUT_MS = 30_000;
+const DEFAULT_MISSION_ITEM_TIMEOUT_MS = 1500;
+const DEFAULT_MISSION_ITEM_RETRIES = 15;
+const DEFAULT_MISSION_TRANSFER_TIMEOUT_MS = 300_000;
+const DEFAULT_PARAM_TIMEOUT_MS = 1500;
+const DEFAULT_PARAM_RETRIES = 10;
+const DEFAULT_PARAM_LIST_TIMEOUT_MS = 120_000;
+/** PARAM_REQUEST_READs sent at once for what a table download missed. */
+const PARAM_REREAD_BATCH = 10;
+const WANTED_IDS: ReadonlySet<number> = new Set([
   ...MODEL_MESSAGE_IDS,
+  ...MISSION_MESSAGE_IDS,
   common.CommandAck.MSG_ID,
+  common.ParamValue.MSG_ID,
+  common.MissionCurrent.MSG_ID,
+  common.MissionItemReached.MSG_ID,
 ]);
+
+/** How the station asked for its telemetry, and what the vehicle would not send. */
+export interface MessageRatesOutcome extends CommandOutcome {
+  method: 'SET_MESSAGE_INTERVAL' | 'REQUEST_DATA_STREAM' | 'none';
+  /** Names of messages the vehicle refused to send at the asked rate. */
+  refused: string[];
+}
+
+/** Where the vehicle is in its mission, from MISSION_CURRENT and MISSION_ITEM_REACHED. */
+export interface MissionStatus {
+  /** The item it flies to now, null before it said. */
+  currentSeq: number | null;
+  /** Items in the mission, when the vehicle says (MAVLink 2 MISSION_CURRENT.total). */
+  total: number | null;
+  /** The last item reached, null before any. */
+  reachedSeq: number | null;
+}
 
 export interface VehicleLinkOptions {
   /** The link counts as lost after this long without a vehicle HEARTBEAT. */
@@ -65,6 +117,24 @@ export interface VehicleLinkOptions {
   commandAttempts?: number;
   /** Hears every frame from the first one sent (onRawFrame hears them from when it is called). */
   onRawFrame?: (frame: RawFrame) => void;
+  /** After an IN_PROGRESS answer, how long to wait for the vehicle's next word. */
+  commandInProgressTimeoutMs?: number;
+  /** Mission transfers: how long one step may take before it is sent again. */
+  missionItemTimeoutMs?: number;
+  /** Mission transfers: resends in a row without progress before giving up. */
+  missionItemRetries?: number;
+  /** The longest one mission, fence or rally transfer may take. */
+  missionTransferTimeoutMs?: number;
+  /** Parameters: how long to wait for an answer before asking again. */
+  paramTimeoutMs?: number;
+  /** Parameters: resends in a row without progress before giving up. */
+  paramRetries?: number;
+  /** The longest a whole parameter table download may take. */
+  paramListTimeoutMs?: number;
+  /** MAVLink 2 signing: stored keys, the timestamp clock, the link id. */
+  signing?: LinkSigningOptions;
+  /** Ask for the station's message rates when the vehicle is heard (default true). */
+  requestMessageRates?: boolean;
 }
 
 export class VehicleLink implements Disposable {
@@ -73,6 +143,15 @@ export class VehicleLink implements Disposable {
   private readonly encoder = new MavlinkEncoder(GCS_SYSTEM_ID, GCS_COMPONENT_ID);
   private readonly decoder: MavlinkDecoder;
   private readonly commands: CommandSender;
+  private readonly missions: MissionClient;
+  private readonly params: ParamClient;
+  private readonly signing: LinkSigning;
+  private readonly missionListeners = new Listeners<MissionStatus>('mission status', log);
+  private missionStatus: MissionStatus = { currentSeq: null, total: null, reachedSeq: null };
+  private readonly wantsMessageRates: boolean;
+  private ratesRequest: Promise<MessageRatesOutcome> | null = null;
+  private gcsHeartbeatEnabled = true;
+  private identifiedSystemId: number | null = null;
   private readonly stateListeners = new Listeners<VehicleState>('vehicle state', log);
   private readonly statusTextListeners = new Listeners<StatusText>('status text', log);
   private readonly linkListeners = new Listeners<LinkStatus>('link status', log);
@@ -99,22 +178,60 @@ export class VehicleLink implements Disposable {
       'heartbeatTimeoutMs',
       options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
     );
-    this.decoder = new MavlinkDecoder((received) => this.receive(received), ACK_AND_MODEL_IDS);
+    this.decoder = new MavlinkDecoder((received) => this.receive(received), WANTED_IDS);
+    const ackTimeoutMs = positive(
+      'commandAckTimeoutMs',
+      options.commandAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+    );
     this.commands = new CommandSender({
       send: (message) => this.sendMessage(message),
       ownSystemId: GCS_SYSTEM_ID,
       ownComponentId: GCS_COMPONENT_ID,
-      ackTimeoutMs: positive(
-        'commandAckTimeoutMs',
-        options.commandAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
+      ackTimeoutMs,
+      attempts: count('commandAttempts', options.commandAttempts ?? DEFAULT_COMMAND_ATTEMPTS),
+      inProgressTimeoutMs: positive(
+        'commandInProgressTimeoutMs',
+        options.commandInProgressTimeoutMs ?? DEFAULT_IN_PROGRESS_TIMEOUT_MS,
       ),
-      attempts: Math.max(
-        1,
-        Math.round(
-          positive('commandAttempts', options.commandAttempts ?? DEFAULT_COMMAND_ATTEMPTS),
-        ),
+      duplicateGuardMs: ackTimeoutMs,
+    });
+    this.missions = new MissionClient({
+      send: (message) => this.sendMessage(message),
+      ownSystemId: GCS_SYSTEM_ID,
+      ownComponentId: GCS_COMPONENT_ID,
+      itemTimeoutMs: positive(
+        'missionItemTimeoutMs',
+        options.missionItemTimeoutMs ?? DEFAULT_MISSION_ITEM_TIMEOUT_MS,
+      ),
+      itemRetries: count(
+        'missionItemRetries',
+        options.missionItemRetries ?? DEFAULT_MISSION_ITEM_RETRIES,
+      ),
+      transferTimeoutMs: positive(
+        'missionTransferTimeoutMs',
+        options.missionTransferTimeoutMs ?? DEFAULT_MISSION_TRANSFER_TIMEOUT_MS,
       ),
     });
+    this.params = new ParamClient({
+      send: (message) => this.sendMessage(message),
+      encoding: () => (this.model.identity?.autopilot === MAV_AUTOPILOT_PX4 ? 'bytewise' : 'cast'),
+      timeoutMs: positive('paramTimeoutMs', options.paramTimeoutMs ?? DEFAULT_PARAM_TIMEOUT_MS),
+      retries: count('paramRetries', options.paramRetries ?? DEFAULT_PARAM_RETRIES),
+      listTimeoutMs: positive(
+        'paramListTimeoutMs',
+        options.paramListTimeoutMs ?? DEFAULT_PARAM_LIST_TIMEOUT_MS,
+      ),
+      rereadBatch: PARAM_REREAD_BATCH,
+    });
+    this.signing = new LinkSigning(
+      options.signing ?? {},
+      this.encoder,
+      (message) => this.sendMessage(message),
+      () => this.model.vehicle,
+    );
+    // A recording is checked by nobody: its signatures are old by nature.
+    if (spec.kind !== 'tlog') this.decoder.setGate((frame) => this.signing.gate(frame));
+    this.wantsMessageRates = options.requestMessageRates ?? true;
     if (options.onRawFrame) this.onRawFrame(options.onRawFrame);
   }
 
@@ -168,6 +285,34 @@ export class VehicleLink implements Disposable {
     return this.linkListeners.add(listener);
   }
 
+  /** MISSION_CURRENT and MISSION_ITEM_REACHED as they come. */
+  onMissionStatus(listener: (status: MissionStatus) => void): Disposable {
+    return this.missionListeners.add(listener);
+  }
+
+  get mission(): MissionStatus {
+    return { ...this.missionStatus };
+  }
+
+  /** Signing state and the frames refused so far, by kind. */
+  get signingStatus(): SigningStatus {
+    return this.signing.status;
+  }
+
+  /** Every parameter value heard so far, by name. */
+  get paramCache(): ReadonlyMap<string, VehicleParam> {
+    return this.params.cache;
+  }
+
+  /**
+   * Stops or restarts the station's heartbeat. Without it the vehicle takes the station for gone
+   * (its GCS failsafe); a listen-only station may want exactly that.
+   */
+  setGcsHeartbeat(enabled: boolean): void {
+    this.gcsHeartbeatEnabled = enabled;
+    if (enabled) this.sendHeartbeat();
+  }
+
   /** Switches to GUIDED if needed, arms if needed, then takes off to `altitudeM` above home. */
   async armAndTakeoff(altitudeM: number): Promise<CommandOutcome> {
     const takeoff = takeoffCommand(altitudeM);
@@ -213,9 +358,12 @@ export class VehicleLink implements Disposable {
     );
   }
 
-  /** Throws for a name that is not an ArduCopter mode. */
+  /**
+   * Switches flight mode by name: ArduPilot's names for its vehicle type, PX4's ("AUTO.LOITER",
+   * or words like HOLD, RTL, LAND). Throws for a name the autopilot does not have.
+   */
   async setMode(modeName: string): Promise<CommandOutcome> {
-    const planned = setModeCommand(modeName);
+    const planned = setModeCommand(modeName, this.model.identity ?? ARDUCOPTER_IDENTITY);
     return this.command(planned, (result) =>
       result === 'FAILED'
         ? `the vehicle cannot enter ${planned.modeName} now (it stays in ${this.modeName})`
@@ -248,6 +396,113 @@ export class VehicleLink implements Disposable {
     return this.command(gimbalCommand(pitchDeg, yawDeg));
   }
 
+  /** Any command, retried until the vehicle answers; IN_PROGRESS answers reach onProgress. */
+  async runCommand(planned: PlannedCommand, options: RunOptions = {}): Promise<CommandOutcome> {
+    return this.command(planned, () => null, options);
+  }
+
+  /** Replaces the vehicle's list of this type with exactly `items` (numbered 0, 1, 2...). */
+  async uploadMission(
+    type: MissionType,
+    items: readonly MissionItem[],
+    onProgress?: (progress: MissionProgress) => void,
+  ): Promise<CommandOutcome> {
+    const vehicle = this.model.vehicle;
+    const notSent = this.notSentReason();
+    if (notSent || !vehicle) return missionOutcome(`Upload ${type}`, NOT_SENT, notSent);
+    return this.logged(await this.missions.upload(type, items, vehicle, onProgress));
+  }
+
+  async downloadMission(
+    type: MissionType,
+    onProgress?: (progress: MissionProgress) => void,
+  ): Promise<MissionDownload> {
+    const vehicle = this.model.vehicle;
+    const notSent = this.notSentReason();
+    if (notSent || !vehicle) {
+      return { ...missionOutcome(`Download ${type}`, NOT_SENT, notSent), items: [] };
+    }
+    const download = await this.missions.download(type, vehicle, onProgress);
+    this.logged(download);
+    return download;
+  }
+
+  async clearMission(type: MissionType): Promise<CommandOutcome> {
+    const vehicle = this.model.vehicle;
+    const notSent = this.notSentReason();
+    if (notSent || !vehicle) return missionOutcome(`Clear ${type}`, NOT_SENT, notSent);
+    return this.logged(await this.missions.clear(type, vehicle));
+  }
+
+  /** The whole parameter table; onProgress hears each new value. */
+  async readAllParams(onProgress?: (progress: ParamProgress) => void): Promise<ParamListOutcome> {
+    const vehicle = this.model.vehicle;
+    const notSent = this.notSentReason();
+    if (notSent || !vehicle) {
+      return { ...paramOutcome('Read all parameters', NOT_SENT, notSent ?? ''), params: [] };
+    }
+    const list = await this.params.readAll(vehicle, onProgress);
+    this.logged(list);
+    return list;
+  }
+
+  async readParam(name: string): Promise<ParamOutcome> {
+    const vehicle = this.model.vehicle;
+    const notSent = this.notSentReason();
+    if (notSent || !vehicle)
+      return { ...paramOutcome(`Read ${name}`, NOT_SENT, notSent ?? ''), param: null };
+    return this.params.read(vehicle, name);
+  }
+
+  /**
+   * Sets a parameter and checks what the vehicle then holds: REFUSED when it kept its value,
+   * CLAMPED when it took another. Throws for a value the parameter's type cannot hold.
+   */
+  async setParam(name: string, value: number): Promise<ParamOutcome> {
+    const vehicle = this.model.vehicle;
+    const notSent = this.notSentReason();
+    if (notSent || !vehicle) {
+      return { ...paramOutcome(`Set ${name}`, NOT_SENT, notSent ?? ''), param: null };
+    }
+    const outcome = await this.params.set(vehicle, name, value);
+    this.logged(outcome);
+    return outcome;
+  }
+
+  /**
+   * Asks for the telemetry the station shows with SET_MESSAGE_INTERVAL, one message at a time;
+   * an ArduPilot that does not take it gets REQUEST_DATA_STREAM instead. Runs by itself when the
+   * vehicle is first heard.
+   */
+  requestMessageRates(): Promise<MessageRatesOutcome> {
+    this.ratesRequest ??= this.askForRates().finally(() => {
+      this.ratesRequest = null;
+    });
+    return this.ratesRequest;
+  }
+
+  /**
+   * Gives the vehicle a signing key over this link, which must be trusted (a cable, a radio
+   * nobody else hears): the key travels in clear. From then on both sides sign everything and
+   * refuse what is not signed with it. The key is saved in the signing key store, if there is one.
+   */
+  async setupSigning(key: Buffer = newSigningKey()): Promise<CommandOutcome> {
+    const action = 'Set up signing';
+    const notSent = this.notSentReason();
+    if (notSent)
+      return { ok: false, result: NOT_SENT, text: `${action} not sent: ${notSent} (NOT_SENT)` };
+    return this.logged(await this.signing.setup(key, action));
+  }
+
+  /** Turns signing off on the vehicle (an all-zero key) and forgets its stored key. */
+  async disableSigning(): Promise<CommandOutcome> {
+    const action = 'Turn signing off';
+    const notSent = this.notSentReason();
+    if (notSent)
+      return { ok: false, result: NOT_SENT, text: `${action} not sent: ${notSent} (NOT_SENT)` };
+    return this.logged(await this.signing.setup(Buffer.alloc(32), action));
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -255,6 +510,10 @@ export class VehicleLink implements Disposable {
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = null;
     this.commands.dispose();
+    this.missions.dispose();
+    this.params.dispose();
+    this.signing.dispose();
+    this.missionListeners.clear();
     this.decoder.dispose();
     this.stateListeners.clear();
     this.statusTextListeners.clear();
@@ -291,11 +550,26 @@ export class VehicleLink implements Disposable {
       this.commands.handleAck(message, received.systemId);
       return;
     }
+    if (this.missions.handle(received)) return;
+    const from = { systemId: received.systemId, componentId: received.componentId };
+    if (message instanceof common.ParamValue) {
+      this.params.handle(message, from);
+      return;
+    }
+    if (message instanceof common.MissionCurrent || message instanceof common.MissionItemReached) {
+      this.applyMissionStatus(message, from);
+      return;
+    }
     const update = this.model.apply(received, Date.now());
     if (message instanceof common.GlobalPositionInt && update.changed) {
       this.lastPositionMonoMs = performance.now();
     }
     if (update.vehicleHeartbeat) {
+      const vehicle = this.model.vehicle;
+      if (vehicle && this.identifiedSystemId !== vehicle.systemId) {
+        this.identifiedSystemId = vehicle.systemId;
+        this.signing.vehicleIdentified(vehicle);
+      }
       this.lastHeartbeatMonoMs = performance.now();
       if (this.model.link !== 'connected') this.changeLink('connected');
     }
@@ -353,7 +627,61 @@ export class VehicleLink implements Disposable {
   }
 
   private sendHeartbeat(): void {
-    this.sendMessage(gcsHeartbeat());
+    if (this.gcsHeartbeatEnabled) this.sendMessage(gcsHeartbeat());
+  }
+
+  private applyMissionStatus(
+    message: common.MissionCurrent | common.MissionItemReached,
+    from: { systemId: number; componentId: number },
+  ): void {
+    const vehicle = this.model.vehicle;
+    if (!vehicle || from.systemId !== vehicle.systemId) return;
+    const before = this.missionStatus;
+    const next =
+      message instanceof common.MissionCurrent
+        ? { ...before, currentSeq: message.seq, total: message.total || before.total }
+        : { ...before, reachedSeq: message.seq };
+    if (next.currentSeq === before.currentSeq && next.reachedSeq === before.reachedSeq) {
+      this.missionStatus = next;
+      return;
+    }
+    this.missionStatus = next;
+    if (message instanceof common.MissionItemReached)
+      log.info(`mission item ${message.seq} reached`);
+    this.missionListeners.emit({ ...next });
+  }
+
+  private async askForRates(): Promise<MessageRatesOutcome> {
+    const action = 'Ask for telemetry rates';
+    const vehicle = this.model.vehicle;
+    const notSent = this.notSentReason();
+    if (notSent || !vehicle) {
+      return { ...commandOutcome(action, NOT_SENT, notSent), method: 'none', refused: [] };
+    }
+    const identity = this.model.identity ?? ARDUCOPTER_IDENTITY;
+    const refused: string[] = [];
+    for (const [messageId, rateHz] of wantedMessageRates(identity)) {
+      const answer = await this.commands.run(
+        messageIntervalCommand(messageId, rateHz).request,
+        vehicle,
+      );
+      if (answer.result === 'ACCEPTED') continue;
+      const unsupported = answer.result === 'UNSUPPORTED' || answer.result === 'TIMEOUT';
+      if (unsupported && identity.autopilot === MAV_AUTOPILOT_ARDUPILOTMEGA) {
+        // Older ArduPilot: ask for its telemetry groups instead.
+        log.info(`SET_MESSAGE_INTERVAL ${answer.result}: asking with REQUEST_DATA_STREAM`);
+        for (const request of streamRequests(vehicle)) this.sendMessage(request);
+        return {
+          ...commandOutcome(action, 'ACCEPTED', null),
+          method: 'REQUEST_DATA_STREAM',
+          refused: [],
+        };
+      }
+      refused.push(messageName(messageId));
+      if (answer.result === 'TIMEOUT' && this.notSentReason()) break;
+    }
+    if (refused.length > 0) log.info(`the vehicle will not send ${refused.join(', ')} as asked`);
+    return { ...commandOutcome(action, 'ACCEPTED', null), method: 'SET_MESSAGE_INTERVAL', refused };
   }
 
   private requestStreams(): void {
@@ -361,7 +689,7 @@ export class VehicleLink implements Disposable {
     // A recording streams what it holds and answers nothing.
     if (!vehicle || this.spec.kind === 'tlog') return;
     this.lastStreamRequestMonoMs = performance.now();
-    for (const request of streamRequests(vehicle)) this.sendMessage(request);
+    if (this.wantsMessageRates) void this.requestMessageRates();
     const home = requestMessageCommand(common.HomePosition.MSG_ID);
     void this.commands.run(home, vehicle).then((answer) => {
       if (answer.result !== 'ACCEPTED') log.debug(`HOME_POSITION request: ${answer.result}`);
@@ -392,12 +720,18 @@ export class VehicleLink implements Disposable {
   private async command(
     { action, request }: PlannedCommand,
     explain: (result: string) => string | null = () => null,
+    runOptions: RunOptions = {},
   ): Promise<CommandOutcome> {
     const notSent = this.notSentReason();
     const vehicle = this.model.vehicle;
     if (notSent || !vehicle) return commandOutcome(action, NOT_SENT, notSent);
-    const answer = await this.commands.run(request, vehicle);
-    const outcome = commandOutcome(action, answer.result, answer.reason ?? explain(answer.result));
+    const answer = await this.commands.run(request, vehicle, runOptions);
+    return this.logged(
+      commandOutcome(action, answer.result, answer.reason ?? explain(answer.result)),
+    );
+  }
+
+  private logged<T extends CommandOutcome>(outcome: T): T {
     if (outcome.ok) log.info(outcome.text);
     else log.warn(outcome.text);
     return outcome;
@@ -453,6 +787,10 @@ export class VehicleLink implements Disposable {
 
 function messageLabel(message: MavLinkData): string {
   return (message.constructor as { MSG_NAME?: string }).MSG_NAME ?? 'a message';
+}
+
+function count(what: string, value: number): number {
+  return Math.max(1, Math.round(positive(what, value)));
 }
 
 function positive(what: string, value: number): number {

@@ -3,7 +3,8 @@
 
 import { ardupilotmega, common, minimal } from 'node-mavlink';
 
-import { arduCopterModeName, gpsFixName } from '../../core/ardupilot-modes';
+import { gpsFixName } from '../../core/ardupilot-modes';
+import { autopilotName, flightModeName } from '../../core/autopilot-modes';
 import { normalizeDeg } from '../../core/geodesy';
 import type {
   BatteryState,
@@ -19,17 +20,6 @@ const STATUS_TEXT_HISTORY = 30;
 const STATUS_CHUNK_WAIT_MS = 2000;
 const STATUS_TEXT_CHUNK_LENGTH = 50;
 const UINT16_MAX = 0xffff;
-
-const COPTER_TYPES = new Set<number>([
-  minimal.MavType.QUADROTOR,
-  minimal.MavType.COAXIAL,
-  minimal.MavType.HELICOPTER,
-  minimal.MavType.HEXAROTOR,
-  minimal.MavType.OCTOROTOR,
-  minimal.MavType.TRICOPTER,
-  minimal.MavType.DODECAROTOR,
-  minimal.MavType.DECAROTOR,
-]);
 
 /** Message ids the model reads; the decoder can skip the rest. */
 export const MODEL_MESSAGE_IDS: ReadonlySet<number> = new Set([
@@ -48,6 +38,12 @@ export const MODEL_MESSAGE_IDS: ReadonlySet<number> = new Set([
 export interface VehicleAddress {
   systemId: number;
   componentId: number;
+}
+
+/** HEARTBEAT.autopilot and HEARTBEAT.type of the vehicle, as numbers. */
+export interface VehicleIdentity {
+  autopilot: number;
+  mavType: number;
 }
 
 export interface ModelUpdate {
@@ -89,11 +85,17 @@ export function initialVehicleState(): VehicleState {
 export class VehicleModel {
   private current = initialVehicleState();
   private address: VehicleAddress | null = null;
+  private identified: VehicleIdentity | null = null;
   private readonly chunks = new Map<number, ChunkedText>();
 
   /** The autopilot this model follows: the first one heard. */
   get vehicle(): VehicleAddress | null {
     return this.address;
+  }
+
+  /** Which autopilot and vehicle type, from its last heartbeat; null before the first. */
+  get identity(): VehicleIdentity | null {
+    return this.identified;
   }
 
   /** A copy the caller may keep or change. */
@@ -213,16 +215,11 @@ export class VehicleModel {
     const state = this.current;
     state.systemId = systemId;
     state.lastHeartbeatMs = nowMs;
-    state.autopilot =
-      minimal.MavAutopilot[heartbeat.autopilot] ?? `AUTOPILOT(${heartbeat.autopilot})`;
+    this.identified = { autopilot: heartbeat.autopilot, mavType: heartbeat.type };
+    state.autopilot = autopilotName(heartbeat.autopilot);
     state.vehicleType = minimal.MavType[heartbeat.type] ?? `TYPE(${heartbeat.type})`;
     state.customMode = heartbeat.customMode;
-    const arduCopter =
-      heartbeat.autopilot === minimal.MavAutopilot.ARDUPILOTMEGA &&
-      COPTER_TYPES.has(heartbeat.type);
-    state.modeName = arduCopter
-      ? arduCopterModeName(heartbeat.customMode)
-      : `MODE(${heartbeat.customMode})`;
+    state.modeName = flightModeName(heartbeat.autopilot, heartbeat.type, heartbeat.customMode);
     state.armed = (heartbeat.baseMode & minimal.MavModeFlag.SAFETY_ARMED) !== 0;
     return { changed: true, vehicleHeartbeat: true, statusTexts: [] };
   }

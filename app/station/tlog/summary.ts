@@ -6,7 +6,7 @@
 import { minimal, common } from 'mavlink-mappings';
 
 import { flightModeName, MAV_AUTOPILOT_INVALID, MAV_TYPE_GCS } from '../../core/autopilot-modes';
-import { frameHeader, messageName } from './frame';
+import { STX_V1, frameHeader, messageName } from './frame';
 import { TlogFileReader, type TlogReadStats, type TlogRecord } from './reader';
 
 const HEARTBEAT = 0;
@@ -60,6 +60,8 @@ export interface TlogSummary {
   /** The longest forward step between two records in file order. */
   longestGapS: number;
   packets: number;
+  /** MAVLink 1 and MAVLink 2 frames. */
+  packetsByVersion: { v1: number; v2: number };
   /** Packets by message name, most frequent first. */
   packetsByMessage: Record<string, number>;
   /** Autopilots only: heartbeats from ground stations, gimbals and cameras are left out. */
@@ -100,6 +102,7 @@ export class TlogSummarizer {
   private jumpsBack = 0;
   private longestGapUs = 0;
   private packets = 0;
+  private v1Packets = 0;
   private readonly byMessage = new Map<number, number>();
   private readonly vehicles = new Map<number, VehicleTally>();
   private readonly modes = new Map<string, ModeCount>();
@@ -110,6 +113,7 @@ export class TlogSummarizer {
   add(record: TlogRecord): void {
     const timeUs = record.timeUs;
     this.packets++;
+    if (record.frame[0] === STX_V1) this.v1Packets++;
     this.byMessage.set(record.messageId, (this.byMessage.get(record.messageId) ?? 0) + 1);
     if (timeUs < this.firstUs) this.firstUs = timeUs;
     if (timeUs > this.lastUs) this.lastUs = timeUs;
@@ -172,6 +176,7 @@ export class TlogSummarizer {
       timeJumpsBack: this.jumpsBack,
       longestGapS: round(this.longestGapUs / 1e6, 6),
       packets: this.packets,
+      packetsByVersion: { v1: this.v1Packets, v2: this.packets - this.v1Packets },
       packetsByMessage,
       vehicles: [...this.vehicles.values()].map((tally) => tally.vehicle),
       flightModes: Object.fromEntries(this.modes),

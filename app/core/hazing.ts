@@ -40,7 +40,9 @@ export function planPush(request: PushRequest): PushPlan | { error: string } {
   if (!bearValid) {
     return { error: `bear position ${bear.latDeg},${bear.lonDeg} is not a position` };
   }
-  if (!Number.isFinite(safeBearingDeg)) return { error: 'safe direction is not a number' };
+  if (!Number.isFinite(safeBearingDeg) || Math.abs(safeBearingDeg) > 720) {
+    return { error: `safe direction ${safeBearingDeg} is not a bearing from -720 to 720 deg` };
+  }
   if (!(standoffM >= PUSH_LIMITS.minStandoffM && standoffM <= PUSH_LIMITS.maxStandoffM)) {
     return {
       error:

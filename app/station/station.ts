@@ -6,6 +6,7 @@ import { DisposableStore, toDisposable, type Disposable } from '../core/disposab
 import { distanceM } from '../core/geodesy';
 import { georeferenceDetection, type CameraPose } from '../core/georef';
 import { planPush, type PushPlan } from '../core/hazing';
+import { checkTakeoffAltitude } from '../core/limits';
 import { createLogger } from '../core/log';
 import type {
   ActionStatus,
@@ -152,8 +153,11 @@ export class Station implements StationApi, Disposable {
 
   private async run(link: VehicleLink, command: OperatorCommand): Promise<CommandOutcome> {
     switch (command.kind) {
-      case 'arm-takeoff':
+      case 'arm-takeoff': {
+        const problem = checkTakeoffAltitude(command.altitudeM);
+        if (problem) return refused(`Take off refused: ${problem}.`);
         return link.armAndTakeoff(command.altitudeM);
+      }
       case 'push':
         return this.startPush(link, command);
       case 'abort':

@@ -74,7 +74,9 @@ test('standoff, altitude and direction outside the limits give errors that say s
     [{ altitudeM: PUSH_LIMITS.minAltitudeM - 1 }, /altitude 9 m is outside 10-120 m above home/],
     [{ altitudeM: PUSH_LIMITS.maxAltitudeM + 0.5 }, /altitude 120.5 m is outside/],
     [{ altitudeM: Number.POSITIVE_INFINITY }, /altitude Infinity m is outside/],
-    [{ safeBearingDeg: Number.NaN }, /safe direction is not a number/],
+    [{ safeBearingDeg: Number.NaN }, /safe direction NaN is not a bearing/],
+    [{ safeBearingDeg: -1e300 }, /safe direction -1e\+300 is not a bearing/],
+    [{ safeBearingDeg: 721 }, /safe direction 721 is not a bearing/],
   ];
   for (const [request, message] of cases) {
     const result = planPush({ ...BASE, ...request });

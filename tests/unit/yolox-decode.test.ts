@@ -179,6 +179,20 @@ test('detections are clipped to the frame and empty boxes dropped', () => {
   });
 });
 
+test('non-finite boxes and scores outside 0..1 from a broken model are dropped', () => {
+  const frame = { frameId: 8, frameTimeMs: 1000, width: 100, height: 50 };
+  const names = ['person'];
+  const broken = [
+    box(0, Number.POSITIVE_INFINITY, 10, 10, 20, 20),
+    box(0, Number.NaN, 10, 10, 20, 20),
+    box(0, 1e30, 10, 10, 20, 20),
+    box(0, 0.8, Number.NaN, 10, 20, 20),
+    box(0, 0.8, 10, 10, Number.POSITIVE_INFINITY, 20),
+  ];
+  assert.deepEqual(toDetections(broken, frame, names), []);
+  assert.equal(toDetections([box(0, 0.8, 10, 10, 20, 20)], frame, names).length, 1);
+});
+
 test('letterbox puts the resized frame top-left in BGR planes and pads with 114', () => {
   // 4 x 2 frame of one colour: red 10, green 20, blue 30. Into 8 x 8: scale 2, 8 x 4 image.
   const rgb = new Uint8Array(4 * 2 * 3);

@@ -149,6 +149,9 @@ export function toDetections(
 ): Detection[] {
   const detections: Detection[] = [];
   for (const box of boxes) {
+    // A broken or foreign model can emit NaN, Infinity or scores above 1: never pass them on.
+    const corners = [box.x1Px, box.y1Px, box.x2Px, box.y2Px];
+    if (!(box.score >= 0 && box.score <= 1) || !corners.every(Number.isFinite)) continue;
     const left = Math.min(Math.max(box.x1Px, 0), frame.width);
     const top = Math.min(Math.max(box.y1Px, 0), frame.height);
     const right = Math.min(Math.max(box.x2Px, 0), frame.width);

@@ -221,6 +221,18 @@ test('timestamps outside 2000..2100 mean lost sync: the frame behind one is not 
   assert.equal(stats.bytesSkipped, before.length + after.length);
 });
 
+test('a start byte behind an impossible time does not hold back the record after it', () => {
+  // Zeros as a time, then 0xfe 0xd8: a v1 frame 224 bytes long would start here.
+  const noise = [0, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0xd8];
+  const good = v2(heartbeat(), 1);
+  const parser = new TlogParser();
+  parser.push(bytes(noise, record(0, good)));
+  const found = parser.next();
+  assert.ok(found, 'the record comes out before the file ends');
+  assert.deepEqual([...found.frame], [...good]);
+  assert.equal(parser.stats.bytesSkipped, noise.length);
+});
+
 test('an unknown message id is kept when the next record starts right behind it', () => {
   const unknown = v2(heartbeat(), 1);
   unknown[7] = 0x10;

@@ -148,23 +148,23 @@ export class TlogParser {
       pos = stxAt - TIMESTAMP_BYTES;
 
       const timeUs = readTimestampUs(bytes, pos);
+      if (!isPlausibleTimestampUs(timeUs)) {
+        // Not a record; but a whole frame behind a wrong time is worth counting.
+        if (probeFrame(bytes, stxAt, end, probe) === Probe.FRAME) counts.badTimestamps++;
+        this.skip(bytes, pos, pos + 1);
+        pos++;
+        continue;
+      }
       const result = probeFrame(bytes, stxAt, end, probe);
-      const plausible = isPlausibleTimestampUs(timeUs);
       if (result === Probe.NEED_MORE) {
         this.pos = pos;
         if (!this.ended) return null;
-        if (plausible && !this.wholeRecordAfter(bytes, pos + 1, end)) {
+        if (!this.wholeRecordAfter(bytes, pos + 1, end)) {
           counts.truncatedTailBytes += end - pos;
           this.pos = end;
           this.finished = true;
           return null;
         }
-        this.skip(bytes, pos, pos + 1);
-        pos++;
-        continue;
-      }
-      if (!plausible) {
-        if (result === Probe.FRAME) counts.badTimestamps++;
         this.skip(bytes, pos, pos + 1);
         pos++;
         continue;

@@ -2,14 +2,15 @@
 // Logs go to stderr; with `--events -` stdout carries one JSON object per line for scripts.
 
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DisposableStore } from '../core/disposable';
 import { createLogger, isLogLevel, setLogLevel } from '../core/log';
 import { PUSH_LIMITS } from '../core/hazing';
+import { TAKEOFF_ALTITUDE_RANGE_M } from '../core/limits';
 import type { ServerMessage, StationDefaults, TileSource } from '../core/protocol';
 import type { LatLon } from '../core/types';
+import { EventWriter } from './event-writer';
 import { installStderrLogSink } from './log';
 import { projectRoot, userDataDir } from './paths';
 import { startServer } from './server';
@@ -54,8 +55,11 @@ const DEFAULT_HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 
 class UsageError extends Error {}
 
-/** The UI allows the same range; 120 m is the US Part 107 ceiling. */
-const TAKEOFF_RANGE_M = { min: 1, max: 120 };
+const FOV_RANGE_DEG = { min: 1, max: 179 };
+/** setTimeout's limit (about 24.8 days). */
+const MAX_DURATION_S = 2_147_483;
+/** From the Dead Sea shore to above Everest. */
+const HOME_ALTITUDE_RANGE_M = { min: -500, max: 9000 };
 
 function parseNumber(
   name: string,
@@ -92,8 +96,15 @@ function parseHome(value: string | undefined): LatLon & { altitudeMslM: number }
     parts.length === 3 &&
     parts.every(Number.isFinite) &&
     Math.abs(latDeg) <= 90 &&
-    Math.abs(lonDeg) <= 180;
-  if (!valid) throw new UsageError(`--home must be LAT,LON,ALT_MSL, not "${value}"`);
+    Math.abs(lonDeg) <= 180 &&
+    altitudeMslM >= HOME_ALTITUDE_RANGE_M.min &&
+    altitudeMslM <= HOME_ALTITUDE_RANGE_M.max;
+  if (!valid) {
+    throw new UsageError(
+      `--home must be LAT,LON,ALT_MSL (altitude ${HOME_ALTITUDE_RANGE_M.min} to ` +
+        `${HOME_ALTITUDE_RANGE_M.max} m), not "${value}"`,
+    );
+  }
   return { latDeg, lonDeg, altitudeMslM };
 }
 
@@ -102,6 +113,17 @@ function parseRecordDir(value: string | undefined): string | null {
   if (value === 'off') return null;
   if (value.trim() === '') throw new UsageError('--record must be a folder or "off"');
   return path.resolve(value);
+}
+
+function escapeHtml(text: string): string {
+  const entities: Record<string, string> = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;',
+  };
+  return text.replace(/[&<>"']/g, (c) => entities[c]);
 }
 
 function resolveTiles(spec: string): { source: TileSource; store: TileStore | null } {
@@ -117,7 +139,8 @@ function resolveTiles(spec: string): { source: TileSource; store: TileStore | nu
     source: {
       kind: 'offline',
       urlTemplate: '/tiles/{z}/{x}/{y}',
-      attribution: store.attribution,
+      // The map shows attribution as HTML; a tile pack's metadata is only ever text.
+      attribution: escapeHtml(store.attribution),
       maxZoom: store.maxZoom,
     },
     store,
@@ -221,7 +244,12 @@ async function main(): Promise<number> {
   }
 
   const defaults: StationDefaults = {
-    takeoffAltitudeM: parseNumber('takeoff-alt', values['takeoff-alt'], 20, TAKEOFF_RANGE_M),
+    takeoffAltitudeM: parseNumber(
+      'takeoff-alt',
+      values['takeoff-alt'],
+      20,
+      TAKEOFF_ALTITUDE_RANGE_M,
+    ),
     standoffM: parseNumber('standoff', values.standoff, 30, {
       min: PUSH_LIMITS.minStandoffM,
       max: PUSH_LIMITS.maxStandoffM,
@@ -231,7 +259,10 @@ async function main(): Promise<number> {
       max: PUSH_LIMITS.maxAltitudeM,
     }),
   };
-  const durationS = parseNumber('duration', values.duration, 0, { min: 0, max: Infinity });
+  const durationS = parseNumber('duration', values.duration, 0, { min: 0, max: MAX_DURATION_S });
+  if (values.video !== undefined && values.video.trim() === '') {
+    throw new UsageError('--video needs a source: demo, a video file or an image sequence');
+  }
   if (values.model && !values.video) {
     log.warn('--model is not used without --video: there is nothing to detect on');
   }
@@ -243,12 +274,8 @@ async function main(): Promise<number> {
   const tiles = resolveTiles(values.tiles ?? process.env.URSA_TILES ?? 'osm');
   if (tiles.store) resources.add(tiles.store);
 
-  let events: WriteStream | NodeJS.WriteStream | null = null;
-  if (values.events === '-') events = process.stdout;
-  else if (values.events) events = createWriteStream(values.events, { flags: 'a' });
-  const emit = (event: object): void => {
-    events?.write(`${JSON.stringify(event)}\n`);
-  };
+  const events = values.events ? resources.add(EventWriter.open(values.events)) : null;
+  const emit = (event: object): void => events?.write(event);
 
   let station: Station;
   try {
@@ -261,8 +288,8 @@ async function main(): Promise<number> {
         video: values.video ?? null,
         modelPath: values.model ?? process.env.URSA_MODEL,
         camera: {
-          horizontalFovDeg: parseNumber('hfov', values.hfov, 60),
-          verticalFovDeg: parseNumber('vfov', values.vfov, 45),
+          horizontalFovDeg: parseNumber('hfov', values.hfov, 60, FOV_RANGE_DEG),
+          verticalFovDeg: parseNumber('vfov', values.vfov, 45, FOV_RANGE_DEG),
         },
         defaults,
         tiles: tiles.source,
@@ -318,13 +345,11 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
     if (durationS > 0) setTimeout(() => stop(`--duration ${durationS}`), durationS * 1000);
+    // A reader of stdout that goes away (`| head`) must not take the station down.
+    process.stdout.on('error', () => {});
   });
 
   await resources.dispose();
-  if (events && events !== process.stdout) {
-    const file = events as WriteStream;
-    await new Promise<void>((resolve) => file.end(resolve));
-  }
   return 0;
 }
 

@@ -184,13 +184,16 @@ export class Station implements StationApi, Disposable {
       this.adoptLink(link);
       const port = link.localPort;
       if (port === null) throw new Error('the simulator link has no local port');
-      this.store.add(
+      const simulator = this.store.add(
         await spawnSimulator({
           targetHost: '127.0.0.1',
           targetPort: port,
           home: this.options.simHome,
         }),
       );
+      void simulator.ended.then((how) => {
+        if (!this.store.isDisposed) this.log('error', `The simulator stopped (${how})`);
+      });
       log.info(`simulator started, talking to udpin:127.0.0.1:${port}`);
     }
     for (const uri of this.options.links) {

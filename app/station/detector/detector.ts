@@ -11,9 +11,11 @@ import type { Detection } from '../../core/types';
 import { builtFile } from '../paths';
 import { type ModelCard, yoloxNanoCard } from './model-card';
 import { DEFAULT_IOU_THRESHOLD, DEFAULT_SCORE_THRESHOLD } from './pipeline';
-import type { DetectRequest, WorkerInit, WorkerReply } from './worker-protocol';
+import type { CloseRequest, DetectRequest, WorkerInit, WorkerReply } from './worker-protocol';
 
 const log = createLogger('detector');
+/** How long a closing worker may take to finish its frame before it is terminated. */
+const CLOSE_GRACE_MS = 3000;
 
 export interface DetectorOptions {
   modelPath: string;
@@ -95,6 +97,8 @@ export class Detector implements Disposable {
   /** Settles when the worker has loaded and checked the model. */
   private readonly ready: Promise<void>;
   private settleReady: { resolve(): void; reject(error: Error): void } | null = null;
+  private readonly exited: Promise<void>;
+  private running = true;
 
   private constructor(
     private readonly worker: Worker,
@@ -106,8 +110,12 @@ export class Detector implements Disposable {
     });
     worker.on('message', (message: WorkerReply) => this.onReply(message));
     worker.on('error', (error) => this.fail(new Error(`detector worker failed: ${error.message}`)));
-    worker.on('exit', (code) => {
-      if (!this.disposed) this.fail(new Error(`detector worker exited with code ${code}`));
+    this.exited = new Promise<void>((resolve) => {
+      worker.once('exit', (code) => {
+        this.running = false;
+        if (!this.disposed) this.fail(new Error(`detector worker exited with code ${code}`));
+        resolve();
+      });
     });
   }
 
@@ -185,7 +193,15 @@ export class Detector implements Disposable {
     this.waiting = null;
     this.listeners.clear();
     this.rejectAll(new Error('detector disposed'));
-    await this.worker.terminate();
+    if (!this.running) return;
+
+    // Ask the worker to finish its frame and release the session; terminating it mid-inference
+    // aborts the process from inside onnxruntime. A worker that will not stop is terminated.
+    const close: CloseRequest = { type: 'close' };
+    this.worker.postMessage(close);
+    const timer = setTimeout(() => void this.worker.terminate(), CLOSE_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
   }
 
   private pump(): void {

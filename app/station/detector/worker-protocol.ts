@@ -20,6 +20,13 @@ export interface DetectRequest {
   rgb: Uint8Array;
 }
 
+/** Finish the frame in hand, release the session, then let the thread end. */
+export interface CloseRequest {
+  type: 'close';
+}
+
+export type WorkerRequest = DetectRequest | CloseRequest;
+
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'init-error'; message: string }

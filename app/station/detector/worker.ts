@@ -4,7 +4,7 @@
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { YoloxPipeline } from './pipeline';
-import type { DetectRequest, WorkerInit, WorkerReply } from './worker-protocol';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol';
 
 function requirePort(): MessagePort {
   if (!parentPort) throw new Error('detector-worker must run in a worker thread');
@@ -27,7 +27,16 @@ async function main(): Promise<void> {
     return;
   }
   let queue = Promise.resolve();
-  port.on('message', (request: DetectRequest) => {
+  port.on('message', (request: WorkerRequest) => {
+    if (request.type === 'close') {
+      // Terminating a thread while onnxruntime is inside run() aborts the whole process, so
+      // the thread ends only after the frame in hand and with the session released.
+      queue = queue.then(async () => {
+        await pipeline.release().catch(() => {});
+        port.close();
+      });
+      return;
+    }
     queue = queue.then(async () => {
       const start = performance.now();
       try {

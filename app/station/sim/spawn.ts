@@ -27,6 +27,11 @@ export interface SimulatorProcess extends Disposable {
   readonly pid: number;
   /** The UDP port the simulator sends from and listens on (127.0.0.1). */
   readonly localPort: number;
+  /**
+   * Resolves with how the process ended (for example "killed by SIGKILL") once it has ended,
+   * whether it was disposed or died on its own.
+   */
+  readonly ended: Promise<string>;
   /** The first event of this kind, already seen or still to come. */
   waitForEvent<K extends SimEvent['event']>(
     kind: K,
@@ -94,6 +99,10 @@ class ChildSimulator implements SimulatorProcess {
     if (child.stderr) {
       readline.createInterface({ input: child.stderr }).on('line', (line) => this.onStderr(line));
     }
+  }
+
+  get ended(): Promise<string> {
+    return this.exited.then(() => this.exitDescription ?? 'stopped');
   }
 
   get pid(): number {

@@ -189,7 +189,12 @@ function openMbtiles(file: string): TileStore {
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
   } catch (error) {
-    throw new Error(`map tiles: cannot open ${file}: ${errorText(error)}`);
+    const text = errorText(error);
+    // better-sqlite3 is a native module: a build for another runtime (Electron) or none at all.
+    const hint = /bindings file|NODE_MODULE_VERSION|invalid ELF/.test(text)
+      ? ' (the SQLite module is not built for this Node.js: run "npm rebuild better-sqlite3")'
+      : '';
+    throw new Error(`map tiles: cannot open ${file}: ${text}${hint}`);
   }
   try {
     return describeMbtiles(file, db);
@@ -207,9 +212,9 @@ function openMbtiles(file: string): TileStore {
 function describeMbtiles(file: string, db: Database.Database): TileStore {
   const tables = new Set(
     (
-      db
-        .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
-        .all() as Array<{ name: string }>
+      db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as Array<{
+        name: string;
+      }>
     ).map((row) => row.name),
   );
   if (!tables.has('tiles')) {

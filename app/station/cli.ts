@@ -130,7 +130,7 @@ function resolveTiles(spec: string): { source: TileSource; store: TileStore | nu
   if (spec === 'osm') return { source: OSM, store: null };
   if (/^https?:\/\//.test(spec)) {
     return {
-      source: { kind: 'online', urlTemplate: spec, attribution: spec, maxZoom: 19 },
+      source: { kind: 'online', urlTemplate: spec, attribution: escapeHtml(spec), maxZoom: 19 },
       store: null,
     };
   }

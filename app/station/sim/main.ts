@@ -30,7 +30,14 @@ async function main(): Promise<void> {
   }
 
   const sim = await SimAutopilot.start(
-    { target: args.out, home: args.home, speedFactor: args.speedFactor },
+    {
+      target: args.out,
+      home: args.home,
+      speedFactor: args.speedFactor,
+      loss: args.loss,
+      signingKey: args.signingKey,
+      messageIntervals: args.messageIntervals,
+    },
     printEvent,
   );
   let stopping = false;
@@ -41,6 +48,13 @@ async function main(): Promise<void> {
     stopping = true;
     log.info(`stopping: ${reason}`);
     clearInterval(parentWatch);
+    const radio = sim.lossCounts;
+    if (radio.lost + radio.blackedOut > 0) {
+      log.info(
+        `radio: ${radio.passed} datagrams passed, ${radio.lost} lost, ` +
+          `${radio.blackedOut} lost in outages`,
+      );
+    }
     try {
       await sim.dispose();
     } finally {

@@ -8,6 +8,7 @@ import type { Disposable } from '../../core/disposable';
 import { createLogger, type LogLevel } from '../../core/log';
 import { builtFile } from '../paths';
 import type { SimEvent } from './autopilot';
+import type { LossOptions } from './lossy';
 import type { SimHome } from './vehicle';
 
 const log = createLogger('sim-process');
@@ -21,7 +22,15 @@ export interface SimulatorOptions {
   targetPort: number;
   home?: { latDeg: number; lonDeg: number; altitudeMslM: number };
   speedFactor?: number;
+  /** A lossy radio between the simulator and the station. */
+  loss?: Partial<LossOptions>;
+  /** Start signing with this 32-byte key. */
+  signingKey?: Buffer;
+  /** False makes it answer SET_MESSAGE_INTERVAL with UNSUPPORTED. */
+  messageIntervals?: boolean;
 }
+
+type EventOf<K extends SimEvent['event']> = Extract<SimEvent, { event: K }>;
 
 export interface SimulatorProcess extends Disposable {
   readonly pid: number;
@@ -32,11 +41,14 @@ export interface SimulatorProcess extends Disposable {
    * whether it was disposed or died on its own.
    */
   readonly ended: Promise<string>;
-  /** The first event of this kind, already seen or still to come. */
+  /** The first event of this kind (that `accept` takes, if given), already seen or to come. */
   waitForEvent<K extends SimEvent['event']>(
     kind: K,
     timeoutMs: number,
-  ): Promise<Extract<SimEvent, { event: K }>>;
+    accept?: (event: EventOf<K>) => boolean,
+  ): Promise<EventOf<K>>;
+  /** Every event of this kind so far, oldest first. */
+  events<K extends SimEvent['event']>(kind: K): Array<EventOf<K>>;
   dispose(): Promise<void>;
 }
 
@@ -48,6 +60,18 @@ export async function spawnSimulator(options: SimulatorOptions): Promise<Simulat
   ];
   if (options.home) args.push('--home', formatHome(options.home));
   if (options.speedFactor !== undefined) args.push('--speed-factor', String(options.speedFactor));
+  const loss = options.loss ?? {};
+  const lossFlags: Array<[string, number | undefined]> = [
+    ['--loss', loss.lossProbability],
+    ['--latency-ms', loss.latencyMs],
+    ['--jitter-ms', loss.jitterMs],
+    ['--drop-every-s', loss.dropEveryS],
+    ['--drop-for-s', loss.dropForS],
+    ['--seed', loss.seed],
+  ];
+  for (const [flag, value] of lossFlags) if (value !== undefined) args.push(flag, String(value));
+  if (options.signingKey) args.push('--signing-key', options.signingKey.toString('hex'));
+  if (options.messageIntervals === false) args.push('--no-message-interval');
 
   // ELECTRON_RUN_AS_NODE lets Electron's binary run the script as plain Node.
   const child = spawn(process.execPath, args, {
@@ -71,7 +95,7 @@ function formatHome(home: SimHome): string {
 type Waiter = (event: SimEvent) => boolean;
 
 class ChildSimulator implements SimulatorProcess {
-  private readonly events: SimEvent[] = [];
+  private readonly seenEvents: SimEvent[] = [];
   private readonly waiters = new Set<Waiter>();
   private readonly stderrTail: string[] = [];
   private readonly exited: Promise<void>;
@@ -130,15 +154,18 @@ class ChildSimulator implements SimulatorProcess {
   waitForEvent<K extends SimEvent['event']>(
     kind: K,
     timeoutMs: number,
-  ): Promise<Extract<SimEvent, { event: K }>> {
-    type Wanted = Extract<SimEvent, { event: K }>;
-    const seen = this.events.find((event): event is Wanted => event.event === kind);
+    accept: (event: EventOf<K>) => boolean = () => true,
+  ): Promise<EventOf<K>> {
+    type Wanted = EventOf<K>;
+    const matches = (event: SimEvent): event is Wanted =>
+      event.event === kind && accept(event as Wanted);
+    const seen = this.seenEvents.find(matches);
     if (seen) return Promise.resolve(seen);
     return new Promise<Wanted>((resolve, reject) => {
       const waiter: Waiter = (event) => {
-        if (event.event !== kind) return false;
+        if (!matches(event)) return false;
         clearTimeout(timer);
-        resolve(event as Wanted);
+        resolve(event);
         return true;
       };
       const timer = setTimeout(() => {
@@ -147,6 +174,10 @@ class ChildSimulator implements SimulatorProcess {
       }, timeoutMs);
       this.waiters.add(waiter);
     });
+  }
+
+  events<K extends SimEvent['event']>(kind: K): Array<EventOf<K>> {
+    return this.seenEvents.filter((event): event is EventOf<K> => event.event === kind);
   }
 
   async dispose(): Promise<void> {
@@ -173,7 +204,7 @@ class ChildSimulator implements SimulatorProcess {
       log.warn(`simulator printed something that is not an event: ${line.slice(0, 200)}`);
       return;
     }
-    this.events.push(event);
+    this.seenEvents.push(event);
     for (const waiter of [...this.waiters]) {
       if (waiter(event)) this.waiters.delete(waiter);
     }

@@ -3,7 +3,9 @@
 
 import { ardupilotmega, common, minimal } from 'node-mavlink';
 
+import { ARDUCOPTER_MODES } from '../../core/ardupilot-modes';
 import { build } from '../mavlink/codec';
+import type { SimParamType } from './params';
 import type { SimHome, SimVehicle } from './vehicle';
 
 const GIMBAL_DEVICE_ID = 1;
@@ -200,11 +202,12 @@ export function commandAck(
   command: common.MavCmd,
   result: common.MavResult,
   to: { systemId: number; componentId: number },
+  progressPct = 0,
 ): common.CommandAck {
   return build(common.CommandAck, {
     command,
     result,
-    progress: 0,
+    progress: Math.max(0, Math.min(255, Math.round(progressPct))),
     resultParam2: 0,
     targetSystem: to.systemId,
     targetComponent: to.componentId,
@@ -223,4 +226,52 @@ function quaternionFromEulerDeg(rollDeg: number, pitchDeg: number, yawDeg: numbe
     cr * sp * cy + sr * cp * sy,
     cr * cp * sy - sr * sp * cy,
   ];
+}
+
+/** Where the mission stands, as ArduPilot's MISSION_CURRENT reports it. */
+export function missionCurrent(vehicle: SimVehicle): common.MissionCurrent {
+  const total = vehicle.missionItems.length;
+  const inAuto = vehicle.modeNumber === ARDUCOPTER_MODES.AUTO;
+  const { MissionState } = common;
+  let missionState = MissionState.NOT_STARTED;
+  if (total <= 1) missionState = MissionState.NO_MISSION;
+  else if (inAuto && vehicle.armed) missionState = MissionState.ACTIVE;
+  else if (vehicle.missionSeq > 1) missionState = MissionState.PAUSED;
+  return build(common.MissionCurrent, {
+    seq: vehicle.missionSeq,
+    total,
+    missionState,
+    missionMode: inAuto ? 1 : 0,
+    missionId: 0,
+    fenceId: 0,
+    rallyPointsId: 0,
+  });
+}
+
+export function missionItemReached(seq: number): common.MissionItemReached {
+  return build(common.MissionItemReached, { seq });
+}
+
+const PARAM_TYPES: Record<SimParamType, common.MavParamType> = {
+  INT8: common.MavParamType.INT8,
+  INT16: common.MavParamType.INT16,
+  INT32: common.MavParamType.INT32,
+  REAL32: common.MavParamType.REAL32,
+};
+
+/** ArduPilot sends every parameter value as a float, integers cast (not byte-copied). */
+export function paramValue(
+  name: string,
+  type: SimParamType,
+  value: number,
+  index: number,
+  count: number,
+): common.ParamValue {
+  return build(common.ParamValue, {
+    paramId: name,
+    paramValue: value,
+    paramType: PARAM_TYPES[type],
+    paramCount: count,
+    paramIndex: index,
+  });
 }

@@ -1,14 +1,17 @@
-// The simulated quadcopter: ArduCopter's flight modes and refusals, simple kinematics, a
-// gimbal and a battery. No sockets and no clock: the caller steps it and asks it things.
-// Positions are metres north/east of home on flat ground at home altitude.
+// The simulated quadcopter: ArduCopter's flight modes and refusals, AUTO missions, simple
+// kinematics, a gimbal and a battery. No sockets and no clock: the caller steps it and asks it
+// things. Positions are metres north/east of home on flat ground at home altitude. Speeds, the
+// RTL altitude and the disarm delay come from its parameters, as on ArduCopter.
 
 import { common } from 'node-mavlink';
 
 import { ARDUCOPTER_MODES, arduCopterModeName, isArduCopterMode } from '../../core/ardupilot-modes';
 import { bearingDeg, northEastOf, offsetNorthEast } from '../../core/geodesy';
 import type { LatLon } from '../../core/types';
+import type { MissionItem } from '../mavlink/mission';
+import { SimParams } from './params';
 
-const { MavResult, MavSeverity } = common;
+const { MavResult, MavSeverity, MavCmd, MavFrame } = common;
 type MavResult = common.MavResult;
 
 export interface SimHome extends LatLon {
@@ -16,22 +19,20 @@ export interface SimHome extends LatLon {
 }
 
 const GRAVITY_MPS2 = 9.81;
-const MAX_SPEED_MPS = 10;
 const HORIZONTAL_ACCEL_MPS2 = 2.5;
 const CLIMB_RATE_MPS = 3;
 const DESCENT_RATE_MPS = 1.5;
-/** ArduCopter's LAND_SPEED: the last metres of a landing are slow. */
-const FINAL_DESCENT_RATE_MPS = 0.5;
+/** Below this a landing slows to LAND_SPEED. */
 const FINAL_DESCENT_BELOW_M = 10;
 const VERTICAL_ACCEL_MPS2 = 2.5;
 const YAW_RATE_DEG_S = 90;
 const GIMBAL_RATE_DEG_S = 90;
 const GIMBAL_PITCH_MIN_DEG = -90;
 const GIMBAL_PITCH_MAX_DEG = 30;
-/** ArduCopter's RTL_ALT default. */
-const RTL_ALTITUDE_M = 15;
-/** ArduCopter's DISARM_DELAY: armed on the ground this long without taking off disarms. */
-const DISARM_DELAY_S = 10;
+/** A takeoff is done this close to its altitude. */
+const TAKEOFF_DONE_M = 0.5;
+/** A waypoint is reached within WPNAV_RADIUS horizontally and this vertically. */
+const WAYPOINT_VERTICAL_M = 1;
 /** Turn to face the direction of travel above this ground speed. */
 const FACE_TRAVEL_ABOVE_MPS = 1;
 const BATTERY_CAPACITY_MAH = 5200;
@@ -94,6 +95,17 @@ const LAND_TARGET_M = -1;
 
 export type TextSink = (severity: common.MavSeverity, text: string) => void;
 
+/** What the vehicle tells about its mission: MISSION_CURRENT and MISSION_ITEM_REACHED. */
+export type MissionSink = (event: { kind: 'current' | 'reached'; seq: number }) => void;
+
+/** The step of an AUTO mission being flown. */
+type AutoStep =
+  | { kind: 'takeoff'; point: LocalPoint; altitudeRelM: number }
+  | { kind: 'goto'; target: Target3; holdS: number; arrived: boolean; heldS: number }
+  | { kind: 'land'; target: LocalPoint | null; descending: boolean }
+  | { kind: 'rtl' }
+  | { kind: 'done' };
+
 export class SimVehicle {
   armed = false;
   modeNumber: number = MODE.STABILIZE;
@@ -127,14 +139,47 @@ export class SimVehicle {
   /** The gimbal follows the ROI until it is told angles (AP_Mount's GPS_POINT mode). */
   private gimbalFollowsRoi = false;
   private rtlPhase: RtlPhase | null = null;
-  private rtlAltitudeM = RTL_ALTITUDE_M;
+  private rtlAltitudeM = 0;
   private groundIdleS = 0;
   private warnedLowBattery = false;
+  private mission: MissionItem[] = [];
+  /** The mission item flown (or to fly) next, as MISSION_CURRENT reports it. */
+  missionSeq = 0;
+  private auto: AutoStep | null = null;
 
   constructor(
     readonly home: SimHome,
     private readonly say: TextSink,
-  ) {}
+    readonly params: SimParams = new SimParams(),
+    private readonly missionEvents: MissionSink = () => {},
+  ) {
+    this.rtlAltitudeM = this.rtlAltitudeParamM;
+  }
+
+  private get rtlAltitudeParamM(): number {
+    return this.params.get('RTL_ALT') / 100;
+  }
+
+  private get maxSpeedMps(): number {
+    return this.params.get('WPNAV_SPEED') / 100;
+  }
+
+  private get landSpeedMps(): number {
+    return this.params.get('LAND_SPEED') / 100;
+  }
+
+  get missionItems(): readonly MissionItem[] {
+    return this.mission;
+  }
+
+  /** A new mission list; a mission in flight goes on from the same item number. */
+  setMission(items: MissionItem[]): void {
+    this.mission = items.map((item) => ({ ...item }));
+    if (this.missionSeq >= this.mission.length) this.missionSeq = 0;
+    if (this.modeNumber === MODE.AUTO && this.auto && this.armed && !this.landed) {
+      this.startItem(Math.max(1, this.missionSeq));
+    }
+  }
 
   get batteryRemainingPct(): number {
     return Math.max(0, 100 * (1 - this.batteryConsumedMah / BATTERY_CAPACITY_MAH));
@@ -184,13 +229,43 @@ export class SimVehicle {
   setMode(modeNumber: number): MavResult {
     if (!isArduCopterMode(modeNumber)) return MavResult.FAILED;
     if (modeNumber === this.modeNumber) return MavResult.ACCEPTED;
+    const refusal = this.modeRefusal(modeNumber);
+    if (refusal !== null) {
+      this.say(MavSeverity.WARNING, refusal);
+      this.say(MavSeverity.WARNING, `Flight mode change failed`);
+      return MavResult.FAILED;
+    }
     this.modeNumber = modeNumber;
     this.noseFollowsRoi = false;
     this.guidedTarget = null;
     this.holdPoint = null;
+    this.auto = null;
     this.rtlPhase = modeNumber === MODE.RTL ? 'climb' : null;
-    this.rtlAltitudeM = Math.max(RTL_ALTITUDE_M, this.altitudeRelM);
+    this.rtlAltitudeM = Math.max(this.rtlAltitudeParamM, this.altitudeRelM);
+    if (modeNumber === MODE.AUTO && this.armed) {
+      const resume = this.missionSeq >= 1 && this.missionSeq < this.mission.length;
+      this.startItem(resume && !this.landed ? this.missionSeq : 1);
+    }
     return MavResult.ACCEPTED;
+  }
+
+  /** Why ArduCopter would not enter a mode now (its Mode::init checks), or null. */
+  private modeRefusal(modeNumber: number): string | null {
+    // Disarmed, ArduCopter skips the checks (ignore_checks).
+    if (!this.armed) return modeNumber === MODE.FLIP ? 'Flip: not flying' : null;
+    if (modeNumber === MODE.FLIP && this.landed) return 'Flip: not flying';
+    if (modeNumber === MODE.AUTO) {
+      if (this.mission.length <= 1) return 'Auto: mission empty';
+      if (this.landed && this.firstNavCommand() !== MavCmd.NAV_TAKEOFF) {
+        return 'Auto: Missing Takeoff Cmd';
+      }
+    }
+    return null;
+  }
+
+  private firstNavCommand(): number | null {
+    const item = this.mission.slice(1).find((candidate) => isNavCommand(candidate.command));
+    return item?.command ?? null;
   }
 
   /** MAV_CMD_NAV_TAKEOFF: ArduCopter's Mode::do_user_takeoff answers FAILED when it cannot. */
@@ -280,6 +355,7 @@ export class SimVehicle {
 
     if (this.altitudeRelM <= 0) this.touchDown();
     else if (this.modeNumber === MODE.RTL) this.advanceRtl();
+    else if (this.modeNumber === MODE.AUTO) this.advanceAuto(dtS);
   }
 
   /** Where the current mode wants to be; no horizontal goal means stop, then hold. */
@@ -294,15 +370,144 @@ export class SimVehicle {
       case MODE.LAND:
         return { horizontal: null, altitudeRelM: LAND_TARGET_M };
       case MODE.RTL:
-        // Climb where it is to RTL_ALT, fly home at that height, then land.
-        if (this.rtlPhase === 'climb') return { horizontal: null, altitudeRelM: this.rtlAltitudeM };
-        if (this.rtlPhase === 'return') {
-          return { horizontal: HOME_POINT, altitudeRelM: this.rtlAltitudeM };
-        }
-        return { horizontal: HOME_POINT, altitudeRelM: LAND_TARGET_M };
+        return this.rtlGoal();
+      case MODE.AUTO:
+        return this.autoGoal() ?? holding(this.holdPoint);
       default:
         return holding(this.holdPoint);
     }
+  }
+
+  /** Climb where it is to RTL_ALT, fly home at that height, then land. */
+  private rtlGoal(): FlightGoal {
+    if (this.rtlPhase === 'climb') return { horizontal: null, altitudeRelM: this.rtlAltitudeM };
+    if (this.rtlPhase === 'return') {
+      return { horizontal: HOME_POINT, altitudeRelM: this.rtlAltitudeM };
+    }
+    return { horizontal: HOME_POINT, altitudeRelM: LAND_TARGET_M };
+  }
+
+  private autoGoal(): FlightGoal | null {
+    const step = this.auto;
+    if (!step) return null;
+    switch (step.kind) {
+      case 'takeoff':
+        return { horizontal: step.point, altitudeRelM: step.altitudeRelM };
+      case 'goto':
+        return { horizontal: step.target, altitudeRelM: step.target.altitudeRelM };
+      case 'land':
+        if (step.descending || !step.target) {
+          return { horizontal: step.target ?? this.holdPoint, altitudeRelM: LAND_TARGET_M };
+        }
+        return { horizontal: step.target, altitudeRelM: this.altitudeRelM };
+      case 'rtl':
+        return this.rtlGoal();
+      case 'done':
+        return null;
+    }
+  }
+
+  /** Begins mission item `seq`, passing over the ones that are not navigation. */
+  private startItem(seq: number): void {
+    for (let index = seq; index < this.mission.length; index++) {
+      const item = this.mission[index];
+      this.missionSeq = index;
+      this.missionEvents({ kind: 'current', seq: index });
+      const step = this.stepFor(item);
+      if (step === null) continue;
+      this.auto = step;
+      this.say(MavSeverity.INFO, `Mission: ${index} ${commandWords(item.command)}`);
+      if (step.kind === 'takeoff' && this.landed) {
+        this.landed = false;
+        this.groundIdleS = 0;
+      }
+      if (step.kind === 'rtl') {
+        this.rtlPhase = 'climb';
+        this.rtlAltitudeM = Math.max(this.rtlAltitudeParamM, this.altitudeRelM);
+      }
+      return;
+    }
+    this.auto = { kind: 'done' };
+    this.holdPoint = { northM: this.northM, eastM: this.eastM, altitudeRelM: this.altitudeRelM };
+    this.say(MavSeverity.INFO, 'Mission complete');
+  }
+
+  /** The flight step for a navigation item; null for items that are not navigation. */
+  private stepFor(item: MissionItem): AutoStep | null {
+    const here: LocalPoint = { northM: this.northM, eastM: this.eastM };
+    const altitudeRelM = this.itemAltitudeRelM(item);
+    const place = (): LocalPoint =>
+      item.x === 0 && item.y === 0
+        ? here
+        : northEastOf(this.home, { latDeg: item.x / 1e7, lonDeg: item.y / 1e7 });
+    switch (item.command) {
+      case MavCmd.NAV_TAKEOFF:
+        return { kind: 'takeoff', point: here, altitudeRelM };
+      case MavCmd.NAV_WAYPOINT:
+      case MavCmd.NAV_LOITER_TIME:
+      case MavCmd.NAV_LOITER_UNLIM: {
+        const holdS = item.command === MavCmd.NAV_LOITER_UNLIM ? Infinity : item.param1;
+        const target = { ...place(), altitudeRelM };
+        return { kind: 'goto', target, holdS: Math.max(0, holdS || 0), arrived: false, heldS: 0 };
+      }
+      case MavCmd.NAV_LAND:
+        return {
+          kind: 'land',
+          target: item.x === 0 && item.y === 0 ? null : place(),
+          descending: item.x === 0 && item.y === 0,
+        };
+      case MavCmd.NAV_RETURN_TO_LAUNCH:
+        return { kind: 'rtl' };
+      default:
+        return null;
+    }
+  }
+
+  /** An item's altitude above home; an altitude of 0 in a relative frame keeps the current one. */
+  private itemAltitudeRelM(item: MissionItem): number {
+    if (item.frame === MavFrame.GLOBAL || item.frame === MavFrame.GLOBAL_INT) {
+      return item.z - this.home.altitudeMslM;
+    }
+    return item.z === 0 && item.command !== MavCmd.NAV_TAKEOFF ? this.altitudeRelM : item.z;
+  }
+
+  private advanceAuto(dtS: number): void {
+    const step = this.auto;
+    if (!step) return;
+    if (step.kind === 'takeoff') {
+      if (Math.abs(this.altitudeRelM - step.altitudeRelM) < TAKEOFF_DONE_M) this.itemDone();
+    } else if (step.kind === 'goto') {
+      const radiusM = this.params.get('WPNAV_RADIUS') / 100;
+      const horizontalM = Math.hypot(
+        step.target.northM - this.northM,
+        step.target.eastM - this.eastM,
+      );
+      const verticalM = Math.abs(step.target.altitudeRelM - this.altitudeRelM);
+      if (!step.arrived && horizontalM <= radiusM && verticalM <= WAYPOINT_VERTICAL_M) {
+        step.arrived = true;
+      }
+      if (step.arrived) {
+        step.heldS += dtS;
+        if (step.heldS >= step.holdS) this.itemDone();
+      }
+    } else if (step.kind === 'land') {
+      if (step.target && !step.descending) {
+        const horizontalM = Math.hypot(
+          step.target.northM - this.northM,
+          step.target.eastM - this.eastM,
+        );
+        if (horizontalM < 1 && this.groundSpeedMps < 0.5) step.descending = true;
+      }
+    } else if (step.kind === 'rtl') {
+      this.advanceRtl();
+    }
+  }
+
+  private itemDone(): void {
+    const seq = this.missionSeq;
+    this.missionEvents({ kind: 'reached', seq });
+    this.say(MavSeverity.INFO, `Reached command #${seq}`);
+    this.startItem(seq + 1);
   }
 
   private advanceRtl(): void {
@@ -318,9 +523,10 @@ export class SimVehicle {
   }
 
   private descentRate(): number {
-    const landing = this.modeNumber === MODE.LAND || this.rtlPhase === 'descend';
+    const autoLanding = this.auto?.kind === 'land' && this.auto.descending;
+    const landing = this.modeNumber === MODE.LAND || this.rtlPhase === 'descend' || autoLanding;
     return landing && this.altitudeRelM < FINAL_DESCENT_BELOW_M
-      ? FINAL_DESCENT_RATE_MPS
+      ? this.landSpeedMps
       : DESCENT_RATE_MPS;
   }
 
@@ -330,7 +536,7 @@ export class SimVehicle {
     const distanceM = Math.hypot(toNorthM, toEastM);
     // Fast as allowed, slow enough to stop at the target, and gentle in the last metres.
     const speedMps = Math.min(
-      MAX_SPEED_MPS,
+      this.maxSpeedMps,
       Math.sqrt(2 * HORIZONTAL_ACCEL_MPS2 * distanceM),
       2 * distanceM,
     );
@@ -405,7 +611,15 @@ export class SimVehicle {
     this.guidedTarget = null;
     this.holdPoint = null;
     this.groundIdleS = 0;
-    if (this.modeNumber === MODE.LAND || this.modeNumber === MODE.RTL) {
+    const autoLanding =
+      this.modeNumber === MODE.AUTO && (this.auto?.kind === 'land' || this.auto?.kind === 'rtl');
+    if (autoLanding) {
+      this.missionEvents({ kind: 'reached', seq: this.missionSeq });
+      this.auto = { kind: 'done' };
+      this.rtlPhase = null;
+      this.say(MavSeverity.INFO, 'Land complete');
+      this.disarmNow('Disarming motors');
+    } else if (this.modeNumber === MODE.LAND || this.modeNumber === MODE.RTL) {
       this.rtlPhase = null;
       this.say(MavSeverity.INFO, 'Land complete');
       this.disarmNow('Disarming motors');
@@ -434,7 +648,10 @@ export class SimVehicle {
     this.yawRateDegS = 0;
     if (!this.armed) return;
     this.groundIdleS += dtS;
-    if (this.groundIdleS >= DISARM_DELAY_S) this.disarmNow('Disarming motors: auto disarm');
+    const disarmDelayS = this.params.get('DISARM_DELAY');
+    if (disarmDelayS > 0 && this.groundIdleS >= disarmDelayS) {
+      this.disarmNow('Disarming motors: auto disarm');
+    }
   }
 
   private disarmNow(text: string): void {
@@ -502,6 +719,30 @@ export class SimVehicle {
 
   describe(): string {
     return `${arduCopterModeName(this.modeNumber)} ${this.armed ? 'armed' : 'disarmed'}`;
+  }
+}
+
+/** Mission commands that move the vehicle; the others (DO_, CONDITION_) act and pass. */
+export function isNavCommand(command: number): boolean {
+  return command < MavCmd.NAV_LAST;
+}
+
+function commandWords(command: number): string {
+  switch (command) {
+    case MavCmd.NAV_TAKEOFF:
+      return 'Takeoff';
+    case MavCmd.NAV_WAYPOINT:
+      return 'WP';
+    case MavCmd.NAV_LAND:
+      return 'Land';
+    case MavCmd.NAV_RETURN_TO_LAUNCH:
+      return 'RTL';
+    case MavCmd.NAV_LOITER_TIME:
+      return 'LoitTime';
+    case MavCmd.NAV_LOITER_UNLIM:
+      return 'LoitUnlim';
+    default:
+      return MavCmd[command] ?? `CMD ${command}`;
   }
 }
 

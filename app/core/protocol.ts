@@ -2,13 +2,7 @@
 // over a WebSocket at /ws. Operators connect with the station's token; everyone else observes
 // and can never command the vehicle.
 
-import type {
-  CommandOutcome,
-  GeoDetection,
-  LatLon,
-  MapTarget,
-  VehicleState,
-} from './types';
+import type { CommandOutcome, GeoDetection, LatLon, MapTarget, VehicleState } from './types';
 import type { PushPlan } from './hazing';
 
 export type Role = 'operator' | 'observer';
@@ -55,6 +49,16 @@ export type ServerMessage =
       defaults: StationDefaults;
       /** Where the station starts the map before the vehicle reports a position. */
       mapCenter: LatLon;
+      /**
+       * True when the client presented an operator token that the station did not accept:
+       * it is an observer, and should say why. Set by the server, not by the station.
+       */
+      tokenRejected?: boolean;
+      /**
+       * The server sends a heartbeat at least this often; a client that hears nothing for a
+       * few of these periods treats the connection as lost. Absent: no heartbeats.
+       */
+      heartbeatIntervalMs?: number;
     }
   | { type: 'vehicle'; vehicle: VehicleState }
   | { type: 'video-status'; video: VideoStatus }
@@ -71,7 +75,9 @@ export type ServerMessage =
   | { type: 'targets'; targets: MapTarget[] }
   | { type: 'action'; action: ActionStatus | null }
   | { type: 'log'; entry: LogEntry }
-  | { type: 'command-result'; requestId: string; outcome: CommandOutcome };
+  | { type: 'command-result'; requestId: string; outcome: CommandOutcome }
+  /** Proof of life when nothing else is said: a silent socket may be a dead network. */
+  | { type: 'heartbeat'; timeMs: number };
 
 export type OperatorCommand =
   | { kind: 'arm-takeoff'; altitudeM: number }

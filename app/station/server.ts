@@ -59,6 +59,11 @@ export const FRAME_SKIP_BUFFERED_BYTES = 1024 * 1024;
 const DROP_CLIENT_BUFFERED_BYTES = 64 * 1024 * 1024;
 const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 const HEARTBEAT_INTERVAL_MS = 15_000;
+/**
+ * How often every client hears from the server even when the station has nothing to say, so
+ * a UI can tell a quiet station from a dead network within seconds.
+ */
+export const CLIENT_HEARTBEAT_INTERVAL_MS = 2_000;
 const MIN_TOKEN_LENGTH = 16;
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -229,11 +234,22 @@ export async function startServer(options: ServerOptions): Promise<StationServer
     if (origin !== undefined && !allowedOrigins.includes(origin.toLowerCase())) {
       return refuse(403, `origin ${JSON.stringify(origin)} is not this station`);
     }
-    const role: Role = tokenMatches(queryToken(request.url), tokenDigest) ? 'operator' : 'observer';
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, role, request));
+    const presented = queryToken(request.url);
+    const role: Role = tokenMatches(presented, tokenDigest) ? 'operator' : 'observer';
+    // Someone who meant to operate must be told, not silently left watching.
+    const tokenRejected = presented !== null && role === 'observer';
+    if (tokenRejected) {
+      log.warn(`wrong operator token from ${request.socket.remoteAddress}: observer only`);
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, role, tokenRejected, request));
   });
 
-  function accept(socket: WebSocket, role: Role, request: http.IncomingMessage): void {
+  function accept(
+    socket: WebSocket,
+    role: Role,
+    tokenRejected: boolean,
+    request: http.IncomingMessage,
+  ): void {
     const client: Client = {
       socket,
       role,
@@ -256,7 +272,12 @@ export async function startServer(options: ServerOptions): Promise<StationServer
       });
     });
     try {
-      sendTo(client, JSON.stringify(api.hello(role)));
+      const hello: ServerMessage = {
+        ...api.hello(role),
+        heartbeatIntervalMs: CLIENT_HEARTBEAT_INTERVAL_MS,
+        ...(tokenRejected ? { tokenRejected: true } : {}),
+      };
+      sendTo(client, JSON.stringify(hello));
       for (const snapshotMessage of api.snapshot()) sendTo(client, JSON.stringify(snapshotMessage));
     } catch (error) {
       log.error(`could not greet ${client.remote}: ${message(error)}`);
@@ -321,8 +342,9 @@ export async function startServer(options: ServerOptions): Promise<StationServer
   }
 
   const subscription = api.onMessage((serverMessage) => {
-    // hello is per client (it carries the role); command results go only to the asker.
-    if (serverMessage.type === 'hello' || serverMessage.type === 'command-result') return;
+    // hello is per client (it carries the role); command results go only to the asker;
+    // heartbeats are the server's own.
+    if (['hello', 'command-result', 'heartbeat'].includes(serverMessage.type)) return;
     if (clients.size === 0) return;
     const text = JSON.stringify(serverMessage);
     const isFrame = serverMessage.type === 'frame';
@@ -351,6 +373,12 @@ export async function startServer(options: ServerOptions): Promise<StationServer
     }
   }, HEARTBEAT_INTERVAL_MS);
   heartbeat.unref();
+  const clientHeartbeat = setInterval(() => {
+    if (clients.size === 0) return;
+    const text = JSON.stringify({ type: 'heartbeat', timeMs: Date.now() });
+    for (const client of clients) sendTo(client, text);
+  }, CLIENT_HEARTBEAT_INTERVAL_MS);
+  clientHeartbeat.unref();
 
   log.info(`serving ${baseUrl}/ (${tiles ? 'with' : 'without'} local tiles)`);
 
@@ -362,6 +390,7 @@ export async function startServer(options: ServerOptions): Promise<StationServer
     dispose: () => {
       disposed ??= (async () => {
         clearInterval(heartbeat);
+        clearInterval(clientHeartbeat);
         await subscription.dispose();
         for (const client of clients) client.socket.close(1001, 'station shutting down');
         await new Promise<void>((resolve) => {

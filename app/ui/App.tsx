@@ -7,13 +7,13 @@ import type { OperatorCommand } from '../core/protocol';
 import type { LatLon } from '../core/types';
 import { ActionPanel } from './components/ActionPanel';
 import { Controls } from './components/Controls';
-import { commandLabel, formatAgeS } from './components/format';
-import { useClient, useNow, useStation } from './components/hooks';
+import { formatAgeS } from './components/format';
+import { useClient, useNow, useStaleness, useStation } from './components/hooks';
 import { LogPanel } from './components/LogPanel';
 import { MapView } from './components/MapView';
 import { PushPanel, type PushDraft } from './components/PushPanel';
 import { StatusBar } from './components/StatusBar';
-import { Toasts, type Toast } from './components/Toasts';
+import { addToast, commandToast, Toasts, type Toast } from './components/Toasts';
 import { VideoPanel } from './components/VideoPanel';
 
 export function App() {
@@ -25,6 +25,8 @@ export function App() {
   const action = useStation((state) => state.action);
   const log = useStation((state) => state.log);
   const connection = useStation((state) => state.connection);
+  const { vehicleStale } = useStaleness();
+  const videoPanelRef = useRef<HTMLElement | null>(null);
 
   const [selectedTargetId, setSelectedTargetId] = useState<number | null>(null);
   const [draft, setDraft] = useState<PushDraft | null>(null);
@@ -37,14 +39,8 @@ export function App() {
     async (command: OperatorCommand): Promise<boolean> => {
       const outcome = await client.command(command);
       toastId.current += 1;
-      const toast: Toast = {
-        id: toastId.current,
-        ok: outcome.ok,
-        title: `${commandLabel(command.kind)}: ${outcome.ok ? 'OK' : outcome.result}`,
-        text: outcome.text,
-        createdMs: Date.now(),
-      };
-      setToasts((current) => [...current.slice(-3), toast]);
+      const toast = commandToast(command.kind, outcome, toastId.current, Date.now());
+      setToasts((current) => addToast(current, toast));
       return outcome.ok;
     },
     [client],
@@ -163,8 +159,13 @@ export function App() {
     <div className={`app role-${role ?? 'unknown'}`} data-testid="app" data-role={role ?? ''}>
       <StatusBar />
       {role === 'observer' ? (
-        <div className="banner observer" data-testid="observer-banner">
-          Observer: view only
+        <div
+          className={`banner observer${hello.tokenRejected ? ' token-rejected' : ''}`}
+          data-testid="observer-banner"
+          data-token-rejected={hello.tokenRejected ? 'true' : undefined}
+          role={hello.tokenRejected ? 'alert' : undefined}
+        >
+          {hello.tokenRejected ? 'Operator token not accepted: view only' : 'Observer: view only'}
         </div>
       ) : null}
       {connection !== 'open' ? (
@@ -177,6 +178,8 @@ export function App() {
           <MapView
             hello={hello}
             vehicle={vehicle}
+            vehicleStale={vehicleStale}
+            coverRef={videoPanelRef}
             targets={targets}
             action={action}
             selectedTargetId={selectedTargetId}
@@ -185,7 +188,7 @@ export function App() {
             onTargetClick={onTargetClick}
             onMapClick={onMapClick}
           />
-          <VideoPanel />
+          <VideoPanel panelRef={videoPanelRef} />
           <LinkLostBanner />
           <Toasts toasts={toasts} onDismiss={dismissToast} />
           {picking && draft?.safeBearingDeg === null ? (
@@ -233,6 +236,7 @@ export function App() {
             <Controls
               defaults={hello.defaults}
               vehicle={vehicle}
+              stationUp={connection === 'open'}
               busy={busy}
               onTakeoff={(altitudeM) => void takeoff(altitudeM)}
               onReturnHome={() => void send({ kind: 'return-home' })}

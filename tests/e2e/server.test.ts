@@ -9,15 +9,20 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { toDisposable, type Disposable } from '../../app/core/disposable';
-import { destination, offsetNorthEast } from '../../app/core/geodesy';
+import { destination, distanceM, offsetNorthEast } from '../../app/core/geodesy';
 import { planPush } from '../../app/core/hazing';
 import type { OperatorCommand, Role, ServerMessage } from '../../app/core/protocol';
 import type { CommandOutcome, MapTarget, VehicleState } from '../../app/core/types';
 import { projectRoot } from '../../app/station/paths';
-import { startServer, type StationApi, type StationServer } from '../../app/station/server';
+import {
+  CLIENT_HEARTBEAT_INTERVAL_MS,
+  startServer,
+  type StationApi,
+  type StationServer,
+} from '../../app/station/server';
 import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
 import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
 import { CONRAD_MT, latLonToTile, makeTileFolder } from '../helpers/tiles';
@@ -81,6 +86,10 @@ class RecordingStation implements StationApi {
 
   async execute(command: OperatorCommand): Promise<CommandOutcome> {
     this.commands.push(command);
+    // The real station's words for a successful ABORT.
+    if (command.kind === 'abort') {
+      return { ok: true, result: 'ACCEPTED', text: 'Holding position (BRAKE)' };
+    }
     return { ok: true, result: 'ACCEPTED', text: `${command.kind} accepted` };
   }
 
@@ -377,6 +386,7 @@ describe('station server', { skip: noUi }, () => {
     const observer = await TestSocket.open(wsUrl);
     const hello = await observer.next(isType('hello'));
     assert.equal(hello.role, 'observer');
+    assert.equal(hello.tokenRejected, undefined, 'no token presented, none rejected');
     await observer.next(isType('vehicle'));
     await observer.close();
 
@@ -390,7 +400,9 @@ describe('station server', { skip: noUi }, () => {
     const wsUrl = `ws://127.0.0.1:${server.port}/ws`;
     for (const url of [wsUrl, `${wsUrl}?token=wrong-token`, `${wsUrl}?token=${TOKEN}x`]) {
       const observer = await TestSocket.open(url);
-      assert.equal((await observer.next(isType('hello'))).role, 'observer', url);
+      const hello = await observer.next(isType('hello'));
+      assert.equal(hello.role, 'observer', url);
+      assert.equal(hello.tokenRejected, url === wsUrl ? undefined : true, url);
       for (const command of [{ kind: 'abort' }, { kind: 'arm-takeoff', altitudeM: 20 }]) {
         const requestId = `observer-${command.kind}`;
         observer.send({ type: 'command', requestId, command });
@@ -406,7 +418,9 @@ describe('station server', { skip: noUi }, () => {
 
   test('the operator commands; malformed messages get a clear answer, not a crash', async () => {
     const operator = await TestSocket.open(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`);
-    assert.equal((await operator.next(isType('hello'))).role, 'operator');
+    const hello = await operator.next(isType('hello'));
+    assert.equal(hello.role, 'operator');
+    assert.equal(hello.tokenRejected, undefined);
 
     operator.send({ type: 'command', requestId: 'r1', command: { kind: 'return-home' } });
     const result = await operator.next(resultFor('r1'));
@@ -445,6 +459,15 @@ describe('station server', { skip: noUi }, () => {
     operator.send({ type: 'command', requestId: 'r4', command: { kind: 'abort' } });
     assert.equal((await operator.next(resultFor('r4'))).outcome.ok, true, 'still serving');
     await operator.close();
+  });
+
+  test('a quiet station still sends heartbeats, and announces how often', async () => {
+    const client = await TestSocket.open(`ws://127.0.0.1:${server.port}/ws`);
+    const hello = await client.next(isType('hello'));
+    assert.equal(hello.heartbeatIntervalMs, CLIENT_HEARTBEAT_INTERVAL_MS);
+    const first = await client.next(isType('heartbeat'), CLIENT_HEARTBEAT_INTERVAL_MS * 3);
+    assert.ok(Math.abs(first.timeMs - Date.now()) < 60_000, 'heartbeats carry the time');
+    await client.close();
   });
 
   test('a slow client misses video frames, never vehicle state, and holds nobody up', async () => {
@@ -522,8 +545,17 @@ describe('station server', { skip: noUi }, () => {
         await marker.waitFor({ timeout: 15_000 });
         assert.equal(await marker.getAttribute('data-class'), 'bear');
         await marker.click();
+        assert.match(
+          await page.getByTestId('target-panel').innerText(),
+          /Distance from drone\s+\d+ m/,
+          'the distance says from what',
+        );
         await page.getByTestId('push-start').click();
         await page.getByTestId('map-pick-hint').waitFor();
+        assert.equal(
+          await page.locator('label', { has: page.getByTestId('push-altitude') }).innerText(),
+          'Altitude above home (m)',
+        );
 
         // Tap the map due east of the bear: the safe direction is east, about 90 degrees.
         const box = await marker.boundingBox();
@@ -548,8 +580,15 @@ describe('station server', { skip: noUi }, () => {
         const confirm = page.getByTestId('push-confirm');
         const pushes = () => station.commands.filter((c) => c.kind === 'push').length;
         await confirm.click();
+        // A click does nothing, so the button says what would.
+        assert.equal(await confirm.getAttribute('data-hint'), 'true');
+        assert.equal(await confirm.innerText(), 'Press and hold to confirm');
         await page.waitForTimeout(2_000);
         assert.equal(pushes(), 0, 'a click is not a hold');
+        await page.waitForFunction(
+          () => !document.querySelector('[data-testid="push-confirm"]')?.hasAttribute('data-hint'),
+        );
+        assert.equal(await confirm.innerText(), 'Hold to push away', 'the hint goes away');
 
         const confirmBox = await confirm.boundingBox();
         assert.ok(confirmBox);
@@ -580,11 +619,29 @@ describe('station server', { skip: noUi }, () => {
           altitudeM: 25,
         });
 
+        assert.match(
+          await page.getByTestId('toast').last().innerText(),
+          /^✓ Push away: push accepted$/,
+        );
         await page.keyboard.press('Escape');
         await page.waitForFunction(
           () => document.querySelectorAll('[data-testid="toast"]').length >= 2,
         );
         assert.deepEqual(station.commands.at(-1), { kind: 'abort' });
+        // The command's name once, then the station's words: no "OK", no repetition.
+        const abortToast = page.getByTestId('toast').last();
+        assert.equal(await abortToast.innerText(), '✓ ABORT: Holding position (BRAKE)');
+        assert.equal(await abortToast.getAttribute('data-result'), 'ACCEPTED');
+        // Pressed again (as people do), the same toast counts up instead of stacking.
+        const aborts = station.commands.length;
+        await page.keyboard.press('Escape');
+        await page.getByTestId('toast-count').waitFor();
+        assert.equal(station.commands.length, aborts + 1);
+        assert.equal(await page.getByTestId('toast').count(), 2);
+        assert.equal(
+          await page.getByTestId('toast').last().innerText(),
+          '✓ ABORT: Holding position (BRAKE) ×2',
+        );
 
         await page.getByTestId('takeoff-button').click();
         await page.waitForFunction(
@@ -643,7 +700,22 @@ describe('station server', { skip: noUi }, () => {
         await page.getByTestId('link-lost-banner').waitFor();
         assert.equal(await page.getByTestId('status-link').getAttribute('data-state'), 'lost');
         assert.match(await page.getByTestId('status-link').innerText(), /LOST/);
+        // What the vehicle last said is no longer live: nothing of it may look healthy.
+        for (const testId of VEHICLE_TILES) {
+          assert.deepEqual(await tileLook(page, testId), { stale: 'true', tone: 'tone-stale' });
+        }
+        assert.equal(await page.locator('.ursa-drone').getAttribute('data-stale'), 'true');
         await page.screenshot({ path: path.join(ARTIFACTS, 'ui-link-lost.png') });
+
+        station.vehicle = { ...station.vehicle, link: 'connected', lastHeartbeatMs: Date.now() };
+        station.emit({ type: 'vehicle', vehicle: station.vehicle });
+        await page.getByTestId('link-lost-banner').waitFor({ state: 'detached' });
+        assert.deepEqual(await tileLook(page, 'status-battery'), {
+          stale: null,
+          tone: 'tone-good',
+        });
+        assert.deepEqual(await tileLook(page, 'status-gps'), { stale: null, tone: 'tone-good' });
+        assert.equal(await page.locator('.ursa-drone').getAttribute('data-stale'), 'false');
       } finally {
         station.vehicle = { ...station.vehicle, link: 'connected', lastHeartbeatMs: Date.now() };
         station.emit({ type: 'vehicle', vehicle: station.vehicle });
@@ -660,6 +732,8 @@ describe('station server', { skip: noUi }, () => {
         await server.dispose();
         await page.getByTestId('station-lost-banner').waitFor({ timeout: 15_000 });
         assert.equal(await attributeOf(page, 'status-station', 'data-state'), 'closed');
+        await assertAllStale(page);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'ui-station-lost.png') });
         server = await startServer({
           host: '127.0.0.1',
           port,
@@ -673,12 +747,239 @@ describe('station server', { skip: noUi }, () => {
           .waitFor({ state: 'detached', timeout: 30_000 });
         assert.equal(await attributeOf(page, 'status-station', 'data-state'), 'open');
         assert.equal(await page.getByTestId('abort-button').count(), 1, 'still the operator');
+        await assertAllLive(page);
       } finally {
+        await tracked.dispose();
+      }
+    });
+
+    test('a station that falls silent counts as lost, and comes back', async () => {
+      // A relay in the browser that can swallow everything the station says: a network that
+      // drops without closing the socket.
+      let silent = false;
+      const relay = async (context: BrowserContext): Promise<void> => {
+        await context.routeWebSocket(/\/ws/, (page) => {
+          const upstream = page.connectToServer();
+          upstream.onMessage((message) => {
+            if (!silent) page.send(message);
+          });
+        });
+      };
+      const tracked = await openTrackedPage(browser, server.operatorUrl, undefined, relay);
+      const { page } = tracked;
+      try {
+        await page.getByTestId('abort-button').waitFor({ timeout: 15_000 });
+        await assertAllLive(page);
+        silent = true;
+        await page
+          .getByTestId('station-lost-banner')
+          .waitFor({ timeout: CLIENT_HEARTBEAT_INTERVAL_MS * 10 });
+        await assertAllStale(page);
+        assert.match(
+          await page.getByTestId('log').innerText(),
+          /The station has not been heard from/,
+        );
+        silent = false;
+        await page
+          .getByTestId('station-lost-banner')
+          .waitFor({ state: 'detached', timeout: 30_000 });
+        await assertAllLive(page);
+      } finally {
+        await tracked.dispose();
+      }
+    });
+
+    test('a wrong token says so: view only, not silently', async () => {
+      const tracked = await openTrackedPage(
+        browser,
+        `${server.url}?token=not-the-right-token-1234`,
+      );
+      const { page } = tracked;
+      try {
+        const banner = page.getByTestId('observer-banner');
+        await banner.waitFor({ timeout: 15_000 });
+        assert.equal(await banner.innerText(), 'Operator token not accepted: view only');
+        assert.equal(await banner.getAttribute('data-token-rejected'), 'true');
+        assert.equal(await page.getByTestId('abort-button').count(), 0);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'ui-token-rejected.png') });
+      } finally {
+        await tracked.dispose();
+      }
+    });
+
+    test('a card for a target that left the map closes itself', async () => {
+      const tracked = await openTrackedPage(browser, server.operatorUrl);
+      const { page } = tracked;
+      const targets = station.targets;
+      try {
+        const marker = page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`);
+        await marker.click({ timeout: 15_000 });
+        await page.getByTestId('push-start').waitFor();
+        station.targets = [];
+        station.emit({ type: 'targets', targets: [] });
+        await page.getByTestId('target-gone').waitFor();
+        assert.equal(await page.getByTestId('target-close').count(), 1, 'it can be closed now');
+        const goneMs = Date.now();
+        await page.getByTestId('target-panel').waitFor({ state: 'detached', timeout: 15_000 });
+        const shownMs = Date.now() - goneMs;
+        assert.ok(shownMs >= 3_000, `the card stayed long enough to read (${shownMs} ms)`);
+      } finally {
+        station.targets = targets;
+        station.emit({ type: 'targets', targets });
+        await tracked.dispose();
+      }
+    });
+
+    test('the drone stays on top, big, and out from under the video panel', async () => {
+      const tracked = await openTrackedPage(browser, server.operatorUrl);
+      const { page } = tracked;
+      const vehicle = station.vehicle;
+      try {
+        const drone = page.locator('.ursa-drone');
+        await drone.waitFor({ timeout: 15_000 });
+        const zIndex = (pane: string): Promise<number> =>
+          page.evaluate(
+            (name) => Number(getComputedStyle(document.querySelector(name)!).zIndex),
+            pane,
+          );
+        const droneZ = await zIndex('.leaflet-ursa-drone-pane');
+        for (const pane of ['.leaflet-marker-pane', '.leaflet-ursa-plan-pane']) {
+          assert.ok(droneZ > (await zIndex(pane)), `the drone draws above ${pane}`);
+        }
+        const size = await drone.boundingBox();
+        assert.ok(size && size.width >= 56, `the drone icon is big (${size?.width} px)`);
+
+        // The map's scale from two known points: the bear and the drone, on one meridian.
+        const bearBox = await page
+          .locator(`.ursa-target[data-target-id="${BEAR_ID}"]`)
+          .boundingBox();
+        const droneBox = await drone.boundingBox();
+        assert.ok(bearBox && droneBox);
+        const metresPerPx =
+          distanceM(station.targets[0]!.position, vehicle.position!) /
+          (centre(droneBox).y - centre(bearBox).y);
+        assert.ok(metresPerPx > 0.05 && metresPerPx < 5, `scale ${metresPerPx} m/px`);
+
+        // Fly to the inner top-right corner of the video panel, near enough the middle of the
+        // map that following the whole view would not pan: the drone must not stay under it.
+        const panel = await page.getByTestId('video-panel').boundingBox();
+        assert.ok(panel);
+        const moveTo = async (eastPx: number, southPx: number): Promise<void> => {
+          const from = station.vehicle.position!;
+          const to = offsetNorthEast(from, -southPx * metresPerPx, eastPx * metresPerPx);
+          station.vehicle = vehicleAt(to);
+          station.emit({ type: 'vehicle', vehicle: station.vehicle });
+          await page.waitForFunction(
+            (lat) => document.querySelector('.ursa-drone')?.getAttribute('data-lat') === lat,
+            to.latDeg.toFixed(7),
+          );
+          await page.waitForTimeout(1_000);
+        };
+        const before = centre((await drone.boundingBox())!);
+        const corner = { x: panel.x + panel.width - 40, y: panel.y + 40 };
+        await moveTo(corner.x - before.x, corner.y - before.y);
+        const map = await page.getByTestId('map').boundingBox();
+        let now = (await drone.boundingBox())!;
+        assert.ok(map && !overlaps(now, panel), 'the drone is not under the video panel');
+        assert.ok(inside(now, map), 'the drone is on the map');
+        await page.screenshot({ path: path.join(ARTIFACTS, 'ui-drone-followed.png') });
+
+        // The operator pans the map away: it stays put while the drone flies, until asked.
+        await page.mouse.move(map.x + map.width - 150, map.y + 150);
+        await page.mouse.down();
+        await page.mouse.move(map.x + map.width - 250, map.y + 250, { steps: 8 });
+        await page.mouse.up();
+        await page.getByTestId('map-follow').waitFor();
+        const panned = (await drone.boundingBox())!;
+        await moveTo(-300, 200);
+        now = (await drone.boundingBox())!;
+        // Within the error of the scale measured from two rounded marker positions.
+        assert.ok(Math.abs(centre(now).x - (centre(panned).x - 300)) < 10, 'the map did not pan');
+        assert.ok(Math.abs(centre(now).y - (centre(panned).y + 200)) < 10, 'the map did not pan');
+        await page.getByTestId('map-follow').click();
+        await page.getByTestId('map-follow').waitFor({ state: 'detached' });
+        await page.waitForTimeout(1_000);
+        now = (await drone.boundingBox())!;
+        assert.ok(!overlaps(now, panel) && inside(now, map), 'following again brings it back');
+        assert.deepEqual(tracked.errors, []);
+      } finally {
+        station.vehicle = vehicle;
+        station.emit({ type: 'vehicle', vehicle });
         await tracked.dispose();
       }
     });
   });
 });
+
+const VEHICLE_TILES = [
+  'status-mode',
+  'status-armed',
+  'status-altitude',
+  'status-battery',
+  'status-gps',
+];
+
+async function tileLook(
+  page: Page,
+  testId: string,
+): Promise<{ stale: string | null; tone: string | undefined }> {
+  const tile = page.getByTestId(testId);
+  const classes = ((await tile.getAttribute('class')) ?? '').split(/\s+/);
+  return {
+    stale: await tile.getAttribute('data-stale'),
+    tone: classes.find((name) => name.startsWith('tone-')),
+  };
+}
+
+/** The station is out of reach: no tile may claim a live, healthy value. */
+async function assertAllStale(page: Page): Promise<void> {
+  for (const testId of ['status-link', 'status-video', ...VEHICLE_TILES]) {
+    assert.deepEqual(await tileLook(page, testId), { stale: 'true', tone: 'tone-stale' }, testId);
+  }
+  assert.equal(await page.getByTestId('status-link').locator('.status-value').innerText(), '?');
+  assert.equal(await page.getByTestId('status-video').locator('.status-value').innerText(), '?');
+  assert.equal(await page.getByTestId('video-panel').getAttribute('data-stale'), 'true');
+  assert.equal(await page.getByTestId('video-fps').innerText(), 'not live');
+  assert.equal(await page.locator('.ursa-drone').getAttribute('data-stale'), 'true');
+  assert.equal(await page.getByTestId('takeoff-button').isDisabled(), true);
+}
+
+async function assertAllLive(page: Page): Promise<void> {
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="status-link"]')?.textContent?.includes('OK'),
+  );
+  for (const testId of ['status-link', 'status-video', ...VEHICLE_TILES]) {
+    assert.equal((await tileLook(page, testId)).stale, null, testId);
+  }
+  assert.equal(await page.getByTestId('status-link').getAttribute('data-state'), 'connected');
+  assert.equal(
+    await page.getByTestId('status-video').locator('.status-value').innerText(),
+    '5.0 fps',
+  );
+  assert.equal(await page.getByTestId('video-panel').getAttribute('data-stale'), null);
+  assert.equal(await page.locator('.ursa-drone').getAttribute('data-stale'), 'false');
+}
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+function centre(box: Box): { x: number; y: number } {
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+function inside(a: Box, b: Box): boolean {
+  return (
+    a.x >= b.x && a.y >= b.y && a.x + a.width <= b.x + b.width && a.y + a.height <= b.y + b.height
+  );
+}
 
 function attributeOf(page: Page, testId: string, name: string): Promise<string | null> {
   return page.getByTestId(testId).getAttribute(name);

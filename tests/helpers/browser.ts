@@ -63,10 +63,15 @@ export interface TrackedPage {
   dispose(): Promise<void>;
 }
 
+/**
+ * @param setup runs on the new context before the page loads, for routes the test needs from
+ *   the first request on (a WebSocket relay, say)
+ */
 export async function openTrackedPage(
   browser: Browser,
   url: string,
   viewport = { width: 1400, height: 860 },
+  setup?: (context: BrowserContext) => Promise<void>,
 ): Promise<TrackedPage> {
   const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
   const requests: string[] = [];
@@ -79,6 +84,7 @@ export async function openTrackedPage(
       await route.abort('blockedbyclient');
     },
   );
+  await setup?.(context);
   const page = await context.newPage();
   page.on('request', (request) => requests.push(request.url()));
   page.on('websocket', (socket) => requests.push(socket.url()));

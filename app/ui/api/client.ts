@@ -18,7 +18,7 @@ export type DetectionsMessage = Extract<ServerMessage, { type: 'detections' }>;
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
 export interface StationState {
-  /** The WebSocket to the station, not the vehicle's link. */
+  /** The WebSocket to the station, not the vehicle's link; open once the station said hello. */
   connection: ConnectionState;
   role: Role | null;
   hello: HelloMessage | null;
@@ -51,6 +51,11 @@ export interface ClientOptions {
 export const LOG_LIMIT = 300;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
+/** Heartbeat periods of silence after which the station counts as lost. */
+const SILENT_HEARTBEATS = 4;
+/** A socket that opens but never brings a hello is no connection to the station. */
+const GREETING_TIMEOUT_MS = 10_000;
+const WATCHDOG_CHECK_MS = 1_000;
 // Take-off waits for the vehicle's acknowledgement; leave the station room to time out first.
 const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 
@@ -92,6 +97,8 @@ export function connectStation(options: ClientOptions = {}): StationClient {
   let socket: WebSocket | null = null;
   let retryMs = FIRST_RETRY_MS;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let watchdog: ReturnType<typeof setInterval> | null = null;
+  let lastMessageMs = 0;
   let disposed = false;
   let requestCounter = 0;
 
@@ -120,8 +127,16 @@ export function connectStation(options: ClientOptions = {}): StationClient {
 
   function handle(message: ServerMessage): void {
     switch (message.type) {
-      case 'hello':
-        update({ hello: message, role: message.role });
+      case 'hello': {
+        // Only a greeted socket counts as a connection: an open one may still be a dead end.
+        const intervalMs = message.heartbeatIntervalMs;
+        if (intervalMs !== undefined && intervalMs > 0) watch(intervalMs * SILENT_HEARTBEATS);
+        else stopWatching();
+        retryMs = FIRST_RETRY_MS;
+        update({ hello: message, role: message.role, connection: 'open' });
+        return;
+      }
+      case 'heartbeat':
         return;
       case 'vehicle':
         update({ vehicle: message.vehicle });
@@ -152,17 +167,64 @@ export function connectStation(options: ClientOptions = {}): StationClient {
     }
   }
 
+  /**
+   * A network that drops without closing the socket leaves it open and silent for minutes;
+   * the server's heartbeats make that silence visible.
+   */
+  function watch(silentLimitMs: number): void {
+    stopWatching();
+    const ws = socket;
+    if (!ws) return;
+    watchdog = setInterval(() => {
+      if (Date.now() - lastMessageMs <= silentLimitMs) return;
+      ws.close(4000, 'station silent');
+      const silentS = Math.round(silentLimitMs / 1000);
+      lose(ws, `The station has not been heard from for ${silentS} s; reconnecting.`);
+    }, WATCHDOG_CHECK_MS);
+  }
+
+  function stopWatching(): void {
+    if (watchdog) clearInterval(watchdog);
+    watchdog = null;
+  }
+
+  /** Ends a socket for good, whether it closed or went silent; later events from it are ignored. */
+  function lose(ws: WebSocket, reason: string): void {
+    if (socket !== ws) return;
+    socket = null;
+    stopWatching();
+    // Commands in flight may or may not have reached the vehicle: say so.
+    for (const requestId of [...pending.keys()]) {
+      settle(requestId, {
+        ok: false,
+        result: 'TIMEOUT',
+        text: 'The connection to the station closed before it answered.',
+      });
+    }
+    if (disposed) return;
+    const wasOpen = state.connection === 'open';
+    update({ connection: 'closed' });
+    if (wasOpen) localLog('error', reason);
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      connect();
+    }, retryMs);
+    retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+  }
+
   function connect(): void {
     if (disposed) return;
     update({ connection: 'connecting' });
     const ws = new WebSocket(url);
     socket = ws;
     ws.onopen = () => {
-      retryMs = FIRST_RETRY_MS;
-      update({ connection: 'open' });
+      if (socket !== ws) return;
+      lastMessageMs = Date.now();
+      watch(GREETING_TIMEOUT_MS);
     };
     ws.onmessage = (event: MessageEvent) => {
-      if (typeof event.data !== 'string') return;
+      if (socket !== ws || typeof event.data !== 'string') return;
+      lastMessageMs = Date.now();
       let message: ServerMessage;
       try {
         message = JSON.parse(event.data) as ServerMessage;
@@ -172,27 +234,7 @@ export function connectStation(options: ClientOptions = {}): StationClient {
       }
       handle(message);
     };
-    ws.onclose = () => {
-      if (socket !== ws) return;
-      socket = null;
-      // Commands in flight may or may not have reached the vehicle: say so.
-      for (const requestId of [...pending.keys()]) {
-        settle(requestId, {
-          ok: false,
-          result: 'TIMEOUT',
-          text: 'The connection to the station closed before it answered.',
-        });
-      }
-      if (disposed) return;
-      const wasOpen = state.connection === 'open';
-      update({ connection: 'closed' });
-      if (wasOpen) localLog('error', 'Lost the connection to the station; reconnecting.');
-      retryTimer = setTimeout(() => {
-        retryTimer = null;
-        connect();
-      }, retryMs);
-      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
-    };
+    ws.onclose = () => lose(ws, 'Lost the connection to the station; reconnecting.');
   }
 
   function nextRequestId(): string {
@@ -233,6 +275,7 @@ export function connectStation(options: ClientOptions = {}): StationClient {
     },
     dispose() {
       disposed = true;
+      stopWatching();
       if (retryTimer) clearTimeout(retryTimer);
       socket?.close(1000, 'page closed');
       for (const requestId of [...pending.keys()]) {

@@ -8,6 +8,8 @@ import type { VehicleState } from '../../core/types';
 export interface ControlsProps {
   defaults: StationDefaults;
   vehicle: VehicleState | null;
+  /** Whether the station connection is open: without it nothing can be sent. */
+  stationUp: boolean;
   busy: boolean;
   onTakeoff(altitudeM: number): void;
   onReturnHome(): void;
@@ -17,7 +19,7 @@ export function Controls(props: ControlsProps) {
   const [altitudeText, setAltitudeText] = useState(String(props.defaults.takeoffAltitudeM));
   const altitudeM = Number(altitudeText);
   const altitudeValid = altitudeText.trim() !== '' && altitudeM > 0 && altitudeM <= 120;
-  const linkUp = props.vehicle?.link === 'connected';
+  const linkUp = props.stationUp && props.vehicle?.link === 'connected';
 
   return (
     <section className="panel controls" data-testid="controls" aria-label="Flight controls">

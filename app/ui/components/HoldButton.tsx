@@ -12,12 +12,17 @@ export interface HoldButtonProps {
 }
 
 export const DEFAULT_HOLD_MS = 1500;
+/** How long a press that let go too early shows how to do it right. */
+const HINT_MS = 2500;
+export const HOLD_HINT = 'Press and hold to confirm';
 
 export function HoldButton(props: HoldButtonProps) {
   const holdMs = props.holdMs ?? DEFAULT_HOLD_MS;
   const [progress, setProgress] = useState(0);
+  const [hinting, setHinting] = useState(false);
   const startRef = useRef<number | null>(null);
   const frameRef = useRef<number | null>(null);
+  const hintTimerRef = useRef<ReturnType<typeof setTimeout> | null>(null);
   const confirmRef = useRef(props.onConfirm);
   confirmRef.current = props.onConfirm;
 
@@ -41,13 +46,34 @@ export function HoldButton(props: HoldButtonProps) {
     frameRef.current = requestAnimationFrame(tick);
   }, [holdMs, stop]);
 
+  const clearHint = useCallback(() => {
+    if (hintTimerRef.current !== null) clearTimeout(hintTimerRef.current);
+    hintTimerRef.current = null;
+    setHinting(false);
+  }, []);
+
   const start = useCallback(() => {
     if (props.disabled || startRef.current !== null) return;
+    clearHint();
     startRef.current = performance.now();
     frameRef.current = requestAnimationFrame(tick);
-  }, [props.disabled, tick]);
+  }, [props.disabled, tick, clearHint]);
+
+  /** Letting go before the hold completes: a click does nothing, so say what would. */
+  const release = useCallback(() => {
+    const released = startRef.current !== null;
+    stop();
+    if (!released) return;
+    clearHint();
+    setHinting(true);
+    hintTimerRef.current = setTimeout(() => {
+      hintTimerRef.current = null;
+      setHinting(false);
+    }, HINT_MS);
+  }, [stop, clearHint]);
 
   useEffect(() => stop, [stop]);
+  useEffect(() => clearHint, [clearHint]);
   useEffect(() => {
     if (props.disabled) stop();
   }, [props.disabled, stop]);
@@ -59,23 +85,24 @@ export function HoldButton(props: HoldButtonProps) {
     }
   };
   const onKeyUp = (event: KeyboardEvent<HTMLButtonElement>) => {
-    if (event.key === ' ' || event.key === 'Enter') stop();
+    if (event.key === ' ' || event.key === 'Enter') release();
   };
 
   const holding = progress > 0;
   return (
     <button
       type="button"
-      className={`hold-button${holding ? ' holding' : ''}`}
+      className={`hold-button${holding ? ' holding' : ''}${hinting && !holding ? ' hinting' : ''}`}
       data-testid={props.testId}
       data-progress={progress.toFixed(2)}
+      data-hint={hinting && !holding ? 'true' : undefined}
       disabled={props.disabled}
       onPointerDown={(event) => {
         if (event.button !== 0) return;
         event.currentTarget.setPointerCapture(event.pointerId);
         start();
       }}
-      onPointerUp={stop}
+      onPointerUp={release}
       onPointerCancel={stop}
       onLostPointerCapture={stop}
       onKeyDown={onKeyDown}
@@ -87,7 +114,9 @@ export function HoldButton(props: HoldButtonProps) {
       <span className="hold-text">
         {holding
           ? `Keep holding… ${Math.ceil(((1 - progress) * holdMs) / 100) / 10} s`
-          : props.label}
+          : hinting
+            ? HOLD_HINT
+            : props.label}
       </span>
     </button>
   );

@@ -2,7 +2,7 @@
 // moved or relabelled in place, so that they never flicker and tests can hold on to them.
 
 import L from 'leaflet';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { PushPlan } from '../../core/hazing';
 import type { ActionStatus } from '../../core/protocol';
 import type { LatLon, MapTarget, VehicleState } from '../../core/types';
@@ -16,12 +16,21 @@ const TRAIL_MIN_STEP_DEG = 0.000005;
 const START_ZOOM = 18;
 /** Half-width of the middle of the view, as a fraction of the view, where the drone may roam. */
 const FOLLOW_DEADBAND = 0.25;
+/** Room kept between the drone and whatever covers the map, in pixels. */
+const COVER_MARGIN_PX = 16;
 /** Plans draw above the markers: a target's label must never hide where the drone will go. */
 const PLAN_PANE = 'ursa-plan';
+/** The drone draws above everything on the map: it is what the operator must never lose. */
+const DRONE_PANE = 'ursa-drone';
+const DRONE_ICON_PX = 64;
 
 export interface MapViewProps {
   hello: HelloMessage;
   vehicle: VehicleState | null;
+  /** The vehicle state is last known, not live (station or vehicle link lost). */
+  vehicleStale: boolean;
+  /** Something over the map (the video panel): following keeps the drone out from under it. */
+  coverRef?: RefObject<HTMLElement | null>;
   targets: MapTarget[];
   action: ActionStatus | null;
   selectedTargetId: number | null;
@@ -34,9 +43,14 @@ export interface MapViewProps {
 
 const toLatLng = (point: LatLon): L.LatLngExpression => [point.latDeg, point.lonDeg];
 
+// A white halo under a black outline: the arrow stands out on dark forest and bright snow.
+const DRONE_PATH = 'M24 4 L40 41 L24 32 L8 41 Z';
 const DRONE_SVG =
-  '<svg viewBox="0 0 48 48" width="48" height="48" aria-hidden="true">' +
-  '<path d="M24 3 L41 42 L24 33 L7 42 Z" fill="#ffd400" stroke="#111" stroke-width="3" ' +
+  `<svg viewBox="0 0 48 48" width="${DRONE_ICON_PX}" height="${DRONE_ICON_PX}" ` +
+  'aria-hidden="true">' +
+  `<path d="${DRONE_PATH}" fill="none" stroke="#fff" stroke-width="8" ` +
+  'stroke-linejoin="round"/>' +
+  `<path class="ursa-drone-body" d="${DRONE_PATH}" stroke="#000" stroke-width="3.5" ` +
   'stroke-linejoin="round"/></svg>';
 
 const ARROW_HEAD_SVG =
@@ -120,17 +134,72 @@ function planLayers(plan: PushPlan, from: LatLon | null, variant: 'preview' | 'a
   return layers;
 }
 
+interface PixelRect {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+const area = (rect: PixelRect): number =>
+  Math.max(0, rect.right - rect.left) * Math.max(0, rect.bottom - rect.top);
+
 /**
- * Following pans only once the drone leaves the middle of the view: a map that slides under
- * a gloved finger at every telemetry update makes targets impossible to tap.
+ * The largest strip of the map that `cover` leaves in sight, in map container pixels: beside
+ * the video panel or above it, whichever is bigger.
  */
-function nearCentre(map: L.Map, point: L.LatLng): boolean {
+function visibleMapRect(width: number, height: number, cover: PixelRect | null): PixelRect {
+  const whole = { left: 0, top: 0, right: width, bottom: height };
+  if (!cover) return whole;
+  const left = cover.left - COVER_MARGIN_PX;
+  const top = cover.top - COVER_MARGIN_PX;
+  const right = cover.right + COVER_MARGIN_PX;
+  const bottom = cover.bottom + COVER_MARGIN_PX;
+  if (right <= 0 || bottom <= 0 || left >= width || top >= height) return whole;
+  const strips: PixelRect[] = [
+    { left: Math.max(0, right), top: 0, right: width, bottom: height },
+    { left: 0, top: 0, right: Math.min(width, left), bottom: height },
+    { left: 0, top: 0, right: width, bottom: Math.min(height, top) },
+    { left: 0, top: Math.max(0, bottom), right: width, bottom: height },
+  ];
+  return strips.reduce((best, strip) => (area(strip) > area(best) ? strip : best));
+}
+
+function coverRect(map: L.Map, cover: HTMLElement | null | undefined): PixelRect | null {
+  if (!cover || cover.offsetParent === null) return null;
+  const mapBox = map.getContainer().getBoundingClientRect();
+  const box = cover.getBoundingClientRect();
+  if (box.width === 0 || box.height === 0) return null;
+  return {
+    left: box.left - mapBox.left,
+    top: box.top - mapBox.top,
+    right: box.right - mapBox.left,
+    bottom: box.bottom - mapBox.top,
+  };
+}
+
+/**
+ * How far to pan (in pixels) to bring the drone back into the middle of the part of the map
+ * in sight, or null while it is still in there. Following pans only once the drone leaves
+ * that middle: a map that slides under a gloved finger at every telemetry update makes
+ * targets impossible to tap.
+ */
+function followOffset(
+  map: L.Map,
+  point: L.LatLng,
+  cover: HTMLElement | null | undefined,
+  always: boolean,
+): L.Point | null {
   const size = map.getSize();
+  const seen = visibleMapRect(size.x, size.y, coverRect(map, cover));
   const pixel = map.latLngToContainerPoint(point);
-  return (
-    Math.abs(pixel.x - size.x / 2) < size.x * FOLLOW_DEADBAND &&
-    Math.abs(pixel.y - size.y / 2) < size.y * FOLLOW_DEADBAND
-  );
+  const centreX = (seen.left + seen.right) / 2;
+  const centreY = (seen.top + seen.bottom) / 2;
+  const inMiddle =
+    Math.abs(pixel.x - centreX) < (seen.right - seen.left) * FOLLOW_DEADBAND &&
+    Math.abs(pixel.y - centreY) < (seen.bottom - seen.top) * FOLLOW_DEADBAND;
+  if (inMiddle && !always) return null;
+  return L.point(pixel.x - centreX, pixel.y - centreY);
 }
 
 export function MapView(props: MapViewProps) {
@@ -173,6 +242,10 @@ export function MapView(props: MapViewProps) {
     const planPane = map.createPane(PLAN_PANE);
     planPane.style.zIndex = '650';
     planPane.style.pointerEvents = 'none';
+    // Above the plans, below Leaflet's popups (700) and controls (800).
+    const dronePane = map.createPane(DRONE_PANE);
+    dronePane.style.zIndex = '690';
+    dronePane.style.pointerEvents = 'none';
     trailRef.current = L.polyline([], {
       className: 'ursa-trail',
       weight: 4,
@@ -204,6 +277,18 @@ export function MapView(props: MapViewProps) {
 
   const position = props.vehicle?.position ?? null;
   const headingDeg = props.vehicle?.attitude?.yawDeg ?? 0;
+  const coverRef = props.coverRef;
+  const follow = (always: boolean): void => {
+    const map = mapRef.current;
+    if (!map || !position) return;
+    const offset = followOffset(
+      map,
+      L.latLng(position.latDeg, position.lonDeg),
+      coverRef?.current,
+      always,
+    );
+    if (offset) map.panBy(offset, { animate: true, duration: 0.5 });
+  };
   useEffect(() => {
     const map = mapRef.current;
     if (!map) return;
@@ -216,13 +301,14 @@ export function MapView(props: MapViewProps) {
     let drone = droneRef.current;
     if (!drone) {
       drone = L.marker(latLng, {
+        pane: DRONE_PANE,
         interactive: false,
         keyboard: false,
         zIndexOffset: 1000,
         icon: L.divIcon({
           className: 'ursa-drone-icon',
-          iconSize: [48, 48],
-          iconAnchor: [24, 24],
+          iconSize: [DRONE_ICON_PX, DRONE_ICON_PX],
+          iconAnchor: [DRONE_ICON_PX / 2, DRONE_ICON_PX / 2],
           html: `<div class="ursa-drone" data-testid="map-drone">${DRONE_SVG}</div>`,
         }),
       }).addTo(map);
@@ -252,17 +338,21 @@ export function MapView(props: MapViewProps) {
         trail.setLatLngs(points);
       }
     }
-    if (followingRef.current && !nearCentre(map, latLng)) {
-      map.panTo(latLng, { animate: true, duration: 0.5 });
-    }
+    if (followingRef.current) follow(false);
   }, [position, headingDeg]);
 
   useEffect(() => {
-    if (following && position && mapRef.current) {
-      mapRef.current.panTo([position.latDeg, position.lonDeg]);
-    }
+    if (following) follow(true);
     // Only when following is switched back on; position updates pan in the effect above.
   }, [following]);
+
+  const stale = props.vehicleStale;
+  useEffect(() => {
+    const element = droneRef.current?.getElement()?.querySelector<HTMLElement>('.ursa-drone');
+    if (!element) return;
+    element.classList.toggle('stale', stale);
+    element.dataset.stale = stale ? 'true' : 'false';
+  }, [stale, position]);
 
   const home = props.vehicle?.home ?? null;
   useEffect(() => {

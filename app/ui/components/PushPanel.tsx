@@ -1,6 +1,7 @@
 // A selected map target and the push-away flow: pick the safe direction on the map, check the
 // plan on the map, then hold to confirm.
 
+import { useEffect, useRef } from 'react';
 import type { PushPlan } from '../../core/hazing';
 import { distanceM } from '../../core/geodesy';
 import type { LatLon, MapTarget } from '../../core/types';
@@ -31,18 +32,37 @@ export interface PushPanelProps {
   onClose(): void;
 }
 
+/** A card for a target that left the map stays this long, then closes itself. */
+export const GONE_TARGET_CLOSE_MS = 5_000;
+
 export function PushPanel(props: PushPanelProps) {
   const nowMs = useNow(1000);
   const { target, draft, plan } = props;
+  const closeRef = useRef(props.onClose);
+  closeRef.current = props.onClose;
+
+  const gone = target === null;
+  useEffect(() => {
+    if (!gone) return undefined;
+    const timer = setTimeout(() => closeRef.current(), GONE_TARGET_CLOSE_MS);
+    return () => clearTimeout(timer);
+  }, [gone, props.targetId]);
 
   if (!target) {
     return (
-      <section className="panel target-panel" data-testid="target-panel">
+      <section
+        className="panel target-panel gone"
+        data-testid="target-panel"
+        data-target-id={props.targetId}
+        data-gone="true"
+      >
         <div className="panel-title">
           <span>Target #{props.targetId}</span>
           <CloseButton onClick={props.onClose} />
         </div>
-        <p className="hint warn">This target is no longer on the map.</p>
+        <p className="hint warn" data-testid="target-gone">
+          This target is no longer on the map. Closing in a few seconds.
+        </p>
       </section>
     );
   }
@@ -66,7 +86,7 @@ export function PushPanel(props: PushPanelProps) {
         <dd>{formatPct(target.score)}</dd>
         <dt>Last seen</dt>
         <dd>{formatAgeS(nowMs - target.lastSeenMs)} ago</dd>
-        <dt>Distance</dt>
+        <dt>Distance from drone</dt>
         <dd>{props.drone ? formatM(distanceM(props.drone, target.position)) : '—'}</dd>
       </dl>
 
@@ -104,7 +124,7 @@ export function PushPanel(props: PushPanelProps) {
               />
             </label>
             <label className="field">
-              <span>Altitude (m)</span>
+              <span>Altitude above home (m)</span>
               <input
                 type="number"
                 inputMode="decimal"

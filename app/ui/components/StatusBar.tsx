@@ -1,7 +1,7 @@
 // The strip across the top: what the vehicle is doing, readable at arm's length in the sun.
 
 import type { ReactNode } from 'react';
-import { useNow, useStation } from './hooks';
+import { useNow, useStaleness, useStation } from './hooks';
 import { formatAgeS } from './format';
 
 type Tone = 'good' | 'warn' | 'bad' | 'neutral';
@@ -13,15 +13,23 @@ function Item(props: {
   children: ReactNode;
   value?: number | null;
   state?: string;
+  /** Last known, not live: drawn grey with a marker, whatever its tone would be. */
+  stale?: boolean;
 }) {
+  const tone = props.stale ? 'stale' : props.tone;
   return (
     <div
-      className={`status-item tone-${props.tone}`}
+      className={`status-item tone-${tone}`}
       data-testid={props.testId}
       data-value={props.value ?? undefined}
       data-state={props.state}
+      data-stale={props.stale ? 'true' : undefined}
+      title={props.stale ? 'Last known value: not live' : undefined}
     >
-      <span className="status-label">{props.label}</span>
+      <span className="status-label">
+        {props.label}
+        {props.stale ? <span className="stale-mark"> · stale</span> : null}
+      </span>
       <span className="status-value">{props.children}</span>
     </div>
   );
@@ -31,6 +39,7 @@ export function StatusBar() {
   const vehicle = useStation((state) => state.vehicle);
   const video = useStation((state) => state.video);
   const connection = useStation((state) => state.connection);
+  const { stationDown, vehicleStale } = useStaleness();
   const nowMs = useNow(1000);
 
   const link = vehicle?.link ?? 'connecting';
@@ -44,6 +53,8 @@ export function StatusBar() {
     batteryPct === null ? 'neutral' : batteryPct < 15 ? 'bad' : batteryPct < 30 ? 'warn' : 'good';
   const gps = vehicle?.gps ?? null;
   const gpsTone: Tone = !gps ? 'neutral' : gps.fixType >= 3 ? 'good' : 'bad';
+  // Without the station nobody knows what the vehicle link is doing.
+  const vehicleKnown = vehicle !== null && !vehicleStale;
 
   return (
     <header className="status-bar" data-testid="status-bar">
@@ -58,16 +69,28 @@ export function StatusBar() {
       >
         {connection === 'open' ? 'OK' : connection === 'connecting' ? 'CONNECTING' : 'OFFLINE'}
       </Item>
+      {stationDown ? (
+        <Item testId="status-link" label="Link" tone="neutral" state="unknown" stale>
+          ?
+        </Item>
+      ) : (
+        <Item
+          testId="status-link"
+          label="Link"
+          tone={link === 'connected' ? 'good' : link === 'lost' ? 'bad' : 'warn'}
+          state={link}
+        >
+          {linkText}
+          {link === 'lost' && heartbeatAgeMs !== null ? ` ${formatAgeS(heartbeatAgeMs)}` : ''}
+        </Item>
+      )}
       <Item
-        testId="status-link"
-        label="Link"
-        tone={link === 'connected' ? 'good' : link === 'lost' ? 'bad' : 'warn'}
-        state={link}
+        testId="status-mode"
+        label="Mode"
+        tone="neutral"
+        state={vehicle?.modeName}
+        stale={vehicle !== null && !vehicleKnown}
       >
-        {linkText}
-        {link === 'lost' && heartbeatAgeMs !== null ? ` ${formatAgeS(heartbeatAgeMs)}` : ''}
-      </Item>
-      <Item testId="status-mode" label="Mode" tone="neutral" state={vehicle?.modeName}>
         {vehicle?.modeName ?? '—'}
       </Item>
       <Item
@@ -75,28 +98,53 @@ export function StatusBar() {
         label="Motors"
         tone={vehicle?.armed ? 'warn' : 'neutral'}
         state={vehicle ? (vehicle.armed ? 'armed' : 'disarmed') : undefined}
+        stale={vehicle !== null && !vehicleKnown}
       >
         {vehicle ? (vehicle.armed ? 'ARMED' : 'DISARMED') : '—'}
       </Item>
-      <Item testId="status-altitude" label="Alt (home)" tone="neutral" value={altitudeM}>
+      <Item
+        testId="status-altitude"
+        label="Alt (home)"
+        tone="neutral"
+        value={altitudeM}
+        stale={altitudeM !== null && !vehicleKnown}
+      >
         {altitudeM === null ? '—' : `${altitudeM.toFixed(1)} m`}
       </Item>
-      <Item testId="status-battery" label="Battery" tone={batteryTone} value={batteryPct}>
+      <Item
+        testId="status-battery"
+        label="Battery"
+        tone={batteryTone}
+        value={batteryPct}
+        stale={battery !== null && !vehicleKnown}
+      >
         {battery?.voltageV != null ? `${battery.voltageV.toFixed(1)} V` : '—'}
         {batteryPct !== null ? ` ${Math.round(batteryPct)}%` : ''}
       </Item>
-      <Item testId="status-gps" label="GPS" tone={gpsTone} value={gps?.satellites ?? null}>
+      <Item
+        testId="status-gps"
+        label="GPS"
+        tone={gpsTone}
+        value={gps?.satellites ?? null}
+        stale={gps !== null && !vehicleKnown}
+      >
         {gps ? `${gps.fixName} · ${gps.satellites ?? '?'} sat` : '—'}
       </Item>
-      <Item
-        testId="status-video"
-        label="Video"
-        tone={!video ? 'neutral' : video.state === 'running' ? 'good' : 'warn'}
-        value={video?.framesPerSecond ?? null}
-        state={video?.state}
-      >
-        {video ? `${video.framesPerSecond.toFixed(1)} fps` : '—'}
-      </Item>
+      {stationDown && video ? (
+        <Item testId="status-video" label="Video" tone="neutral" state="unknown" stale>
+          ?
+        </Item>
+      ) : (
+        <Item
+          testId="status-video"
+          label="Video"
+          tone={!video ? 'neutral' : video.state === 'running' ? 'good' : 'warn'}
+          value={video?.framesPerSecond ?? null}
+          state={video?.state}
+        >
+          {video ? `${video.framesPerSecond.toFixed(1)} fps` : '—'}
+        </Item>
+      )}
     </header>
   );
 }

@@ -1,8 +1,8 @@
 // The camera's latest frame with the detector's boxes drawn over it, in frame pixels.
 
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type Ref } from 'react';
 import { formatPct } from './format';
-import { useStation } from './hooks';
+import { useStaleness, useStation } from './hooks';
 
 const STALE_DETECTIONS_MS = 2_000;
 
@@ -10,10 +10,13 @@ function boxClass(className: string): string {
   return className === 'bear' ? 'bear' : className === 'person' ? 'person' : 'other';
 }
 
-export function VideoPanel() {
+export function VideoPanel(props: { panelRef?: Ref<HTMLElement> }) {
   const frame = useStation((state) => state.frame);
   const detections = useStation((state) => state.detections);
   const video = useStation((state) => state.video);
+  // Without the station the picture is frozen: it must not pass for live video.
+  const { stationDown } = useStaleness();
+  const stale = stationDown && video !== null;
   const [shown, setShown] = useState(true);
 
   const src = useMemo(() => (frame ? `data:image/jpeg;base64,${frame.jpeg}` : null), [frame]);
@@ -28,8 +31,10 @@ export function VideoPanel() {
 
   return (
     <section
-      className={`video-panel${shown ? '' : ' collapsed'}`}
+      ref={props.panelRef}
+      className={`video-panel${shown ? '' : ' collapsed'}${stale ? ' stale' : ''}`}
       data-testid="video-panel"
+      data-stale={stale ? 'true' : undefined}
       aria-label="Camera"
     >
       <div className="video-title">
@@ -37,8 +42,8 @@ export function VideoPanel() {
           {video?.label ?? 'No video'}
         </span>
         <span className="video-meta" data-testid="video-fps">
-          {video ? `${video.framesPerSecond.toFixed(1)} fps` : ''}
-          {video && video.state !== 'running' ? ` · ${video.state}` : ''}
+          {stale ? 'not live' : video ? `${video.framesPerSecond.toFixed(1)} fps` : ''}
+          {video && !stale && video.state !== 'running' ? ` · ${video.state}` : ''}
         </span>
         <button
           type="button"
@@ -69,6 +74,11 @@ export function VideoPanel() {
         ) : (
           <div className="video-empty">{video?.error ?? 'Waiting for video…'}</div>
         )}
+        {stale && src ? (
+          <div className="video-stale" data-testid="video-stale">
+            Last frame: no connection to the station
+          </div>
+        ) : null}
         <svg
           className="video-overlay"
           viewBox={`0 0 ${boxes[0]?.imageWidth ?? width} ${boxes[0]?.imageHeight ?? height}`}

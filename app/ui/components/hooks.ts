@@ -1,4 +1,4 @@
-// React glue for the station client: one context, slice selectors, a ticking clock.
+// React glue for the station client: one context, slice selectors, a ticking clock, staleness.
 
 import { createContext, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import type { StationClient, StationState } from '../api/client';
@@ -25,4 +25,15 @@ export function useNow(periodMs: number): number {
     return () => clearInterval(timer);
   }, [periodMs]);
   return nowMs;
+}
+
+/**
+ * What the station connection and the vehicle link let the screen claim. Nothing may look
+ * live and healthy while the numbers behind it are frozen.
+ */
+export function useStaleness(): { stationDown: boolean; vehicleStale: boolean } {
+  const connection = useStation((state) => state.connection);
+  const link = useStation((state) => state.vehicle?.link ?? null);
+  const stationDown = connection !== 'open';
+  return { stationDown, vehicleStale: stationDown || link === 'lost' };
 }

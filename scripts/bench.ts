@@ -2,11 +2,22 @@
 // (letterbox, inference, decode, NMS, georeferencing), in one process, no worker.
 // Prints human lines and one `BENCH {...}` line per result; the pipeline's baseline is the
 // bare session.run, so its ratio is the price of everything around the network.
-// Usage: npm run bench [-- --iterations 20 --warmup 3 --threads 1]
+// MAVLink: packets per second through the station's decoder and its link input (decoder plus
+// the flight record's frame scanner) against bare node-mavlink (splitter and parser) on the
+// same frames from the shared tlogs; and tlog open-and-summarise speed in MB/s on the largest
+// shared tlog against node-mavlink's tlog splitter and parser. For rates, higher is better.
+// Usage: npm run bench [-- --iterations 20 --warmup 3 --threads 1 --only mavlink|detector]
 
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  MavLinkPacketParser,
+  MavLinkPacketSplitter,
+  MavLinkTLogPacketSplitter,
+  type MavLinkPacket,
+} from 'node-mavlink';
 import * as ort from 'onnxruntime-node';
 import { type CameraPose, georeferenceDetection } from '../app/core/georef';
 import type { CameraModel } from '../app/core/types';
@@ -18,7 +29,12 @@ import {
   type PipelineFrame,
   YoloxPipeline,
 } from '../app/station/detector/pipeline';
+import { MavlinkDecoder } from '../app/station/mavlink/codec';
+import { MODEL_MESSAGE_IDS } from '../app/station/mavlink/vehicle-model';
 import { sharedDir, userCacheDir } from '../app/station/paths';
+import { MavlinkFrameScanner } from '../app/station/tlog/frame';
+import { parseTlogBytes } from '../app/station/tlog/reader';
+import { summarizeTlogFile } from '../app/station/tlog/summary';
 import { decodeImageRgb } from '../app/station/video/ffmpeg';
 
 const PHOTOS = ['bear-coco-285.jpg', 'person.jpg', 'dog.jpg', 'horses.jpg'];
@@ -58,6 +74,115 @@ function report(name: string, valueMs: number, baselineMs: number | null): void 
   process.stdout.write(`BENCH ${JSON.stringify(line)}\n`);
 }
 
+function reportRate(name: string, value: number, unit: string, baseline: number): void {
+  const line = {
+    name,
+    value: value >= 1000 ? Math.round(value) : round(value),
+    unit,
+    baseline: baseline >= 1000 ? Math.round(baseline) : round(baseline),
+    ratio: round(value / baseline),
+    better: 'higher',
+  };
+  process.stdout.write(`BENCH ${JSON.stringify(line)}\n`);
+}
+
+/** The best of `runs` timings of `work`, which returns how many items it handled. */
+async function bestRate(runs: number, work: () => Promise<number>): Promise<number> {
+  let best = 0;
+  for (let run = 0; run < runs; run++) {
+    const start = performance.now();
+    const items = await work();
+    best = Math.max(best, items / ((performance.now() - start) / 1000));
+  }
+  return best;
+}
+
+/** node-mavlink's streams may hand packets on in a later turn; wait until no more come. */
+async function settle(count: () => number): Promise<number> {
+  for (;;) {
+    const before = count();
+    await new Promise((resolve) => setImmediate(resolve));
+    if (count() === before) return before;
+  }
+}
+
+async function benchMavlink(runs: number): Promise<void> {
+  const tlogDir = path.join(sharedDir(), 'fixtures', 'tlog');
+  if (!existsSync(tlogDir)) {
+    process.stdout.write(`MAVLink benchmarks skipped: no tlogs in ${tlogDir}\n`);
+    return;
+  }
+  const files = readdirSync(tlogDir)
+    .filter((name) => name.endsWith('.tlog'))
+    .map((name) => path.join(tlogDir, name));
+  // Every frame of every shared log, one per chunk, as UDP datagrams bring them.
+  const frames = files.flatMap((file) =>
+    parseTlogBytes(readFileSync(file)).records.map((r) => Buffer.from(r.frame)),
+  );
+  const frameBytes = frames.reduce((sum, f) => sum + f.length, 0);
+
+  const bare = await bestRate(runs, async () => {
+    const splitter = new MavLinkPacketSplitter();
+    const parser = new MavLinkPacketParser();
+    let packets = 0;
+    splitter.pipe(parser).on('data', (_: MavLinkPacket) => packets++);
+    for (const frame of frames) splitter.write(frame);
+    return settle(() => packets);
+  });
+  const decoder = await bestRate(runs, async () => {
+    let messages = 0;
+    const station = new MavlinkDecoder(() => messages++);
+    for (const frame of frames) station.push(frame);
+    const valid = await settle(() => station.stats.validFrames);
+    station.dispose();
+    return valid;
+  });
+  const linkInput = await bestRate(runs, async () => {
+    let recorded = 0;
+    const station = new MavlinkDecoder(() => {}, MODEL_MESSAGE_IDS);
+    const scanner = new MavlinkFrameScanner(() => recorded++, { datagrams: true });
+    for (const frame of frames) {
+      station.push(frame);
+      scanner.push(frame);
+    }
+    const valid = await settle(() => station.stats.validFrames);
+    station.dispose();
+    return Math.min(valid, recorded);
+  });
+  process.stdout.write(
+    `MAVLink: ${frames.length} frames (${(frameBytes / 1e6).toFixed(1)} MB) from ` +
+      `${files.length} shared tlogs, one per chunk, best of ${runs}\n` +
+      `  bare node-mavlink splitter+parser: ${Math.round(bare)} packets/s\n` +
+      `  station decoder (every message decoded): ${Math.round(decoder)} packets/s\n` +
+      `  station link input (vehicle-model messages + flight record scanner): ` +
+      `${Math.round(linkInput)} packets/s\n`,
+  );
+  reportRate('mavlink station decoder', decoder, 'packets/s', bare);
+  reportRate('mavlink station link input with recording', linkInput, 'packets/s', bare);
+
+  const largest = files.reduce((a, b) => (statSync(a).size >= statSync(b).size ? a : b));
+  const megabytes = statSync(largest).size / 1e6;
+  const summarise = await bestRate(runs, async () => {
+    summarizeTlogFile(largest);
+    return megabytes;
+  });
+  const bareTlog = await bestRate(runs, async () => {
+    const splitter = new MavLinkTLogPacketSplitter();
+    const parser = new MavLinkPacketParser();
+    let packets = 0;
+    splitter.pipe(parser).on('data', () => packets++);
+    splitter.write(readFileSync(largest));
+    await settle(() => packets);
+    return megabytes;
+  });
+  process.stdout.write(
+    `tlog: ${path.basename(largest)} (${megabytes.toFixed(2)} MB): open and summarise ` +
+      `${summarise.toFixed(1)} MB/s; node-mavlink tlog splitter+parser ` +
+      `${bareTlog.toFixed(1)} MB/s\n`,
+  );
+  reportRate('tlog open and summarise', summarise, 'MB/s', bareTlog);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -65,8 +190,16 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       threads: { type: 'string' },
       model: { type: 'string' },
+      only: { type: 'string' },
     },
   });
+  const only = values.only;
+  if (only !== undefined && only !== 'mavlink' && only !== 'detector') {
+    throw new Error(`--only must be mavlink or detector, got "${only}"`);
+  }
+  if (only !== 'detector') await benchMavlink(5);
+  if (only === 'mavlink') return;
+
   const iterations = positiveInteger(values.iterations, 20, 'iterations');
   const warmup = positiveInteger(values.warmup, 3, 'warmup');
   const threads = positiveInteger(

@@ -2,7 +2,11 @@
 
 import type { LinkStatus, VehicleState } from '../../app/core/types';
 import { VehicleLink, type VehicleLinkOptions } from '../../app/station/mavlink/vehicle-link';
-import { spawnSimulator, type SimulatorProcess } from '../../app/station/sim/spawn';
+import {
+  spawnSimulator,
+  type SimulatorOptions,
+  type SimulatorProcess,
+} from '../../app/station/sim/spawn';
 
 export const SIM_HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 
@@ -12,8 +16,30 @@ export interface SimLink {
   dispose(): Promise<void>;
 }
 
+/** 30% of datagrams lost each way, with jitter: the radio the protocol tests fly through. */
+export const LOSSY_RADIO: NonNullable<SimulatorOptions['loss']> = {
+  lossProbability: 0.3,
+  latencyMs: 30,
+  jitterMs: 20,
+};
+
+/** Link settings that ride out a lossy radio: short waits, many tries, no false link loss. */
+export const LOSSY_LINK_OPTIONS: VehicleLinkOptions = {
+  heartbeatTimeoutMs: 10_000,
+  commandAckTimeoutMs: 250,
+  commandAttempts: 30,
+  missionItemTimeoutMs: 250,
+  missionItemRetries: 40,
+  paramTimeoutMs: 250,
+  paramRetries: 40,
+};
+
 export async function startSimLink(
-  options: { speedFactor?: number; link?: VehicleLinkOptions } = {},
+  options: {
+    speedFactor?: number;
+    link?: VehicleLinkOptions;
+    sim?: Omit<SimulatorOptions, 'targetHost' | 'targetPort' | 'home' | 'speedFactor'>;
+  } = {},
 ): Promise<SimLink> {
   const link = await VehicleLink.open('udpin:127.0.0.1:0', options.link);
   let sim: SimulatorProcess;
@@ -25,6 +51,7 @@ export async function startSimLink(
       targetPort: port,
       home: SIM_HOME,
       speedFactor: options.speedFactor,
+      ...options.sim,
     });
   } catch (error) {
     await link.dispose();

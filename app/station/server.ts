@@ -552,7 +552,8 @@ function isWildcard(host: string): boolean {
 }
 
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  // An address in 127.0.0.0/8, not a name that merely starts with "127." (127.0.0.1.evil.org).
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
 function formatHost(host: string): string {

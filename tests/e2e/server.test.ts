@@ -355,6 +355,13 @@ describe('station server', { skip: noUi }, () => {
   test('refuses requests that name another host (DNS rebinding)', async () => {
     const response = await rawGet(server.port, '/', { host: `evil.example:${server.port}` });
     assert.equal(response.status, 421);
+    // A name that only looks like a loopback address is still a name someone can rebind.
+    for (const host of ['127.0.0.1.evil.example', '127.evil.example', '127.0.0.1.nip.io']) {
+      const lookalike = await rawGet(server.port, '/', { host: `${host}:${server.port}` });
+      assert.equal(lookalike.status, 421, host);
+    }
+    const loopback = await rawGet(server.port, '/', { host: `localhost:${server.port}` });
+    assert.equal(loopback.status, 200);
   });
 
   test('serves map tiles from the store with long cache headers, 404 when absent', async () => {
@@ -890,7 +897,15 @@ describe('station server', { skip: noUi }, () => {
         await page.mouse.move(map.x + map.width - 250, map.y + 250, { steps: 8 });
         await page.mouse.up();
         await page.getByTestId('map-follow').waitFor();
-        const panned = (await drone.boundingBox())!;
+        // Leaflet's drag inertia keeps the map gliding a moment after the mouse is released.
+        let panned = (await drone.boundingBox())!;
+        for (let settledReads = 0; settledReads < 3;) {
+          await page.waitForTimeout(200);
+          const next = (await drone.boundingBox())!;
+          const still = Math.abs(next.x - panned.x) < 0.5 && Math.abs(next.y - panned.y) < 0.5;
+          settledReads = still ? settledReads + 1 : 0;
+          panned = next;
+        }
         await moveTo(-300, 200);
         now = (await drone.boundingBox())!;
         // Within the error of the scale measured from two rounded marker positions.

@@ -3,7 +3,7 @@
 
 import { createLogger } from '../../core/log';
 import { installStderrLogSink } from '../log';
-import { summarizeTlogFile } from './summary';
+import { summarizeTlogFile, type TlogSummary } from './summary';
 
 const log = createLogger('log');
 
@@ -16,7 +16,7 @@ const USAGE = `Usage: npm run log -- info FILE.tlog
 class UsageError extends Error {}
 
 function info(file: string): number {
-  let summary;
+  let summary: TlogSummary;
   try {
     summary = summarizeTlogFile(file);
   } catch (error) {

@@ -25,8 +25,6 @@ const SIGNATURE_BYTES = 13;
 const IFLAG_SIGNED = 0x01;
 /** The longest frame on the wire: a signed v2 frame with a full payload. */
 export const MAX_FRAME_BYTES = V2_HEADER_BYTES + 255 + CHECKSUM_BYTES + SIGNATURE_BYTES;
-/** The shortest: a v1 frame with an empty payload. */
-export const MIN_FRAME_BYTES = V1_HEADER_BYTES + CHECKSUM_BYTES;
 
 // CRC_EXTRA by message id, -1 where no dialect we know defines the message. Every id in
 // mavlink-mappings is below 65536; larger ids (v2 allows 24 bits) are unknown by definition.

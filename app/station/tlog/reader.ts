@@ -8,7 +8,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 
 import type { Disposable } from '../../core/disposable';
-import { FrameProbe, MAX_FRAME_BYTES, Probe, STX_V1, STX_V2, concat, probeFrame } from './frame';
+import { FrameProbe, Probe, STX_V1, STX_V2, concat, probeFrame } from './frame';
 
 export const TIMESTAMP_BYTES = 8;
 /** Timestamps outside 2000-01-01 .. 2100-01-01 mean the reader is not on a record. */
@@ -46,7 +46,7 @@ export interface TlogReadStats {
   truncatedTailBytes: number;
 }
 
-export function emptyReadStats(): TlogReadStats {
+function emptyReadStats(): TlogReadStats {
   return {
     bytesRead: 0,
     records: 0,
@@ -349,5 +349,3 @@ export function describeFsError(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
-
-export const TLOG_MAX_RECORD_BYTES = TIMESTAMP_BYTES + MAX_FRAME_BYTES;

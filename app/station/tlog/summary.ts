@@ -142,9 +142,9 @@ export class TlogSummarizer {
   }
 
   summary(file: string, stats: TlogReadStats): TlogSummary {
-    const known = this.packets > 0;
+    const hasPackets = this.packets > 0;
     const warnings: string[] = [];
-    if (!known) warnings.push('no MAVLink packets found: this does not look like a tlog');
+    if (!hasPackets) warnings.push('no MAVLink packets found: this does not look like a tlog');
     if (this.jumpsBack > 0) {
       warnings.push(
         `time goes back ${this.jumpsBack} time(s): the file holds sessions written over ` +
@@ -170,9 +170,9 @@ export class TlogSummarizer {
     return {
       file,
       bytes: stats.bytesRead,
-      firstTime: known ? time(this.firstUs) : null,
-      lastTime: known ? time(this.lastUs) : null,
-      durationS: known ? round((this.lastUs - this.firstUs) / 1e6, 6) : 0,
+      firstTime: hasPackets ? time(this.firstUs) : null,
+      lastTime: hasPackets ? time(this.lastUs) : null,
+      durationS: hasPackets ? round((this.lastUs - this.firstUs) / 1e6, 6) : 0,
       timeJumpsBack: this.jumpsBack,
       longestGapS: round(this.longestGapUs / 1e6, 6),
       packets: this.packets,

@@ -50,11 +50,6 @@ export function encodeTlogRecord(timeUs: number, frame: Uint8Array): Uint8Array 
   return record;
 }
 
-/** Now, in microseconds since the epoch, as QGroundControl stamps its records. */
-export function nowUs(): number {
-  return Date.now() * 1000;
-}
-
 export class TlogWriter implements Disposable {
   private fd: number | null;
   private buffer = Buffer.alloc(INITIAL_BUFFER_BYTES);

@@ -28,9 +28,9 @@ export const LOSSY_LINK_OPTIONS: VehicleLinkOptions = {
   heartbeatTimeoutMs: 10_000,
   commandAckTimeoutMs: 250,
   commandAttempts: 30,
-  missionItemTimeoutMs: 250,
+  missionItemTimeoutMs: 150,
   missionItemRetries: 40,
-  paramTimeoutMs: 250,
+  paramTimeoutMs: 150,
   paramRetries: 40,
 };
 

@@ -186,6 +186,8 @@ export class ParamClient {
   private readonly table = new Map<string, VehicleParam>();
   private readonly listeners = new Set<ValueListener>();
   private target: VehicleAddress | null = null;
+  /** The table's size once it has been read whole. */
+  private completeCount: number | null = null;
   private disposed = false;
   private readonly aborts = new Set<() => void>();
 
@@ -281,6 +283,7 @@ export class ParamClient {
         retries = 0;
         report();
         if (byIndex.size >= total) {
+          this.completeCount = total;
           finish('ACCEPTED', `${total} parameters`);
           return;
         }
@@ -313,9 +316,9 @@ export class ParamClient {
         if (param.name === name) done('ACCEPTED', `${formatValue(param.value)}`, param);
       },
       () =>
-        this.table.size > 0 && !this.table.has(name)
+        this.completeCount !== null && !this.table.has(name)
           ? `the vehicle has no parameter named ${name}`
-          : 'no answer from the vehicle',
+          : `no answer from the vehicle (does it have a parameter named ${name}?)`,
     );
   }
 

@@ -135,7 +135,6 @@ export class TlogParser {
       // Find the next place where a start byte sits behind a timestamp's worth of bytes.
       const stxAt = nextStartByte(bytes, pos + TIMESTAMP_BYTES, end);
       if (stxAt >= end) {
-        this.pos = pos;
         // Keep the last 8 bytes: they may be the timestamp of a frame still to come.
         const keep = Math.max(pos, end - TIMESTAMP_BYTES);
         this.skip(bytes, pos, keep);

@@ -110,6 +110,10 @@ export class LinkSigning {
       pending.confirm();
       return true;
     }
+    if (pending?.key && !this.activeKey && fromVehicle && !frame.signed) {
+      // Not signing yet, while the key is on its way to the vehicle.
+      return true;
+    }
     const { verdict, key } = this.verifier.check(frame);
     if (verdict !== 'accepted') return false;
     if (pending?.key && key && key.equals(pending.key) && fromVehicle) pending.confirm();

@@ -303,6 +303,12 @@ async function main(): Promise<number> {
 
   if (station.recordingPath) emit({ type: 'record', path: station.recordingPath });
 
+  // What the station logged while starting (a recording that could not begin, say) came
+  // before anyone listened: replay it first.
+  for (const message of station.snapshot()) {
+    if (message.type === 'log') for (const event of eventLine(message)) emit(event);
+  }
+
   // Vehicle lines are thinned to about 1 Hz; everything else goes out as it happens.
   let lastVehicleEventMs = 0;
   resources.add(

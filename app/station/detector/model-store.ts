@@ -5,10 +5,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '../../core/log';
 import { type ModelCard, yoloxNanoCard } from './model-card';
+import { makeFolder } from '../fs-util';
 
 const log = createLogger('model-store');
 const DOWNLOAD_STALL_MS = 30_000;
@@ -141,7 +142,7 @@ async function downloadVerified(
   card: ModelCard,
   onProgress?: (receivedBytes: number, totalBytes: number | null) => void,
 ): Promise<void> {
-  await mkdir(path.dirname(target), { recursive: true });
+  makeFolder(path.dirname(target));
   const temp = `${target}.${process.pid}-${randomBytes(4).toString('hex')}.part`;
   // A stalled connection must end in an error, not a station waiting forever.
   const abort = new AbortController();

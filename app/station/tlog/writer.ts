@@ -5,13 +5,14 @@
 // A write that fails (disk full, folder gone) stops the record and says so; it never throws
 // into the caller, because the vehicle matters more than its log.
 
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Disposable } from '../../core/disposable';
 import { createLogger } from '../../core/log';
 import { MAX_FRAME_BYTES } from './frame';
 import { describeFsError, TIMESTAMP_BYTES } from './reader';
+import { makeFolder } from '../fs-util';
 
 const log = createLogger('tlog');
 
@@ -210,7 +211,7 @@ export function startTlogRecording(
   options: TlogWriterOptions & { start?: Date } = {},
 ): TlogWriter {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
   } catch (error) {
     throw new Error(`cannot make the flight record folder ${dir}: ${describeFsError(error)}`);
   }

@@ -4,10 +4,11 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '../../core/log';
 import { ffmpegCommand, runFfmpeg, stderrTail } from './ffmpeg';
+import { makeFolder } from '../fs-util';
 
 const log = createLogger('demo-clip');
 
@@ -143,7 +144,7 @@ export async function ensureDemoClip(options: {
   const clip = path.join(clipDir, name);
   if (existsSync(clip)) return clip;
 
-  await mkdir(clipDir, { recursive: true });
+  makeFolder(clipDir);
   const temp = path.join(clipDir, `${name}.${process.pid}-${randomBytes(4).toString('hex')}.part`);
   log.info(`building the demo clip ${clip} from ${photosDir}`);
   try {

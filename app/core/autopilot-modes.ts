@@ -299,5 +299,8 @@ export function flightModeNames(autopilot: number, mavType: number): string[] {
 }
 
 function normalizeName(name: string): string {
-  return name.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  return name
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
 }

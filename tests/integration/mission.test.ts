@@ -120,7 +120,7 @@ function viaJson(items: MissionItem[]): MissionItem[] {
   return JSON.parse(JSON.stringify(items.map(asSent))) as MissionItem[];
 }
 
-test('a 50-item mission, a fence and rally points go up and come back identical through 30% loss', async (t) => {
+test('50-item mission, fence and rally points: up and back identical, 30% loss', async (t) => {
   const { link, sim, dispose } = await startSimLink({
     link: LOSSY_LINK_OPTIONS,
     sim: { loss: { ...LOSSY_RADIO, seed: 2002 } },
@@ -159,7 +159,7 @@ test('a 50-item mission, a fence and rally points go up and come back identical 
   );
 });
 
-test('clearing a list, and a list the vehicle refuses, leave the vehicle with what it says', async (t) => {
+test('cleared lists and refused lists leave the vehicle with what it says', async (t) => {
   const { link, dispose } = await startSimLink({ link: { missionItemTimeoutMs: 300 } });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');
@@ -191,7 +191,7 @@ test('clearing a list, and a list the vehicle refuses, leave the vehicle with wh
   );
 });
 
-test('AUTO flies the uploaded mission: takeoff, waypoint, loiter, RTL, each item reached', async (t) => {
+test('AUTO flies the mission: takeoff, waypoint, loiter, RTL, each reached', async (t) => {
   const { link, dispose } = await startSimLink({ speedFactor: 8 });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');

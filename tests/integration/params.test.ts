@@ -54,7 +54,7 @@ test('the whole parameter table comes through 30% loss, complete and exact', asy
   assert.equal((await link.readParam('WPNAV_SPEED')).param?.value, 750.5);
 });
 
-test('set and verify: new values held, limits reported, read-only and bad values refused', async (t) => {
+test('set and verify: held, clamped, read-only and bad values reported', async (t) => {
   const { link, sim, dispose } = await startSimLink({ link: { paramTimeoutMs: 300 } });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');

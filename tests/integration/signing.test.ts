@@ -152,7 +152,7 @@ async function relayedSimulator(
   return { link, sim, relay };
 }
 
-test('signing set up over the link: both sides sign, and refuse forged and replayed frames', async (t) => {
+test('signing set up over the link: both sign, both refuse forged frames', async (t) => {
   const dir = tempDir(t);
   const keyStore = SigningKeyStore.open(path.join(dir, 'signing-keys.json'));
   const clock = PersistentSigningClock.open(path.join(dir, 'signing-timestamp.json'));
@@ -263,7 +263,7 @@ test('signing set up over the link: both sides sign, and refuse forged and repla
   assert.equal((await link.setMode('GUIDED')).result, 'ACCEPTED');
 });
 
-test('a key given to the simulator: a station without it is refused, one with it is heard', async (t) => {
+test('a simulator with a key: refuses a station without it, hears one with it', async (t) => {
   const key = newSigningKey();
   const without = await VehicleLink.open('udpin:127.0.0.1:0', {
     commandAckTimeoutMs: 200,
@@ -315,7 +315,7 @@ test('a key given to the simulator: a station without it is refused, one with it
   assert.deepEqual([counts.unsigned, counts.badSignature, counts.replayed], [0, 0, 0]);
 });
 
-test('turning signing off: the vehicle stops signing and the stored key is forgotten', async (t) => {
+test('signing off: the vehicle stops signing, the stored key is forgotten', async (t) => {
   const dir = tempDir(t);
   const keyStore = SigningKeyStore.open(path.join(dir, 'keys.json'));
   const { link, sim } = await relayedSimulator(t, {

@@ -32,7 +32,7 @@ const MODE_CYCLE = [
   'LAND',
 ];
 
-test('100 commands through 30% loss and jitter: each gets its own answer, none runs twice', async (t) => {
+test('100 commands through 30% loss: each its own answer, none run twice', async (t) => {
   const { link, sim, dispose } = await startSimLink({
     link: LOSSY_LINK_OPTIONS,
     sim: { loss: { ...LOSSY_RADIO, seed: 1001 } },
@@ -242,7 +242,7 @@ function ack(command: common.MavCmd, result: common.MavResult): common.CommandAc
   });
 }
 
-test('late duplicate ACKs and ACKs for other commands do not answer the next command', async (t) => {
+test('late duplicate ACKs and ACKs for other commands answer nothing', async (t) => {
   const modesAsked: number[] = [];
   const { link } = await bareVehicle(
     t,
@@ -281,7 +281,7 @@ test('late duplicate ACKs and ACKs for other commands do not answer the next com
   ]);
 });
 
-test('a PX4 vehicle is named PX4, its modes by main and sub mode, and set the PX4 way', async (t) => {
+test('a PX4 vehicle: named PX4, modes by main and sub mode, set the PX4 way', async (t) => {
   let customMode = px4CustomMode({ mainMode: PX4_MAIN_MODES.POSCTL, subMode: 0 });
   const asked: number[][] = [];
   const { link, sendHeartbeat } = await bareVehicle(

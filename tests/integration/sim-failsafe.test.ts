@@ -11,7 +11,7 @@ import { SIM_HOME, startSimLink, waitForState } from '../helpers/sim';
 const CONNECT_TIMEOUT_MS = 15_000;
 const FLIGHT_TIMEOUT_MS = 60_000;
 
-test('the station stops its heartbeat: with FS_GCS_ENABLE the vehicle goes RTL, and says so', async (t) => {
+test('the station falls silent: with FS_GCS_ENABLE the vehicle goes RTL', async (t) => {
   const { link, sim, dispose } = await startSimLink({ speedFactor: 8 });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');

@@ -141,7 +141,7 @@ test('IN_PROGRESS stops the resends, reports progress, and waits for the result'
   commands.dispose();
 });
 
-test('after a command sent twice, the next of its id waits out the late ACK of the copy', async () => {
+test('a command sent twice: the next of its id waits for the late ACK', async () => {
   const { commands, sent } = sender({ attempts: 50, ackTimeoutMs: 200 });
   const first = commands.run(setMode(5), VEHICLE);
   const second = commands.run(setMode(17), VEHICLE);

@@ -2,7 +2,14 @@
 // over a WebSocket at /ws. Operators connect with the station's token; everyone else observes
 // and can never command the vehicle.
 
-import type { CommandOutcome, GeoDetection, LatLon, MapTarget, VehicleState } from './types';
+import type {
+  CommandOutcome,
+  GeoDetection,
+  LatLon,
+  LinkStatus,
+  MapTarget,
+  VehicleState,
+} from './types';
 import type { PushPlan } from './hazing';
 
 export type Role = 'operator' | 'observer';
@@ -35,6 +42,43 @@ export interface ActionStatus {
   text: string;
 }
 
+/** How one vehicle link carries, for the operator: is it alive, how fast, how lossy. */
+export interface LinkHealth {
+  /** The link's URI, e.g. udpin:0.0.0.0:14550 or serial:/dev/ttyUSB0:57600. */
+  name: string;
+  /** connected: a vehicle heartbeat within the timeout; lost: none for longer. */
+  status: LinkStatus;
+  /** The carrier: false while a TCP peer or a serial port is away and being sought. */
+  carrierUp: boolean;
+  packetsPerSecond: number;
+  /** Frames lost (sequence gaps) over the last few seconds, 0..100; null before any. */
+  lossPct: number | null;
+  /** Time since the newest vehicle heartbeat on this link, as the station saw it when sent. */
+  heartbeatAgeMs: number | null;
+  /** Autopilots heard on this link. */
+  systemIds: number[];
+  /** Frames with bad checksums since the link opened. */
+  corruptFrames: number;
+  /** Telemetry values refused as impossible (a position off the globe) since it opened. */
+  rejectedValues: number;
+}
+
+/** A vehicle the station hears, on any link: the active one and the others, for the map. */
+export interface VehicleSummary {
+  systemId: number;
+  link: LinkStatus;
+  autopilot: string;
+  vehicleType: string;
+  modeName: string;
+  armed: boolean;
+  position: LatLon | null;
+  headingDeg: number | null;
+  /** Time since its last heartbeat, as the station saw it when sent. */
+  heartbeatAgeMs: number | null;
+  /** The links that hear it, newest first; commands go out on the first one alive. */
+  links: string[];
+}
+
 export interface LogEntry {
   timeMs: number;
   level: 'info' | 'warn' | 'error';
@@ -61,6 +105,9 @@ export type ServerMessage =
       heartbeatIntervalMs?: number;
     }
   | { type: 'vehicle'; vehicle: VehicleState }
+  /** Every vehicle heard; the active one is the one commands go to (the vehicle message). */
+  | { type: 'vehicles'; activeSystemId: number | null; vehicles: VehicleSummary[] }
+  | { type: 'links'; links: LinkHealth[] }
   | { type: 'video-status'; video: VideoStatus }
   | {
       type: 'frame';
@@ -83,6 +130,8 @@ export type OperatorCommand =
   | { kind: 'arm-takeoff'; altitudeM: number }
   | { kind: 'push'; targetId: number; safeBearingDeg: number; standoffM: number; altitudeM: number }
   | { kind: 'abort' }
-  | { kind: 'return-home' };
+  | { kind: 'return-home' }
+  /** Makes another vehicle the active one: every command from then on goes to it. */
+  | { kind: 'select-vehicle'; systemId: number };
 
 export type ClientMessage = { type: 'command'; requestId: string; command: OperatorCommand };

@@ -61,7 +61,7 @@ function assertRejects(uri: string, pattern: RegExp): void {
 }
 
 test('unknown or missing schemes are named', () => {
-  assertRejects('serial:/dev/ttyUSB0:57600', /unknown scheme "serial"/);
+  assertRejects('usb:/dev/ttyUSB0:57600', /unknown scheme "usb"/);
   assertRejects('udp:127.0.0.1:14550', /unknown scheme "udp"/);
   assertRejects('127.0.0.1', /no scheme/);
   assertRejects('', /no scheme/);
@@ -85,4 +85,62 @@ test('missing or malformed hosts are named', () => {
   assertRejects('udpout:::1:14550', /IPv6 hosts go in brackets/);
   assertRejects('udpin:[::1:14550', /has no "\]"/);
   assertRejects('udpin:[nope]:14550', /"nope" is not an IPv6 address/);
+});
+
+test('serial links name a device and a baud rate, or find the adapter by its USB identity', () => {
+  const none = { serialNumber: null, vendorId: null, productId: null };
+  assert.deepEqual(parseLinkUri('serial:/dev/ttyUSB0:57600'), {
+    kind: 'serial',
+    paths: ['/dev/ttyUSB0'],
+    baudRate: 57600,
+    ...none,
+  });
+  assert.deepEqual(parseLinkUri('serial:/dev/ttyACM0'), {
+    kind: 'serial',
+    paths: ['/dev/ttyACM0'],
+    baudRate: 57600,
+    ...none,
+  });
+  assert.deepEqual(parseLinkUri('serial:/dev/ttyUSB0:115200?serial=A10K%2F7'), {
+    kind: 'serial',
+    paths: ['/dev/ttyUSB0'],
+    baudRate: 115200,
+    ...none,
+    serialNumber: 'A10K/7',
+  });
+  assert.deepEqual(parseLinkUri('serial:auto?vid=0x0403&pid=6015'), {
+    kind: 'serial',
+    paths: [],
+    baudRate: 57600,
+    serialNumber: null,
+    vendorId: '0403',
+    productId: '6015',
+  });
+  assert.deepEqual(parseLinkUri('serial:/dev/serial/by-id/usb-FTDI*,/dev/ttyUSB?:921600'), {
+    kind: 'serial',
+    paths: ['/dev/serial/by-id/usb-FTDI*', '/dev/ttyUSB?'],
+    baudRate: 921600,
+    ...none,
+  });
+  assert.deepEqual(parseLinkUri('serial:COM3:57600').paths, ['COM3']);
+});
+
+test('serial URIs format back to what parses the same', () => {
+  for (const uri of [
+    'serial:/dev/ttyUSB0:57600',
+    'serial:auto:57600?vid=0403&pid=6015',
+    'serial:/dev/x/radio-*,/dev/ttyUSB1:115200?serial=A10K%2F7',
+  ]) {
+    assert.equal(formatLinkUri(parseLinkUri(uri)), uri);
+  }
+});
+
+test('bad serial URIs are named', () => {
+  assertRejects('serial::57600', /no device/);
+  assertRejects('serial:/dev/ttyUSB0:fast', /baud rate "fast" is not a number/);
+  assertRejects('serial:/dev/ttyUSB0:10', /baud rate 10 is not from 50/);
+  assertRejects('serial:auto:57600', /serial:auto needs \?serial=, \?vid= or \?pid=/);
+  assertRejects('serial:/dev/ttyUSB0?vid=xyz', /vid "xyz" is not a hex USB id/);
+  assertRejects('serial:/dev/ttyUSB0?speed=4', /unknown option "speed"/);
+  assertRejects('serial:/dev/a,,/dev/b:57600', /an empty or padded device name/);
 });

@@ -1,20 +1,20 @@
-// MAVLink framing on top of node-mavlink: v2 frames out, v1 and v2 frames in, with resync
-// over garbage. Shared by the station's links and the simulator.
+// MAVLink framing: v2 frames out (node-mavlink), v1 and v2 frames in, with resync over garbage.
+// Framing and checksums are the flight record's (tlog/frame.ts), payloads node-mavlink's.
+// Shared by the station's links and the simulator.
 
 import {
-  MavLinkPacketParser,
-  MavLinkPacketSplitter,
+  MavLinkProtocolV1,
   MavLinkProtocolV2,
   ardupilotmega,
   common,
   minimal,
   type MavLinkData,
   type MavLinkDataConstructor,
-  type MavLinkPacket,
   type MavLinkPacketRegistry,
 } from 'node-mavlink';
 
 import { createLogger } from '../../core/log';
+import { FrameProbe, Probe, STX_V1, STX_V2, frameHeader, probeFrame } from '../tlog/frame';
 
 const log = createLogger('mavlink');
 
@@ -105,18 +105,51 @@ export interface DecoderStats {
   undecodable: number;
   /** Valid frames the gate refused (signing). */
   gated: number;
+  /** Bytes that belonged to no frame: noise, foreign protocols, frames with bad checksums. */
+  skippedBytes: number;
 }
 
+/** Every frame that framed, for link statistics (sequence gaps) and reply addresses. */
+export interface FrameInfo {
+  systemId: number;
+  componentId: number;
+  sequence: number;
+  messageId: number;
+  /**
+   * valid: the checksum holds and the gate let it through; unknown: a message id no dialect
+   * defines (its checksum cannot be checked); gated: valid but refused by the gate.
+   */
+  kind: 'valid' | 'unknown' | 'gated';
+}
+
+export interface DecoderOptions {
+  /** Hears every frame that framed, before its payload is decoded. */
+  onFrame?: (frame: FrameInfo) => void;
+}
+
+const PROTOCOL_V1 = new MavLinkProtocolV1();
+const PROTOCOL_V2 = new MavLinkProtocolV2();
+const EMPTY = Buffer.alloc(0);
+
 /**
- * Turns a byte stream (TCP) or a series of datagrams (UDP) into decoded messages. Bad bytes
- * are skipped and counted, never thrown.
+ * Turns a byte stream (TCP, serial) or a series of datagrams (UDP) into decoded messages. Bad
+ * bytes are skipped and counted, never thrown. Works synchronously: when push returns, every
+ * whole frame in the chunk has been handled.
  */
 export class MavlinkDecoder {
-  private readonly splitter: MavLinkPacketSplitter;
-  private readonly parser = new MavLinkPacketParser();
-  private undecodable = 0;
-  private gated = 0;
+  /** The start of a frame still arriving on a stream: at most one frame long. */
+  private pending: Buffer = EMPTY;
+  private readonly probe = new FrameProbe();
+  private readonly counts: DecoderStats = {
+    validFrames: 0,
+    badFrames: 0,
+    unknownFrames: 0,
+    undecodable: 0,
+    gated: 0,
+    skippedBytes: 0,
+  };
   private gate: FrameGate | null = null;
+  private readonly onFrame: ((frame: FrameInfo) => void) | null;
   private disposed = false;
 
   /**
@@ -126,17 +159,32 @@ export class MavlinkDecoder {
   constructor(
     private readonly onMessage: (received: ReceivedMessage) => void,
     private readonly wanted: ReadonlySet<number> | null = null,
+    options: DecoderOptions = {},
   ) {
-    this.splitter = new MavLinkPacketSplitter({}, { onCrcError: () => {} });
-    this.splitter.on('error', (error: Error) => log.warn(`frame splitter: ${error.message}`));
-    this.parser.on('error', (error: Error) => log.warn(`frame parser: ${error.message}`));
-    this.splitter.pipe(this.parser);
-    this.parser.on('data', (packet: MavLinkPacket) => this.handlePacket(packet));
+    this.onFrame = options.onFrame ?? null;
   }
 
+  /** A piece of a byte stream: a frame may continue in the next chunk. */
   push(chunk: Buffer): void {
-    if (this.disposed) return;
-    this.splitter.write(chunk);
+    if (this.disposed || chunk.length === 0) return;
+    const bytes = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    const used = this.scan(bytes, false);
+    this.pending = used < bytes.length ? Buffer.from(bytes.subarray(used)) : EMPTY;
+  }
+
+  /**
+   * One whole datagram: it holds whole frames, so a frame cut short at its end is noise and
+   * nothing of it is kept for the next datagram (a stray one cannot swallow real traffic).
+   */
+  pushDatagram(datagram: Buffer): void {
+    if (this.disposed || datagram.length === 0) return;
+    this.scan(datagram, true);
+  }
+
+  /** Forgets a frame half received: the stream restarted (a reconnect, a port reopened). */
+  reset(): void {
+    if (this.pending.length > 0) this.counts.skippedBytes += this.pending.length;
+    this.pending = EMPTY;
   }
 
   /** Every valid frame goes through the gate first; a refused one is counted and dropped. */
@@ -145,70 +193,119 @@ export class MavlinkDecoder {
   }
 
   get stats(): DecoderStats {
-    return {
-      validFrames: this.splitter.validPackages,
-      badFrames: this.splitter.invalidPackages,
-      unknownFrames: this.splitter.unknownPackagesCount,
-      undecodable: this.undecodable,
-      gated: this.gated,
-    };
+    return { ...this.counts };
   }
 
   dispose(): void {
-    if (this.disposed) return;
     this.disposed = true;
-    this.splitter.unpipe(this.parser);
-    this.splitter.destroy();
-    this.parser.destroy();
+    this.pending = EMPTY;
   }
 
-  private handlePacket(packet: MavLinkPacket): void {
-    const messageId = packet.header.msgid;
-    const signed = packet.signature !== null;
+  /** Handles the whole frames in bytes; returns how many bytes were used up. */
+  private scan(bytes: Buffer, datagram: boolean): number {
+    const end = bytes.length;
+    const probe = this.probe;
+    let pos = 0;
+    while (pos < end && !this.disposed) {
+      const stx = nextStartByte(bytes, pos, end);
+      this.counts.skippedBytes += stx - pos;
+      pos = stx;
+      if (pos >= end) break;
+      const result = probeFrame(bytes, pos, end, probe);
+      if (result === Probe.NEED_MORE) {
+        if (!datagram) return pos;
+        // Cut short inside a datagram: noise. Later start bytes may still begin whole frames.
+        this.counts.skippedBytes++;
+        pos++;
+        continue;
+      }
+      if (result === Probe.FRAME) {
+        this.handleFrame(bytes.subarray(pos, pos + probe.length));
+        pos += probe.length;
+        continue;
+      }
+      if (result === Probe.UNKNOWN_ID) {
+        // Its checksum cannot be checked: take it when a frame (or the end) follows it.
+        const after = pos + probe.length;
+        if (after === end || bytes[after] === STX_V1 || bytes[after] === STX_V2) {
+          this.counts.unknownFrames++;
+          this.reportFrame(bytes.subarray(pos, after), 'unknown');
+          pos = after;
+          continue;
+        }
+      } else if (result === Probe.BAD_CRC) {
+        this.counts.badFrames++;
+      }
+      this.counts.skippedBytes++;
+      pos++;
+    }
+    return end;
+  }
+
+  private reportFrame(frame: Buffer, kind: FrameInfo['kind']): void {
+    if (!this.onFrame) return;
+    const header = frameHeader(frame);
+    try {
+      this.onFrame({
+        systemId: header.systemId,
+        componentId: header.componentId,
+        sequence: header.sequence,
+        messageId: header.messageId,
+        kind,
+      });
+    } catch (error) {
+      log.error(`frame listener failed: ${error instanceof Error ? error.stack : error}`);
+    }
+  }
+
+  private handleFrame(frame: Buffer): void {
+    const v1 = frame[0] === STX_V1;
+    const systemId = v1 ? frame[3] : frame[5];
+    const componentId = v1 ? frame[4] : frame[6];
+    const messageId = this.probe.messageId;
+    const signed = !v1 && (frame[2] & MavLinkProtocolV2.IFLAG_SIGNED) !== 0;
     if (this.gate) {
-      const frame: IncomingFrame = {
-        systemId: packet.header.sysid,
-        componentId: packet.header.compid,
-        messageId,
-        bytes: packet.buffer,
-        signed,
-      };
       let pass = false;
       try {
-        pass = this.gate(frame);
+        // A copy: the gate may keep it, and the caller's buffer is reused.
+        pass = this.gate({ systemId, componentId, messageId, bytes: Buffer.from(frame), signed });
       } catch (error) {
         log.error(`frame gate failed: ${error instanceof Error ? error.stack : error}`);
       }
       if (!pass) {
-        this.gated++;
+        this.counts.gated++;
+        this.reportFrame(frame, 'gated');
         return;
       }
     }
+    this.counts.validFrames++;
+    this.reportFrame(frame, 'valid');
     if (this.wanted && !this.wanted.has(messageId)) return;
     const ctor: MavLinkDataConstructor<MavLinkData> | undefined = REGISTRY[messageId];
     if (!ctor) return;
     let message: MavLinkData;
     try {
-      message = packet.protocol.data(packet.payload, ctor);
+      const protocol = v1 ? PROTOCOL_V1 : PROTOCOL_V2;
+      message = protocol.data(protocol.payload(frame), ctor);
     } catch (error) {
-      this.undecodable++;
+      this.counts.undecodable++;
       log.debug(`could not decode ${ctor.MSG_NAME}: ${String(error)}`);
       return;
     }
     try {
-      this.onMessage({
-        systemId: packet.header.sysid,
-        componentId: packet.header.compid,
-        messageId,
-        message,
-        signed,
-      });
+      this.onMessage({ systemId, componentId, messageId, message, signed });
     } catch (error) {
       log.error(
         `handling ${ctor.MSG_NAME} failed: ${error instanceof Error ? error.stack : error}`,
       );
     }
   }
+}
+
+function nextStartByte(bytes: Buffer, from: number, end: number): number {
+  let i = from;
+  while (i < end && bytes[i] !== STX_V1 && bytes[i] !== STX_V2) i++;
+  return i;
 }
 
 export function messageName(messageId: number): string {

@@ -1,12 +1,13 @@
 // Link URIs in the style of MAVProxy and QGroundControl: udpin:HOST:PORT listens and replies
-// to whoever spoke last, udpout:HOST:PORT sends to a fixed address, tcp:HOST:PORT connects,
-// tlog:FILE?speed=4 replays a flight record as if it were live.
+// to the vehicles it hears, udpout:HOST:PORT sends to a fixed address, tcp:HOST:PORT connects,
+// serial:DEVICE:BAUD opens a radio or a cable, tlog:FILE?speed=4 replays a flight record as if
+// it were live.
 
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export type NetworkLinkKind = 'udpin' | 'udpout' | 'tcp';
-export type LinkKind = NetworkLinkKind | 'tlog';
+export type LinkKind = NetworkLinkKind | 'serial' | 'tlog';
 
 export interface NetworkLinkSpec {
   kind: NetworkLinkKind;
@@ -23,10 +24,33 @@ export interface TlogLinkSpec {
   speed: number;
 }
 
-export type LinkSpec = NetworkLinkSpec | TlogLinkSpec;
+/** A USB serial adapter's identity, as the system lists it; null fields match anything. */
+export interface UsbIdentity {
+  serialNumber: string | null;
+  /** Four lowercase hex digits. */
+  vendorId: string | null;
+  productId: string | null;
+}
+
+export interface SerialLinkSpec extends UsbIdentity {
+  kind: 'serial';
+  /**
+   * Devices to try in order: paths, or globs with * and ? in the last part
+   * (/dev/serial/by-id/usb-FTDI*). Empty: find the adapter by its USB identity alone.
+   */
+  paths: string[];
+  baudRate: number;
+}
+
+export type LinkSpec = NetworkLinkSpec | SerialLinkSpec | TlogLinkSpec;
 
 const KINDS: readonly NetworkLinkKind[] = ['udpin', 'udpout', 'tcp'];
-const USAGE = 'use udpin:HOST:PORT, udpout:HOST:PORT, tcp:HOST:PORT or tlog:FILE?speed=N';
+const USAGE =
+  'use udpin:HOST:PORT, udpout:HOST:PORT, tcp:HOST:PORT, serial:DEVICE:BAUD or tlog:FILE?speed=N';
+const SERIAL_USAGE =
+  'serial:DEVICE[:BAUD][?serial=S&vid=V&pid=P], serial:auto?vid=V&pid=P or serial:auto?serial=S';
+export const DEFAULT_SERIAL_BAUD = 57600;
+const MAX_SERIAL_BAUD = 12_000_000;
 export const MAX_REPLAY_SPEED = 100;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
@@ -41,6 +65,7 @@ export function parseLinkUri(uri: string): LinkSpec {
 
   const scheme = text.slice(0, colon).toLowerCase();
   if (scheme === 'tlog') return parseTlogUri(text.slice(colon + 1), fail);
+  if (scheme === 'serial') return parseSerialUri(text.slice(colon + 1), fail);
   if (!(KINDS as readonly string[]).includes(scheme)) {
     fail(`unknown scheme "${text.slice(0, colon)}" (${USAGE})`);
   }
@@ -94,8 +119,66 @@ function parseTlogUri(rest: string, fail: (what: string) => never): TlogLinkSpec
   return { kind: 'tlog', path: absolute, speed };
 }
 
+/**
+ * serial:/dev/ttyUSB0:57600, serial:/dev/ttyUSB0,/dev/ttyACM0:115200, serial:/dev/x/radio-*,
+ * serial:auto?vid=0403&pid=6015, serial:/dev/ttyUSB0:57600?serial=A10KXYZ.
+ */
+function parseSerialUri(rest: string, fail: (what: string) => never): SerialLinkSpec {
+  // A ? that starts "name=" opens the options; any other ? is a glob in the device name.
+  const query = rest.search(/\?\w+=/);
+  const body = query < 0 ? rest : rest.slice(0, query);
+  const identity: UsbIdentity = { serialNumber: null, vendorId: null, productId: null };
+  for (const pair of query < 0 ? [] : rest.slice(query + 1).split('&')) {
+    const equals = pair.indexOf('=');
+    const name = equals < 0 ? pair : pair.slice(0, equals);
+    const value = equals < 0 ? '' : decodeURIComponent(pair.slice(equals + 1));
+    if (name === 'serial') {
+      if (!/^[\x21-\x7e]{1,128}$/.test(value))
+        fail(`serial number "${value}" is not printable text`);
+      identity.serialNumber = value;
+    } else if (name === 'vid' || name === 'pid') {
+      const hex = value.toLowerCase().replace(/^0x/, '');
+      if (!/^[0-9a-f]{1,4}$/.test(hex)) fail(`${name} "${value}" is not a hex USB id like 0403`);
+      identity[name === 'vid' ? 'vendorId' : 'productId'] = hex.padStart(4, '0');
+    } else {
+      fail(`unknown option "${name}" (${SERIAL_USAGE})`);
+    }
+  }
+
+  let device = body;
+  let baudRate = DEFAULT_SERIAL_BAUD;
+  const baud = /:(\d+)$/.exec(body);
+  if (baud) {
+    device = body.slice(0, baud.index);
+    baudRate = Number(baud[1]);
+    if (baudRate < 50 || baudRate > MAX_SERIAL_BAUD) {
+      fail(`baud rate ${baudRate} is not from 50 to ${MAX_SERIAL_BAUD}`);
+    }
+  } else if (/:[^/\\]*$/.test(body)) {
+    fail(`baud rate "${body.slice(body.lastIndexOf(':') + 1)}" is not a number`);
+  }
+  if (device === '') fail(`no device (${SERIAL_USAGE})`);
+  const paths = device === 'auto' ? [] : device.split(',');
+  if (paths.some((p) => p.trim() === '' || p !== p.trim())) {
+    fail(`an empty or padded device name in "${device}"`);
+  }
+  if (paths.length === 0 && !identity.serialNumber && !identity.vendorId && !identity.productId) {
+    fail(`serial:auto needs ?serial=, ?vid= or ?pid= to know the adapter (${SERIAL_USAGE})`);
+  }
+  return { kind: 'serial', paths, baudRate, ...identity };
+}
+
 export function formatLinkUri(spec: LinkSpec): string {
   if (spec.kind === 'tlog') return `tlog:${spec.path}?speed=${spec.speed}`;
+  if (spec.kind === 'serial') {
+    const options = [
+      spec.serialNumber !== null ? `serial=${encodeURIComponent(spec.serialNumber)}` : null,
+      spec.vendorId !== null ? `vid=${spec.vendorId}` : null,
+      spec.productId !== null ? `pid=${spec.productId}` : null,
+    ].filter((option) => option !== null);
+    const device = spec.paths.length > 0 ? spec.paths.join(',') : 'auto';
+    return `serial:${device}:${spec.baudRate}${options.length > 0 ? `?${options.join('&')}` : ''}`;
+  }
   const host = spec.host.includes(':') ? `[${spec.host}]` : spec.host;
   return `${spec.kind}:${host}:${spec.port}`;
 }

@@ -1,11 +1,13 @@
-// One vehicle over one link: the station's heartbeat, telemetry into a VehicleState, link-loss
-// detection, the commands the station flies with (ArduPilot first, PX4 modes too), missions,
-// parameters, message rates and MAVLink 2 signing.
+// One link and the vehicles on it: the station's heartbeat, telemetry into a VehicleState per
+// system id, link-loss detection, link health, and for the selected vehicle the commands the
+// station flies with (ArduPilot first, PX4 modes too), missions, parameters, message rates and
+// MAVLink 2 signing.
 
 import { common, type MavLinkData } from 'node-mavlink';
 
 import { toDisposable, type Disposable } from '../../core/disposable';
 import { createLogger } from '../../core/log';
+import type { LinkHealth } from '../../core/protocol';
 import type {
   CommandOutcome,
   LatLon,
@@ -14,9 +16,16 @@ import type {
   VehicleState,
 } from '../../core/types';
 import { MAV_AUTOPILOT_ARDUPILOTMEGA, MAV_AUTOPILOT_PX4 } from '../../core/autopilot-modes';
-import { messageName, MavlinkDecoder, MavlinkEncoder, type ReceivedMessage } from './codec';
+import {
+  messageName,
+  MavlinkDecoder,
+  MavlinkEncoder,
+  type FrameInfo,
+  type ReceivedMessage,
+} from './codec';
 import { CommandSender, type RunOptions } from './commands';
 import { LinkSigning, type LinkSigningOptions, type SigningStatus } from './link-signing';
+import { LinkHealthMeter } from './link-health';
 import { Listeners } from './listeners';
 import {
   MISSION_MESSAGE_IDS,
@@ -53,20 +62,26 @@ import {
 } from './requests';
 import { newSigningKey } from './signing';
 import { MavlinkFrameScanner, type RawFrame } from '../tlog/frame';
-import { openTransport, type Transport } from './transport';
+import { RateLimitedWarning } from './rate-limit';
+import { openTransport, type Transport, type TransportOptions } from './transport';
 import { formatLinkUri, parseLinkUri, type LinkSpec } from './uri';
-import { MODEL_MESSAGE_IDS, VehicleModel } from './vehicle-model';
+import { isVehicleHeartbeat, MODEL_MESSAGE_IDS, VehicleModel } from './vehicle-model';
 
 const log = createLogger('vehicle-link');
 
 export const GCS_SYSTEM_ID = 255;
 export const GCS_COMPONENT_ID = 190;
 
-const DEFAULT_HEARTBEAT_TIMEOUT_MS = 3000;
+/** Two missed heartbeats of a 1 Hz vehicle: the operator hears of a drop within 3 s. */
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 2500;
 const DEFAULT_ACK_TIMEOUT_MS = 1000;
 const DEFAULT_COMMAND_ATTEMPTS = 4;
 const GCS_HEARTBEAT_INTERVAL_MS = 1000;
-const LINK_CHECK_INTERVAL_MS = 200;
+const LINK_CHECK_INTERVAL_MS = 100;
+/** Corrupt frames and impossible values are said at most this often, with a count. */
+const BAD_INPUT_WARNING_INTERVAL_MS = 10_000;
+/** More autopilots than this on one link is a flood, not a fleet: the rest are ignored. */
+const MAX_VEHICLES_PER_LINK = 32;
 /** onState fires at most this often (10 Hz). */
 const STATE_INTERVAL_MS = 100;
 /** Ask for streams again when position has not come for this long. */
@@ -135,11 +150,33 @@ export interface VehicleLinkOptions {
   signing?: LinkSigningOptions;
   /** Ask for the station's message rates when the vehicle is heard (default true). */
   requestMessageRates?: boolean;
+  /** Stand-ins for the system (name lookup, serial port listing), for tests. */
+  transport?: TransportOptions;
+}
+
+/** A change of one vehicle's link status, for any vehicle on the link. */
+export interface VehicleLinkChange {
+  systemId: number;
+  status: LinkStatus;
+  /** Whether it is the link's selected vehicle (the one commands go to). */
+  selected: boolean;
 }
 
 export class VehicleLink implements Disposable {
   private name: string;
-  private readonly model = new VehicleModel();
+  /** The selected vehicle's model: commands go to it. A blank one until a vehicle is heard. */
+  private model = new VehicleModel();
+  private readonly models = new Map<number, VehicleModel>();
+  /** performance.now() of each vehicle's last heartbeat, by system id. */
+  private readonly heartbeatMonoMs = new Map<number, number>();
+  private readonly meter = new LinkHealthMeter();
+  private readonly corruptWarning = new RateLimitedWarning(log, BAD_INPUT_WARNING_INTERVAL_MS);
+  private readonly rejectWarning = new RateLimitedWarning(log, BAD_INPUT_WARNING_INTERVAL_MS);
+  private readonly datagrams: boolean;
+  private datagramFromVehicle = false;
+  private carrierUp = true;
+  private readonly vehicleListeners = new Listeners<VehicleState[]>('vehicles', log);
+  private readonly vehicleLinkListeners = new Listeners<VehicleLinkChange>('vehicle link', log);
   private readonly encoder = new MavlinkEncoder(GCS_SYSTEM_ID, GCS_COMPONENT_ID);
   private readonly decoder: MavlinkDecoder;
   private readonly commands: CommandSender;
@@ -163,10 +200,10 @@ export class VehicleLink implements Disposable {
   private transport: Transport | null = null;
   private stateTimer: NodeJS.Timeout | null = null;
   private lastStateEmitMs = 0;
-  private lastHeartbeatMonoMs = 0;
   private lastPositionMonoMs: number | null = null;
   private lastStreamRequestMonoMs = 0;
   private reportedBadFrames = 0;
+  private readonly transportOptions: TransportOptions;
   private disposed = false;
 
   private constructor(
@@ -174,11 +211,16 @@ export class VehicleLink implements Disposable {
     options: VehicleLinkOptions,
   ) {
     this.name = formatLinkUri(spec);
+    this.transportOptions = options.transport ?? {};
+    // A datagram (or a replayed record) holds whole frames; a TCP or serial read may not.
+    this.datagrams = spec.kind === 'udpin' || spec.kind === 'udpout' || spec.kind === 'tlog';
     this.heartbeatTimeoutMs = positive(
       'heartbeatTimeoutMs',
       options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
     );
-    this.decoder = new MavlinkDecoder((received) => this.receive(received), WANTED_IDS);
+    this.decoder = new MavlinkDecoder((received) => this.receive(received), WANTED_IDS, {
+      onFrame: (frame) => this.countFrame(frame),
+    });
     const ackTimeoutMs = positive(
       'commandAckTimeoutMs',
       options.commandAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS,
@@ -256,8 +298,74 @@ export class VehicleLink implements Disposable {
     return this.transport?.localPort ?? null;
   }
 
+  /** The selected vehicle: the first autopilot heard, or the one selectVehicle chose. */
   get state(): VehicleState {
     return this.model.state;
+  }
+
+  /** Every autopilot heard on this link, by system id. */
+  get vehicles(): VehicleState[] {
+    return [...this.models.values()].map((model) => model.state);
+  }
+
+  /** The vehicle commands go to, null before any is heard. */
+  get selectedSystemId(): number | null {
+    return this.model.vehicle?.systemId ?? null;
+  }
+
+  /**
+   * Sends every command from now on to another vehicle heard on this link. Throws for a system
+   * id this link has not heard.
+   */
+  selectVehicle(systemId: number): void {
+    const model = this.models.get(systemId);
+    if (!model) {
+      const heard = [...this.models.keys()].join(', ') || 'none';
+      throw new Error(`system ${systemId} has not been heard on ${this.name} (heard: ${heard})`);
+    }
+    if (model === this.model) return;
+    const before = this.model.link;
+    this.model = model;
+    this.missionStatus = { currentSeq: null, total: null, reachedSeq: null };
+    this.lastPositionMonoMs = null;
+    const vehicle = model.vehicle;
+    if (vehicle) this.signing.vehicleIdentified(vehicle);
+    log.info(`${this.name}: commands now go to system ${systemId}`);
+    if (model.link === 'connected') this.requestStreams();
+    if (model.link !== before) this.linkListeners.emit(model.link);
+    this.scheduleStateEmit();
+  }
+
+  /** How the link carries now: rates, loss, time since the last heartbeat. */
+  get health(): LinkHealth {
+    const counts = this.meter.counts;
+    let newestMonoMs: number | null = null;
+    for (const heardMs of this.heartbeatMonoMs.values()) {
+      newestMonoMs = newestMonoMs === null ? heardMs : Math.max(newestMonoMs, heardMs);
+    }
+    const anyConnected = [...this.models.values()].some((model) => model.link === 'connected');
+    const anyLost = [...this.models.values()].some((model) => model.link === 'lost');
+    return {
+      name: this.name,
+      status: anyConnected ? 'connected' : anyLost ? 'lost' : 'connecting',
+      carrierUp: this.carrierUp,
+      packetsPerSecond: Math.round(counts.packetsPerSecond * 10) / 10,
+      lossPct: counts.lossPct === null ? null : Math.round(counts.lossPct * 10) / 10,
+      heartbeatAgeMs: newestMonoMs === null ? null : Math.round(performance.now() - newestMonoMs),
+      systemIds: [...this.models.keys()].sort((a, b) => a - b),
+      corruptFrames: this.decoder.stats.badFrames,
+      rejectedValues: this.rejectWarning.count,
+    };
+  }
+
+  /** Any vehicle's state changed (at most 10 times a second): all of them, selected or not. */
+  onVehicles(listener: (vehicles: VehicleState[]) => void): Disposable {
+    return this.vehicleListeners.add(listener);
+  }
+
+  /** Any vehicle's link status changed; onLinkChange hears only the selected one. */
+  onVehicleLinkChange(listener: (change: VehicleLinkChange) => void): Disposable {
+    return this.vehicleLinkListeners.add(listener);
   }
 
   onState(listener: (state: VehicleState) => void): Disposable {
@@ -518,6 +626,8 @@ export class VehicleLink implements Disposable {
     this.stateListeners.clear();
     this.statusTextListeners.clear();
     this.linkListeners.clear();
+    this.vehicleListeners.clear();
+    this.vehicleLinkListeners.clear();
     this.rawFrameListeners.clear();
     this.rawFrameCount = 0;
     await this.transport?.dispose();
@@ -525,10 +635,15 @@ export class VehicleLink implements Disposable {
   }
 
   private async start(): Promise<void> {
-    this.transport = await openTransport(this.spec, (chunk) => {
-      this.decoder.push(chunk);
-      if (this.rawFrameCount > 0) this.scanRawFrames(chunk);
-    });
+    this.transport = await openTransport(
+      this.spec,
+      {
+        onData: (chunk) => this.onBytes(chunk),
+        onOpen: () => this.carrierOpened(),
+        onClose: (reason) => this.carrierLost(reason),
+      },
+      this.transportOptions,
+    );
     if (this.spec.kind === 'udpin' && this.spec.port === 0 && this.transport.localPort !== null) {
       this.name = formatLinkUri({ ...this.spec, port: this.transport.localPort });
     }
@@ -560,50 +675,131 @@ export class VehicleLink implements Disposable {
       this.applyMissionStatus(message, from);
       return;
     }
-    const update = this.model.apply(received, Date.now());
-    if (message instanceof common.GlobalPositionInt && update.changed) {
+    const model = this.modelFor(received);
+    if (!model) return;
+    const update = model.apply(received, Date.now());
+    const selected = model === this.model;
+    if (selected && message instanceof common.GlobalPositionInt && update.changed) {
       this.lastPositionMonoMs = performance.now();
     }
+    if (update.rejected.length > 0) {
+      this.rejectWarning.report(
+        `${this.description}: system ${received.systemId} sent impossible values ` +
+          `(${update.rejected.join(', ')}); keeping the last good ones`,
+      );
+    }
     if (update.vehicleHeartbeat) {
-      const vehicle = this.model.vehicle;
-      if (vehicle && this.identifiedSystemId !== vehicle.systemId) {
+      const vehicle = model.vehicle;
+      if (selected && vehicle && this.identifiedSystemId !== vehicle.systemId) {
         this.identifiedSystemId = vehicle.systemId;
         this.signing.vehicleIdentified(vehicle);
       }
-      this.lastHeartbeatMonoMs = performance.now();
-      if (this.model.link !== 'connected') this.changeLink('connected');
+      this.heartbeatMonoMs.set(received.systemId, performance.now());
+      if (model.link !== 'connected') this.changeLink(model, 'connected');
     }
-    for (const text of update.statusTexts) {
-      log.info(`vehicle says: ${text.text}`);
-      this.statusTextListeners.emit(text);
+    if (selected) {
+      for (const text of update.statusTexts) {
+        log.info(`vehicle says: ${text.text}`);
+        this.statusTextListeners.emit(text);
+      }
     }
     if (update.changed) this.scheduleStateEmit();
   }
 
-  private changeLink(status: LinkStatus): void {
-    if (!this.model.setLink(status)) return;
-    const vehicle = this.model.vehicle;
-    const who = vehicle ? `system ${vehicle.systemId}` : 'vehicle';
+  /** The model of the system that sent this; a new autopilot's heartbeat makes a new one. */
+  private modelFor(received: ReceivedMessage): VehicleModel | null {
+    const known = this.models.get(received.systemId);
+    if (known) return known;
+    if (received.systemId === GCS_SYSTEM_ID || !isVehicleHeartbeat(received)) return null;
+    if (this.models.size >= MAX_VEHICLES_PER_LINK) return null;
+    const model = new VehicleModel(received.systemId);
+    this.models.set(received.systemId, model);
+    const others = this.models.size > 1 ? ` (${this.models.size} vehicles on this link)` : '';
+    log.info(`${this.description}: vehicle system ${received.systemId} heard${others}`);
+    // The first autopilot heard is the one commands go to until someone chooses another.
+    if (!this.model.vehicle && this.models.size === 1) this.model = model;
+    return model;
+  }
+
+  private changeLink(model: VehicleModel, status: LinkStatus, why?: string): void {
+    if (!model.setLink(status)) return;
+    const selected = model === this.model;
+    const systemId = model.vehicle?.systemId ?? 0;
+    const who = `system ${systemId}`;
     if (status === 'lost') {
-      log.warn(
-        `${this.description}: ${who} link LOST (no heartbeat for ${this.heartbeatTimeoutMs} ms)`,
-      );
+      const reason = why ?? `no heartbeat for ${this.heartbeatTimeoutMs} ms`;
+      log.warn(`${this.description}: ${who} link LOST (${reason})`);
     } else {
       log.info(`${this.description}: ${who} ${status}`);
     }
     if (status === 'connected') {
       // Answer at once: a udpin link could not send its heartbeat before the vehicle spoke.
       this.sendHeartbeat();
-      this.requestStreams();
+      if (selected) this.requestStreams();
+      else this.requestOtherStreams(model);
     }
-    this.linkListeners.emit(status);
+    if (selected) {
+      this.linkListeners.emit(status);
+      if (status === 'lost') this.warnIfOthersAlive(systemId);
+    } else if (status === 'connected' && this.model.link === 'lost') {
+      this.warnIfOthersAlive(this.model.vehicle?.systemId ?? 0);
+    }
+    this.vehicleLinkListeners.emit({ systemId, status, selected });
     this.scheduleStateEmit();
   }
 
+  /** Never switches by itself: another vehicle taking the commands must be someone's choice. */
+  private warnIfOthersAlive(lostSystemId: number): void {
+    const alive = [...this.models.values()]
+      .filter((model) => model !== this.model && model.link === 'connected')
+      .map((model) => model.vehicle?.systemId);
+    if (alive.length === 0) return;
+    log.warn(
+      `${this.description}: the selected vehicle (system ${lostSystemId}) is LOST while ` +
+        `system ${alive.join(', ')} is alive on this link; commands still go to ` +
+        `system ${lostSystemId} until another is selected`,
+    );
+  }
+
   private checkLink(): void {
-    if (this.model.link !== 'connected') return;
-    if (performance.now() - this.lastHeartbeatMonoMs > this.heartbeatTimeoutMs) {
-      this.changeLink('lost');
+    const now = performance.now();
+    for (const [systemId, model] of this.models) {
+      if (model.link !== 'connected') continue;
+      const heardMs = this.heartbeatMonoMs.get(systemId) ?? 0;
+      if (now - heardMs > this.heartbeatTimeoutMs) this.changeLink(model, 'lost');
+    }
+  }
+
+  private onBytes(chunk: Buffer): boolean {
+    if (this.disposed) return false;
+    this.datagramFromVehicle = false;
+    if (this.datagrams) this.decoder.pushDatagram(chunk);
+    else this.decoder.push(chunk);
+    if (this.rawFrameCount > 0) this.scanRawFrames(chunk);
+    return this.datagramFromVehicle;
+  }
+
+  private countFrame(frame: FrameInfo): void {
+    if (frame.kind === 'gated') return;
+    this.meter.frame(frame.systemId, frame.componentId, frame.sequence);
+    if (frame.kind === 'valid' && frame.systemId !== GCS_SYSTEM_ID) {
+      this.datagramFromVehicle = true;
+    }
+  }
+
+  /** A TCP connection or a serial port (re)opened: nothing half-read before it is kept. */
+  private carrierOpened(): void {
+    this.decoder.reset();
+    this.frameScanner = null;
+    this.meter.restart();
+    this.carrierUp = true;
+  }
+
+  /** The carrier is gone: every vehicle on it is lost now, not after the heartbeat timeout. */
+  private carrierLost(reason: string): void {
+    this.carrierUp = false;
+    for (const model of this.models.values()) {
+      if (model.link === 'connected') this.changeLink(model, 'lost', reason);
     }
   }
 
@@ -621,7 +817,10 @@ export class VehicleLink implements Disposable {
     }
     const bad = this.decoder.stats.badFrames;
     if (bad > this.reportedBadFrames) {
-      log.warn(`${this.description}: skipped ${bad - this.reportedBadFrames} corrupt frame(s)`);
+      this.corruptWarning.report(
+        `${this.description}: skipped ${bad - this.reportedBadFrames} corrupt frame(s), ` +
+          `${bad} since the link opened`,
+      );
       this.reportedBadFrames = bad;
     }
   }
@@ -757,7 +956,16 @@ export class VehicleLink implements Disposable {
       this.stateTimer = null;
       this.lastStateEmitMs = performance.now();
       this.stateListeners.emit(this.model.state);
+      this.vehicleListeners.emit(this.vehicles);
     }, waitMs);
+  }
+
+  /** Telemetry for a vehicle that is not selected, enough to put it on the map. */
+  private requestOtherStreams(model: VehicleModel): void {
+    const vehicle = model.vehicle;
+    if (!vehicle || this.spec.kind === 'tlog') return;
+    if (model.identity?.autopilot !== MAV_AUTOPILOT_ARDUPILOTMEGA) return;
+    for (const request of streamRequests(vehicle)) this.sendMessage(request);
   }
 
   private sendMessage(message: MavLinkData): void {
@@ -775,7 +983,7 @@ export class VehicleLink implements Disposable {
   }
 
   private scanRawFrames(chunk: Buffer): void {
-    // UDP datagrams hold whole frames; TCP may split one across reads.
+    // UDP datagrams hold whole frames; TCP and serial may split one across reads.
     const datagrams = this.spec.kind === 'udpin' || this.spec.kind === 'udpout';
     this.frameScanner ??= new MavlinkFrameScanner(
       (frame) => this.rawFrameListeners.emit({ direction: 'in', frame, timeUs: Date.now() * 1000 }),

@@ -20,6 +20,10 @@ const STATUS_TEXT_HISTORY = 30;
 const STATUS_CHUNK_WAIT_MS = 2000;
 const STATUS_TEXT_CHUNK_LENGTH = 50;
 const UINT16_MAX = 0xffff;
+/** Below the Dead Sea shore, with room for a bad barometer. */
+const MIN_ALTITUDE_MSL_M = -1000;
+/** Far above anything a drone reaches, far below the nonsense of a corrupt field. */
+const MAX_ALTITUDE_M = 100_000;
 
 /** Message ids the model reads; the decoder can skip the rest. */
 export const MODEL_MESSAGE_IDS: ReadonlySet<number> = new Set([
@@ -51,9 +55,52 @@ export interface ModelUpdate {
   /** True when this was a HEARTBEAT from the vehicle's autopilot. */
   vehicleHeartbeat: boolean;
   statusTexts: StatusText[];
+  /** Fields refused as impossible (out of range, not finite), e.g. "GLOBAL_POSITION_INT.lat". */
+  rejected: string[];
 }
 
-const NO_UPDATE: ModelUpdate = { changed: false, vehicleHeartbeat: false, statusTexts: [] };
+const NO_UPDATE: ModelUpdate = {
+  changed: false,
+  vehicleHeartbeat: false,
+  statusTexts: [],
+  rejected: [],
+};
+
+function changed(rejected: string[] = []): ModelUpdate {
+  return { changed: true, vehicleHeartbeat: false, statusTexts: [], rejected };
+}
+
+/** Keeps a field's last good value when the new one is impossible, and names what it refused. */
+class FieldCheck {
+  readonly rejected: string[] = [];
+
+  constructor(private readonly messageName: string) {}
+
+  /** `value` when it is finite and within [min, max], else `previous` (null: none yet). */
+  pick(
+    field: string,
+    value: number,
+    min: number,
+    max: number,
+    previous: number | null,
+  ): number | null {
+    if (Number.isFinite(value) && value >= min && value <= max) return value;
+    this.rejected.push(`${this.messageName}.${field}`);
+    return previous;
+  }
+}
+
+function isAutopilotHeartbeat(heartbeat: minimal.Heartbeat): boolean {
+  // Ground stations, gimbals and cameras send heartbeats too; only an autopilot is a vehicle.
+  return (
+    heartbeat.type !== minimal.MavType.GCS && heartbeat.autopilot !== minimal.MavAutopilot.INVALID
+  );
+}
+
+/** True for a HEARTBEAT that an autopilot (a vehicle) sent. */
+export function isVehicleHeartbeat(received: ReceivedMessage): boolean {
+  return received.message instanceof minimal.Heartbeat && isAutopilotHeartbeat(received.message);
+}
 
 interface ChunkedText {
   severity: number;
@@ -88,7 +135,13 @@ export class VehicleModel {
   private identified: VehicleIdentity | null = null;
   private readonly chunks = new Map<number, ChunkedText>();
 
-  /** The autopilot this model follows: the first one heard. */
+  /**
+   * @param systemId the system to follow; null follows the first autopilot heard. Several
+   *   vehicles on one link are told apart by system id, one model each.
+   */
+  constructor(private readonly systemId: number | null = null) {}
+
+  /** The autopilot this model follows, null before its first heartbeat. */
   get vehicle(): VehicleAddress | null {
     return this.address;
   }
@@ -148,22 +201,11 @@ export class VehicleModel {
 
     const state = this.current;
     if (message instanceof common.GlobalPositionInt) {
-      // ArduPilot reports 0,0 until it has a position estimate.
-      const known = message.lat !== 0 || message.lon !== 0;
-      state.position = known
-        ? {
-            latDeg: message.lat / 1e7,
-            lonDeg: message.lon / 1e7,
-            altitudeMslM: message.alt / 1000,
-            altitudeRelM: message.relativeAlt / 1000,
-          }
-        : null;
-      state.velocity = {
-        northMps: message.vx / 100,
-        eastMps: message.vy / 100,
-        downMps: message.vz / 100,
-      };
+      return this.applyGlobalPosition(message);
     } else if (message instanceof common.Attitude) {
+      const angles = [message.roll, message.pitch, message.yaw];
+      // A NaN angle would turn every georeferenced detection into NaN.
+      if (!angles.every(Number.isFinite)) return { ...NO_UPDATE, rejected: ['ATTITUDE'] };
       state.attitude = {
         rollDeg: toDeg(message.roll),
         pitchDeg: toDeg(message.pitch),
@@ -186,15 +228,69 @@ export class VehicleModel {
         hdop: message.eph === UINT16_MAX ? null : message.eph / 100,
       };
     } else if (message instanceof common.HomePosition) {
-      state.home = {
-        latDeg: message.latitude / 1e7,
-        lonDeg: message.longitude / 1e7,
-        altitudeMslM: message.altitude / 1000,
-      };
+      const latDeg = message.latitude / 1e7;
+      const lonDeg = message.longitude / 1e7;
+      const altitudeMslM = message.altitude / 1000;
+      const valid =
+        Math.abs(latDeg) <= 90 &&
+        Math.abs(lonDeg) <= 180 &&
+        altitudeMslM >= MIN_ALTITUDE_MSL_M &&
+        altitudeMslM <= MAX_ALTITUDE_M;
+      if (!valid) return { ...NO_UPDATE, rejected: ['HOME_POSITION'] };
+      state.home = { latDeg, lonDeg, altitudeMslM };
     } else {
       return NO_UPDATE;
     }
-    return { changed: true, vehicleHeartbeat: false, statusTexts: [] };
+    return changed();
+  }
+
+  /**
+   * Each field is checked on its own: an impossible one (a corrupt frame that passed its
+   * checksum, a confused autopilot) keeps its last good value and is named in the update.
+   */
+  private applyGlobalPosition(message: common.GlobalPositionInt): ModelUpdate {
+    const state = this.current;
+    // ArduPilot reports 0,0 until it has a position estimate.
+    if (message.lat === 0 && message.lon === 0) {
+      state.position = null;
+    } else {
+      const check = new FieldCheck('GLOBAL_POSITION_INT');
+      const last = state.position;
+      const latDeg = check.pick('lat', message.lat / 1e7, -90, 90, last?.latDeg ?? null);
+      const lonDeg = check.pick('lon', message.lon / 1e7, -180, 180, last?.lonDeg ?? null);
+      const altitudeMslM = check.pick(
+        'alt',
+        message.alt / 1000,
+        MIN_ALTITUDE_MSL_M,
+        MAX_ALTITUDE_M,
+        last?.altitudeMslM ?? null,
+      );
+      const altitudeRelM = check.pick(
+        'relative_alt',
+        message.relativeAlt / 1000,
+        -MAX_ALTITUDE_M,
+        MAX_ALTITUDE_M,
+        last?.altitudeRelM ?? null,
+      );
+      if (latDeg !== null && lonDeg !== null && altitudeMslM !== null && altitudeRelM !== null) {
+        state.position = { latDeg, lonDeg, altitudeMslM, altitudeRelM };
+      }
+      if (check.rejected.length > 0) {
+        this.setVelocity(message);
+        return changed(check.rejected);
+      }
+    }
+    this.setVelocity(message);
+    return changed();
+  }
+
+  private setVelocity(message: common.GlobalPositionInt): void {
+    // int16 centimetres per second cannot be impossible; they are taken as they come.
+    this.current.velocity = {
+      northMps: message.vx / 100,
+      eastMps: message.vy / 100,
+      downMps: message.vz / 100,
+    };
   }
 
   private applyHeartbeat(
@@ -203,11 +299,8 @@ export class VehicleModel {
     componentId: number,
     nowMs: number,
   ): ModelUpdate {
-    // Ground stations, gimbals and cameras send heartbeats too; only an autopilot is the vehicle.
-    const isAutopilot =
-      heartbeat.type !== minimal.MavType.GCS &&
-      heartbeat.autopilot !== minimal.MavAutopilot.INVALID;
-    if (!isAutopilot) return NO_UPDATE;
+    if (!isAutopilotHeartbeat(heartbeat)) return NO_UPDATE;
+    if (this.systemId !== null && systemId !== this.systemId) return NO_UPDATE;
     if (!this.address) this.address = { systemId, componentId };
     const vehicle = this.address;
     if (vehicle.systemId !== systemId || vehicle.componentId !== componentId) return NO_UPDATE;
@@ -221,13 +314,13 @@ export class VehicleModel {
     state.customMode = heartbeat.customMode;
     state.modeName = flightModeName(heartbeat.autopilot, heartbeat.type, heartbeat.customMode);
     state.armed = (heartbeat.baseMode & minimal.MavModeFlag.SAFETY_ARMED) !== 0;
-    return { changed: true, vehicleHeartbeat: true, statusTexts: [] };
+    return { changed: true, vehicleHeartbeat: true, statusTexts: [], rejected: [] };
   }
 
   private setGimbal(gimbal: GimbalState | null): ModelUpdate {
     if (!gimbal) return NO_UPDATE;
     this.current.gimbal = gimbal;
-    return { changed: true, vehicleHeartbeat: false, statusTexts: [] };
+    return changed();
   }
 
   private applyStatusText(message: common.StatusText, nowMs: number): ModelUpdate {
@@ -248,7 +341,7 @@ export class VehicleModel {
     for (const text of texts) this.current.statusTexts.push(text);
     const excess = this.current.statusTexts.length - STATUS_TEXT_HISTORY;
     if (excess > 0) this.current.statusTexts.splice(0, excess);
-    return { changed: texts.length > 0, vehicleHeartbeat: false, statusTexts: texts };
+    return { changed: texts.length > 0, vehicleHeartbeat: false, statusTexts: texts, rejected: [] };
   }
 
   private flushStaleChunks(nowMs: number): StatusText[] {

@@ -61,6 +61,8 @@ interface Pending {
   /** The key being set up, or null when signing is being turned off. */
   key: Buffer | null;
   confirm: () => void;
+  /** Gives up without confirmation, for example when the link closes. */
+  abort: () => void;
 }
 
 export class LinkSigning {
@@ -204,14 +206,18 @@ export class LinkSigning {
         resolve(outcome(action, NOT_SENT, 'the link is closed'));
         return;
       }
-      this.pending = { key: disabling ? null : key, confirm: () => finish(true) };
+      this.pending = {
+        key: disabling ? null : key,
+        confirm: () => finish(true),
+        abort: () => finish(false),
+      };
       sendSetup();
     });
   }
 
   dispose(): void {
     this.disposed = true;
-    this.pending?.confirm();
+    this.pending?.abort();
     this.pending = null;
   }
 

@@ -200,8 +200,9 @@ export class ParamClient {
 
   /** Takes PARAM_VALUE from the vehicle. */
   handle(message: common.ParamValue, from: VehicleAddress): void {
-    if (this.target === null) this.target = from;
-    if (from.systemId !== this.target.systemId || from.componentId !== this.target.componentId) {
+    // Gimbals and cameras have parameters too; only the vehicle asked counts.
+    const target = this.target;
+    if (!target || from.systemId !== target.systemId || from.componentId !== target.componentId) {
       return;
     }
     const type = paramTypeName(message.paramType);

@@ -347,8 +347,9 @@ export class SimAutopilot {
 
   /**
    * Carries out a command once. A COMMAND_LONG sent again with confirmation above 0 and the same
-   * parameters is the same command (the ACK was lost): it is answered again, not run again. A
-   * COMMAND_INT has no confirmation field, so an identical one soon after counts as a repeat.
+   * parameters is the same command (the ACK was lost): it is answered again, not run again.
+   * COMMAND_INT has no confirmation field: like ArduPilot, every copy is carried out (the
+   * commands it carries, positions and regions of interest, do the same thing twice).
    */
   private handleCommand(
     command: SimCommand,
@@ -367,10 +368,11 @@ export class SimAutopilot {
     const nowMs = performance.now();
     const previous = this.answered.get(key);
     const repeat =
+      long &&
+      confirmation > 0 &&
       previous !== undefined &&
       previous.fingerprint === fingerprint &&
-      nowMs - previous.atMs < DUPLICATE_WINDOW_MS &&
-      (!long || confirmation > 0);
+      nowMs - previous.atMs < DUPLICATE_WINDOW_MS;
     let answer: () => { result: MavResult; progressPct: number };
     if (repeat) {
       answer = previous.answer;

@@ -122,7 +122,12 @@ test('serial links name a device and a baud rate, or find the adapter by its USB
     baudRate: 921600,
     ...none,
   });
-  assert.deepEqual(parseLinkUri('serial:COM3:57600').paths, ['COM3']);
+  assert.deepEqual(parseLinkUri('serial:COM3:57600'), {
+    kind: 'serial',
+    paths: ['COM3'],
+    baudRate: 57600,
+    ...none,
+  });
 });
 
 test('serial URIs format back to what parses the same', () => {

@@ -47,7 +47,7 @@ function countFrames(datagrams: { chunk: Buffer }[]): number {
   return frames;
 }
 
-test('udpin: garbage, corrupt frames and our own id from another port cannot take the replies', async (t) => {
+test('udpin: garbage, corrupt frames and our own id cannot take the replies', async (t) => {
   const { link, vehicle, port, peer } = await udpinWithVehicle(t);
   vehicle.start(200);
   await waitForState(link, (s) => s.link === 'connected', WAIT_MS, 'the vehicle');

@@ -1,5 +1,5 @@
 // A serial link: a telemetry radio or a USB cable. A radio that is unplugged and plugged back
-// often comes back under another /dev name, so the port is sought again every second: by the
+// often comes back under another /dev name, so the port is sought again at once: by the
 // USB identity (serial number, vendor and product id) given in the URI or learnt on the first
 // open, then by the paths and globs the URI names.
 
@@ -13,8 +13,10 @@ import { formatLinkUri, type SerialLinkSpec, type UsbIdentity } from './uri';
 
 const log = createLogger('serial');
 
-/** How often a missing port is looked for. */
-const SEARCH_INTERVAL_MS = 1000;
+/** How often a missing port is looked for: a radio plugged back is in use within moments. */
+const SEARCH_INTERVAL_MS = 250;
+/** Listing USB ports may start a process (udevadm): at most this often. */
+const LIST_INTERVAL_MS = 1000;
 const ERROR_WARNING_INTERVAL_MS = 60_000;
 
 /** One port as the system lists it (serialport's list() gives these fields). */
@@ -174,6 +176,7 @@ export class SerialTransport implements Transport {
   private searchTimer: NodeJS.Timeout | null = null;
   private searching = false;
   private reportedMissing = false;
+  private listed: { ports: SerialPortInfo[]; atMs: number } | null = null;
   private readonly errors: RateLimitedWarning;
   private disposed = false;
 
@@ -238,23 +241,31 @@ export class SerialTransport implements Transport {
     if (this.disposed || this.port || this.searching) return;
     this.searching = true;
     try {
-      const ports = await this.lister().catch((error: unknown) => {
-        this.errors.report(`${this.description}: cannot list serial ports: ${String(error)}`);
-        return [] as SerialPortInfo[];
-      });
+      const ports = await this.listPorts();
       const candidates = await serialCandidates(this.spec, this.learnt, ports);
       for (const candidate of candidates) {
         if (this.disposed) return;
         if (await this.tryOpen(candidate, ports)) return;
       }
       if (!this.reportedMissing) {
-        log.warn(`${this.description}: no such serial port now; looking every second`);
+        log.warn(`${this.description}: no such serial port now; looking for it`);
         this.reportedMissing = true;
       }
     } finally {
       this.searching = false;
       if (!this.port) this.scheduleSearch();
     }
+  }
+
+  private async listPorts(): Promise<SerialPortInfo[]> {
+    const nowMs = performance.now();
+    if (this.listed && nowMs - this.listed.atMs < LIST_INTERVAL_MS) return this.listed.ports;
+    const ports = await this.lister().catch((error: unknown) => {
+      this.errors.report(`${this.description}: cannot list serial ports: ${String(error)}`);
+      return [] as SerialPortInfo[];
+    });
+    this.listed = { ports, atMs: nowMs };
+    return ports;
   }
 
   private async tryOpen(file: string, ports: SerialPortInfo[]): Promise<boolean> {
@@ -314,6 +325,8 @@ export class SerialTransport implements Transport {
     const was = this.openPath;
     this.port = null;
     this.openPath = null;
+    // What was listed while it was plugged in says nothing of where it will come back.
+    this.listed = null;
     port.removeAllListeners();
     const why = error ? `: ${error.message}` : '';
     log.warn(`${this.description}: ${was} went away${why}; looking for it again`);

@@ -27,6 +27,10 @@ const USAGE = `Usage: npm run station -- [options]
                             as if live: tlog:FILE?speed=N (0 < N <= 100, default 1)
   --record DIR|off          write the session's flight record (.tlog) into DIR
                             (default: the data folder's logs/); off for none
+  --signing-keys FILE|off   MAVLink 2 signing keys of --link vehicles, mode 0600
+                            (default: signing-keys.json in the data folder)
+  --setup-signing           give each --link vehicle a new signing key once heard
+                            (the key crosses the link in clear: use a trusted link)
   --video SPEC              demo | a video file | an image sequence (dir/img_%04d.jpg)
   --model PATH              the ONNX detector weights (default: URSA_MODEL, the cache,
                             ../shared/models, else downloaded and checked)
@@ -112,6 +116,13 @@ function parseRecordDir(value: string | undefined): string | null {
   if (value === undefined) return path.join(userDataDir(), 'logs');
   if (value === 'off') return null;
   if (value.trim() === '') throw new UsageError('--record must be a folder or "off"');
+  return path.resolve(value);
+}
+
+function parseSigningKeys(value: string | undefined): string | null {
+  if (value === undefined) return path.join(userDataDir(), 'signing-keys.json');
+  if (value === 'off') return null;
+  if (value.trim() === '') throw new UsageError('--signing-keys must be a file or "off"');
   return path.resolve(value);
 }
 
@@ -221,6 +232,8 @@ async function main(): Promise<number> {
     tiles: { type: 'string' },
     events: { type: 'string' },
     record: { type: 'string' },
+    'signing-keys': { type: 'string' },
+    'setup-signing': { type: 'boolean', default: false },
     duration: { type: 'string' },
     home: { type: 'string' },
     'takeoff-alt': { type: 'string' },
@@ -269,6 +282,9 @@ async function main(): Promise<number> {
   const home = parseHome(values.home);
   const serve = values.serve ? parseHostPort(values.serve) : null;
   const recordDir = parseRecordDir(values.record);
+  if (values['setup-signing'] && (values.link.length === 0 || values['signing-keys'] === 'off')) {
+    throw new UsageError('--setup-signing needs a --link vehicle and a --signing-keys file');
+  }
 
   const resources = new DisposableStore();
   const tiles = resolveTiles(values.tiles ?? process.env.URSA_TILES ?? 'osm');
@@ -285,6 +301,8 @@ async function main(): Promise<number> {
         simHome: home,
         links: values.link,
         recordDir,
+        signingKeyFile: parseSigningKeys(values['signing-keys']),
+        setupSigning: values['setup-signing'],
         video: values.video ?? null,
         modelPath: values.model ?? process.env.URSA_MODEL,
         camera: {

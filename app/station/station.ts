@@ -29,6 +29,7 @@ import type {
 import { Detector } from './detector/detector';
 import { resolveModel } from './detector/model-store';
 import { parseLinkUri } from './mavlink/uri';
+import { SigningKeyStore } from './mavlink/signing';
 import { VehicleLink } from './mavlink/vehicle-link';
 import { sharedDir, userCacheDir } from './paths';
 import type { StationApi } from './server';
@@ -47,6 +48,10 @@ export interface StationOptions {
   links: string[];
   /** Folder for the session's flight record (.tlog), or null for none. Replays are not recorded. */
   recordDir?: string | null;
+  /** Where MAVLink 2 signing keys of real vehicles are kept (mode 0600), or null for none. */
+  signingKeyFile?: string | null;
+  /** Set up signing with a new key on each --link vehicle once it is heard. */
+  setupSigning?: boolean;
   /** 'demo', a video file, an image sequence, or null for no video. */
   video: string | null;
   modelPath?: string;
@@ -196,11 +201,31 @@ export class Station implements StationApi, Disposable {
       });
       log.info(`simulator started, talking to udpin:127.0.0.1:${port}`);
     }
+    // Stored keys belong to real vehicles; the simulator's system id 1 must not inherit one.
+    const keyStore = this.options.signingKeyFile
+      ? SigningKeyStore.open(this.options.signingKeyFile)
+      : undefined;
     for (const uri of this.options.links) {
-      const options = isReplay(uri) ? {} : { onRawFrame };
-      this.adoptLink(this.store.add(await VehicleLink.open(uri, options)));
+      const options = isReplay(uri) ? {} : { onRawFrame, signing: { keyStore } };
+      const link = this.store.add(await VehicleLink.open(uri, options));
+      this.adoptLink(link);
       log.info(`link open: ${uri}`);
+      if (this.options.setupSigning && !isReplay(uri)) this.setupSigningWhenHeard(link);
     }
+  }
+
+  /** Sets up MAVLink 2 signing with a new key once the vehicle is heard (a trusted link). */
+  private setupSigningWhenHeard(link: VehicleLink): void {
+    const subscription = this.store.add(
+      link.onLinkChange((status) => {
+        if (status !== 'connected') return;
+        void subscription.dispose();
+        void link.setupSigning().then(
+          (outcome) => this.report(outcome),
+          (error: unknown) => this.log('error', `Signing set-up failed: ${String(error)}`),
+        );
+      }),
+    );
   }
 
   private startRecording(): void {

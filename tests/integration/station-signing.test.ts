@@ -1,0 +1,126 @@
+// Signing from the operator's side: the headless station gives a vehicle a key over a trusted
+// link, keeps it in a private file, and a later session uses it to talk to that vehicle.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { after, before, test } from 'node:test';
+
+import { projectRoot } from '../../app/station/paths';
+import { spawnSimulator, type SimulatorProcess } from '../../app/station/sim/spawn';
+
+const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
+let workDir: string;
+let simulator: SimulatorProcess | null = null;
+
+before(() => {
+  workDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-signing-'));
+});
+
+after(async () => {
+  await simulator?.dispose();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+function startStation(args: string[]) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [CLI, ...args, '--events', '-', '--record', 'off'],
+    {
+      env: { ...process.env, URSA_DATA_DIR: path.join(workDir, 'data') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const events: Array<Record<string, unknown>> = [];
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    events.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  child.stderr!.resume();
+  const waitFor = async (match: (e: Record<string, unknown>) => boolean, what: string) => {
+    const deadline = Date.now() + 20_000;
+    while (!events.some(match)) {
+      if (Date.now() > deadline) throw new Error(`no ${what}: ${JSON.stringify(events)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { events, waitFor, stop };
+}
+
+test(
+  '--setup-signing gives the vehicle a key kept private, and the next session uses it',
+  {
+    timeout: 90_000,
+  },
+  async () => {
+    const keyFile = path.join(workDir, 'keys', 'signing-keys.json');
+    const port = await freeUdpPort();
+    const link = `udpin:127.0.0.1:${port}`;
+  
+    const first = startStation(['--link', link, '--signing-keys', keyFile, '--setup-signing']);
+    try {
+      simulator = await spawnSimulator({ targetHost: '127.0.0.1', targetPort: port });
+      await first.waitFor(
+        (e) => e.type === 'log' && /Set up signing/.test(String(e.text)),
+        'the signing set-up result',
+      );
+      const result = first.events.find(
+        (e) => e.type === 'log' && /Set up signing/.test(String(e.text)),
+      );
+      assert.doesNotMatch(String(result?.text), /not sent|refused|failed|TIMEOUT/i);
+      assert.equal(statSync(keyFile).mode & 0o777, 0o600, 'only the user may read the keys');
+    } finally {
+      await first.stop();
+    }
+
+    // The simulator now refuses unsigned traffic. Without the key, the station's requests are
+    // refused as unsigned; with the stored key, they are carried out.
+    const sim = simulator!;
+    const waitSim = async (check: () => boolean, what: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`the simulator saw no ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    try {
+      const refusedBefore = sim.events('refused').length;
+      const commandsBefore = sim.events('command').length;
+      const keyless = startStation(['--link', link, '--signing-keys', 'off']);
+      try {
+        await waitSim(() => sim.events('refused').length > refusedBefore, 'refusal');
+        assert.ok(sim.events('refused').some((e) => e.reason === 'unsigned'));
+        assert.equal(sim.events('command').length, commandsBefore, 'nothing unsigned was run');
+      } finally {
+        await keyless.stop();
+      }
+
+      const signed = startStation(['--link', link, '--signing-keys', keyFile]);
+      try {
+        await signed.waitFor((e) => e.type === 'vehicle' && e.link === 'connected', 'vehicle');
+        await waitSim(() => sim.events('command').length > commandsBefore, 'signed command');
+      } finally {
+        await signed.stop();
+      }
+    } finally {
+      await sim.dispose();
+    }
+  },
+);

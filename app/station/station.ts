@@ -30,7 +30,8 @@ import { Detector } from './detector/detector';
 import { resolveModel } from './detector/model-store';
 import { parseLinkUri } from './mavlink/uri';
 import { SigningKeyStore } from './mavlink/signing';
-import { VehicleLink } from './mavlink/vehicle-link';
+import { VehicleLink, type VehicleLinkChange } from './mavlink/vehicle-link';
+import { VehicleRegistry } from './mavlink/vehicle-registry';
 import { sharedDir, userCacheDir } from './paths';
 import type { StationApi } from './server';
 import { spawnSimulator } from './sim/spawn';
@@ -44,7 +45,7 @@ export interface StationOptions {
   /** Start the built-in simulator and connect to it. */
   sim: boolean;
   simHome?: LatLon & { altitudeMslM: number };
-  /** Link URIs to existing vehicles (udpin:, udpout:, tcp:) or recordings (tlog:). */
+  /** Link URIs to vehicles (udpin:, udpout:, tcp:, serial:) or recordings (tlog:). */
   links: string[];
   /** Folder for the session's flight record (.tlog), or null for none. Replays are not recorded. */
   recordDir?: string | null;
@@ -67,6 +68,8 @@ const ARRIVAL_RADIUS_M = 3;
 const GUIDED_CONFIRM_TIMEOUT_MS = 5000;
 const ENDING_PHASES = new Set<ActionStatus['phase']>(['holding', 'aborted', 'failed']);
 const VEHICLE_BROADCAST_INTERVAL_MS = 250;
+/** The vehicle list and link health go out this often (time since heartbeat counts up). */
+const LINKS_BROADCAST_INTERVAL_MS = 1000;
 const FRAME_BROADCAST_INTERVAL_MS = 150;
 const LOG_HISTORY = 200;
 
@@ -76,6 +79,8 @@ export class Station implements StationApi, Disposable {
   private readonly store = new DisposableStore();
   private readonly listeners = new Set<Listener>();
   private readonly links: VehicleLink[] = [];
+  private readonly registry = new VehicleRegistry((level, text) => this.log(level, text));
+  private lastVehicleBroadcastMs = 0;
   private readonly targets = new MapTargetList();
   private readonly logHistory: LogEntry[] = [];
   private video: FrameSource | null = null;
@@ -108,8 +113,24 @@ export class Station implements StationApi, Disposable {
     return this.recorder?.isRecording ? this.recorder.path : null;
   }
 
+  /** The active vehicle, as the link that hears it best sees it. */
   get vehicle(): VehicleState | null {
-    return this.activeLink()?.state ?? null;
+    const active = this.registry.activeSystemId;
+    if (active !== null) return this.registry.state(active);
+    return this.links[0]?.state ?? null;
+  }
+
+  /** Every vehicle heard, on any link; the active one is the one commands go to. */
+  vehicles(): Extract<ServerMessage, { type: 'vehicles' }> {
+    return {
+      type: 'vehicles',
+      activeSystemId: this.registry.activeSystemId,
+      vehicles: this.registry.summaries(Date.now()),
+    };
+  }
+
+  linkHealth(): Extract<ServerMessage, { type: 'links' }> {
+    return { type: 'links', links: this.links.map((link) => link.health) };
   }
 
   hello(role: Role): Extract<ServerMessage, { type: 'hello' }> {
@@ -126,6 +147,7 @@ export class Station implements StationApi, Disposable {
     const messages: ServerMessage[] = [];
     const vehicle = this.vehicle;
     if (vehicle) messages.push({ type: 'vehicle', vehicle });
+    messages.push(this.vehicles(), this.linkHealth());
     if (this.video) messages.push({ type: 'video-status', video: this.video.status });
     if (this.lastFrame) messages.push(this.lastFrame);
     if (this.lastDetections) messages.push(this.lastDetections);
@@ -143,6 +165,10 @@ export class Station implements StationApi, Disposable {
   }
 
   async execute(command: OperatorCommand): Promise<CommandOutcome> {
+    if (command.kind === 'select-vehicle') {
+      this.log('info', `Operator: ${describeCommand(command)}`);
+      return this.report(this.selectVehicle(command.systemId));
+    }
     const link = this.activeLink();
     if (!link) return this.report(refused('There is no vehicle link.'));
     this.log('info', `Operator: ${describeCommand(command)}`);
@@ -173,6 +199,31 @@ export class Station implements StationApi, Disposable {
       default:
         return refused(`Unknown command ${JSON.stringify(command)}`);
     }
+  }
+
+  private selectVehicle(systemId: number): CommandOutcome {
+    if (this.registry.activeSystemId === systemId) {
+      return { ok: true, result: 'ACCEPTED', text: `Vehicle ${systemId} is already active` };
+    }
+    if (this.action && (this.action.phase === 'starting' || this.action.phase === 'flying')) {
+      return refused(
+        `Vehicle ${systemId} not made active: a push is under way; ABORT or finish it first.`,
+      );
+    }
+    try {
+      this.registry.select(systemId);
+    } catch (error) {
+      return refused(`Cannot make vehicle ${systemId} active: ${(error as Error).message}.`);
+    }
+    this.setAction(null);
+    this.broadcastVehicles(true);
+    const vehicle = this.vehicle;
+    const status = vehicle?.link === 'connected' ? 'connected' : 'not heard now';
+    return {
+      ok: true,
+      result: 'ACCEPTED',
+      text: `Vehicle ${systemId} is active (${status}): commands go to it now`,
+    };
   }
 
   async dispose(): Promise<void> {
@@ -208,6 +259,10 @@ export class Station implements StationApi, Disposable {
     for (const uri of this.options.links) {
       const options = isReplay(uri) ? {} : { onRawFrame, signing: { keyStore } };
       const link = this.store.add(await VehicleLink.open(uri, options));
+      // Vehicles are told apart by system id and links by name: one name, one link.
+      if (this.links.some((other) => other.description === link.description)) {
+        throw new Error(`the link ${link.description} is given twice`);
+      }
       this.adoptLink(link);
       log.info(`link open: ${uri}`);
       if (this.options.setupSigning && !isReplay(uri)) this.setupSigningWhenHeard(link);
@@ -245,44 +300,85 @@ export class Station implements StationApi, Disposable {
 
   private adoptLink(link: VehicleLink): void {
     this.links.push(link);
-    let lastBroadcastMs = 0;
     this.store.add(
-      link.onState((vehicle) => {
-        if (link !== this.activeLink()) return;
-        this.followAction(vehicle);
-        const nowMs = Date.now();
-        if (nowMs - lastBroadcastMs < VEHICLE_BROADCAST_INTERVAL_MS) return;
-        lastBroadcastMs = nowMs;
-        this.broadcast({ type: 'vehicle', vehicle });
+      link.onVehicles((vehicles) => {
+        this.registry.update(link.description, vehicles);
+        this.broadcastVehicles(false);
       }),
     );
-    this.store.add(
-      link.onLinkChange((status) => {
-        const level = status === 'lost' ? 'error' : 'info';
-        this.log(level, `Vehicle link ${status === 'lost' ? 'LOST' : status}`);
-        if (status === 'lost' && this.action) {
-          this.setAction({ ...this.action, phase: 'failed', text: 'Link lost: push stopped' });
-        }
-        this.broadcast({ type: 'vehicle', vehicle: link.state });
-      }),
-    );
+    this.store.add(link.onVehicleLinkChange((change) => this.vehicleLinkChanged(link, change)));
     this.store.add(
       link.onStatusText((statusText) => {
+        // A vehicle heard on two links says everything twice: take it from one.
+        if (link !== this.activeLink() || link.selectedSystemId !== this.activeSystemId()) return;
         const level =
           statusText.severity <= 3 ? 'error' : statusText.severity <= 4 ? 'warn' : 'info';
         this.log(level, `Vehicle: ${statusText.text}`);
       }),
     );
+    if (this.links.length === 1) {
+      const timer = setInterval(
+        () => this.broadcast(this.linkHealth()),
+        LINKS_BROADCAST_INTERVAL_MS,
+      );
+      this.store.add(toDisposable(() => clearInterval(timer)));
+    }
   }
 
-  /** The link whose vehicle spoke last; commands go there. */
-  private activeLink(): VehicleLink | null {
-    let best: VehicleLink | null = null;
-    for (const link of this.links) {
-      const heard = link.state.lastHeartbeatMs ?? -1;
-      if (!best || heard > (best.state.lastHeartbeatMs ?? -1)) best = link;
+  private activeSystemId(): number | null {
+    return this.registry.activeSystemId;
+  }
+
+  private vehicleLinkChanged(link: VehicleLink, change: VehicleLinkChange): void {
+    const before = this.registry.status(change.systemId);
+    this.registry.update(link.description, link.vehicles);
+    const after = this.registry.status(change.systemId);
+    if (change.systemId === this.activeSystemId()) {
+      if (after !== before) {
+        const level = after === 'lost' ? 'error' : 'info';
+        this.log(level, `Vehicle link ${after === 'lost' ? 'LOST' : after}`);
+        if (after === 'lost' && this.action) {
+          this.setAction({ ...this.action, phase: 'failed', text: 'Link lost: push stopped' });
+        }
+      } else if (this.links.length > 1) {
+        // One of several links to the active vehicle changed; the vehicle is still heard.
+        const others = this.registry
+          .linksFor(change.systemId)
+          .filter((n) => n !== link.description);
+        const level = change.status === 'lost' ? 'warn' : 'info';
+        const word = change.status === 'lost' ? 'lost' : 'back';
+        this.log(
+          level,
+          `Link ${link.description} ${word} for vehicle ${change.systemId}` +
+            (others.length > 0 ? `; also heard on ${others.join(', ')}` : ''),
+        );
+      }
     }
-    return best;
+    this.broadcastVehicles(true);
+  }
+
+  /** The active vehicle's state (and the list of all) to every client, at most 4 times a second. */
+  private broadcastVehicles(now: boolean): void {
+    const vehicle = this.vehicle;
+    if (vehicle && this.registry.activeSystemId !== null) this.followAction(vehicle);
+    const nowMs = Date.now();
+    if (!now && nowMs - this.lastVehicleBroadcastMs < VEHICLE_BROADCAST_INTERVAL_MS) return;
+    this.lastVehicleBroadcastMs = nowMs;
+    if (vehicle) this.broadcast({ type: 'vehicle', vehicle });
+    this.broadcast(this.vehicles());
+  }
+
+  /**
+   * The link commands go out on: of the links that hear the active vehicle, the one alive that
+   * heard it most recently. That link is told which vehicle its commands are for.
+   */
+  private activeLink(): VehicleLink | null {
+    const active = this.registry.activeSystemId;
+    if (active === null) return this.links[0] ?? null;
+    const best = this.registry.linksFor(active)[0];
+    const link = this.links.find((candidate) => candidate.description === best) ?? null;
+    if (link && link.selectedSystemId !== active) link.selectVehicle(active);
+    return link;
   }
 
   private async startVideo(): Promise<void> {
@@ -528,6 +624,8 @@ function describeCommand(command: OperatorCommand): string {
       return 'ABORT';
     case 'return-home':
       return 'return home';
+    case 'select-vehicle':
+      return `make vehicle ${command.systemId} active`;
     default:
       return 'unknown command';
   }

@@ -9,6 +9,7 @@ import { ActionPanel } from './components/ActionPanel';
 import { Controls } from './components/Controls';
 import { formatAgeS } from './components/format';
 import { useClient, useNow, useStaleness, useStation } from './components/hooks';
+import { LinkPanel } from './components/LinkPanel';
 import { LogPanel } from './components/LogPanel';
 import { MapView } from './components/MapView';
 import { PushPanel, type PushDraft } from './components/PushPanel';
@@ -21,6 +22,7 @@ export function App() {
   const hello = useStation((state) => state.hello);
   const role = useStation((state) => state.role);
   const vehicle = useStation((state) => state.vehicle);
+  const vehicles = useStation((state) => state.vehicles);
   const targets = useStation((state) => state.targets);
   const action = useStation((state) => state.action);
   const log = useStation((state) => state.log);
@@ -132,6 +134,15 @@ export function App() {
     }
   };
 
+  const selectVehicle = async (systemId: number) => {
+    setBusy(true);
+    try {
+      await send({ kind: 'select-vehicle', systemId });
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const takeoff = async (altitudeM: number) => {
     setBusy(true);
     try {
@@ -181,6 +192,7 @@ export function App() {
             vehicleStale={vehicleStale}
             coverRef={videoPanelRef}
             targets={targets}
+            others={vehicles?.vehicles.filter((v) => v.systemId !== vehicles.activeSystemId)}
             action={action}
             selectedTargetId={selectedTargetId}
             preview={previewPlan}
@@ -242,6 +254,11 @@ export function App() {
               onReturnHome={() => void send({ kind: 'return-home' })}
             />
           ) : null}
+          <LinkPanel
+            canCommand={canCommand}
+            busy={busy}
+            onSelectVehicle={(systemId) => void selectVehicle(systemId)}
+          />
           <LogPanel log={log} />
         </aside>
       </main>

@@ -3,6 +3,7 @@
 
 import type {
   ActionStatus,
+  LinkHealth,
   LogEntry,
   OperatorCommand,
   Role,
@@ -14,6 +15,7 @@ import type { CommandOutcome, MapTarget, VehicleState } from '../../core/types';
 export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
 export type FrameMessage = Extract<ServerMessage, { type: 'frame' }>;
 export type DetectionsMessage = Extract<ServerMessage, { type: 'detections' }>;
+export type VehiclesMessage = Extract<ServerMessage, { type: 'vehicles' }>;
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -23,6 +25,10 @@ export interface StationState {
   role: Role | null;
   hello: HelloMessage | null;
   vehicle: VehicleState | null;
+  /** Every vehicle the station hears, and which one is active. */
+  vehicles: VehiclesMessage | null;
+  /** Health of each vehicle link: rates, loss, time since the last heartbeat. */
+  links: LinkHealth[];
   video: VideoStatus | null;
   frame: FrameMessage | null;
   detections: DetectionsMessage | null;
@@ -64,6 +70,8 @@ const INITIAL_STATE: StationState = {
   role: null,
   hello: null,
   vehicle: null,
+  vehicles: null,
+  links: [],
   video: null,
   frame: null,
   detections: null,
@@ -140,6 +148,12 @@ export function connectStation(options: ClientOptions = {}): StationClient {
         return;
       case 'vehicle':
         update({ vehicle: message.vehicle });
+        return;
+      case 'vehicles':
+        update({ vehicles: message });
+        return;
+      case 'links':
+        update({ links: message.links });
         return;
       case 'video-status':
         update({ video: message.video });

@@ -4,7 +4,7 @@
 import L from 'leaflet';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { PushPlan } from '../../core/hazing';
-import type { ActionStatus } from '../../core/protocol';
+import type { ActionStatus, VehicleSummary } from '../../core/protocol';
 import type { LatLon, MapTarget, VehicleState } from '../../core/types';
 import type { HelloMessage } from '../api/client';
 import { formatAgeS, formatPct } from './format';
@@ -32,6 +32,8 @@ export interface MapViewProps {
   /** Something over the map (the video panel): following keeps the drone out from under it. */
   coverRef?: RefObject<HTMLElement | null>;
   targets: MapTarget[];
+  /** Vehicles heard that are not the active one: shown, never followed. */
+  others?: VehicleSummary[];
   action: ActionStatus | null;
   selectedTargetId: number | null;
   /** The plan being prepared (not yet sent). */
@@ -52,6 +54,26 @@ const DRONE_SVG =
   'stroke-linejoin="round"/>' +
   `<path class="ursa-drone-body" d="${DRONE_PATH}" stroke="#000" stroke-width="3.5" ` +
   'stroke-linejoin="round"/></svg>';
+
+const OTHER_ICON_PX = 40;
+const OTHER_SVG =
+  `<svg viewBox="0 0 48 48" width="${OTHER_ICON_PX}" height="${OTHER_ICON_PX}" ` +
+  'aria-hidden="true">' +
+  `<path class="ursa-other-body" d="${DRONE_PATH}" stroke="#000" stroke-width="3" ` +
+  'stroke-linejoin="round"/></svg>';
+
+function otherIcon(vehicle: VehicleSummary): L.DivIcon {
+  return L.divIcon({
+    className: 'ursa-other-icon',
+    iconSize: [OTHER_ICON_PX, OTHER_ICON_PX],
+    iconAnchor: [OTHER_ICON_PX / 2, OTHER_ICON_PX / 2],
+    html:
+      `<div class="ursa-other" data-testid="map-other-vehicle" ` +
+      `data-system-id="${vehicle.systemId}">` +
+      `<div class="ursa-other-arrow">${OTHER_SVG}</div>` +
+      `<div class="ursa-other-label">#${vehicle.systemId}</div></div>`,
+  });
+}
 
 const ARROW_HEAD_SVG =
   '<svg viewBox="0 0 32 32" width="32" height="32" aria-hidden="true">' +
@@ -209,6 +231,7 @@ export function MapView(props: MapViewProps) {
   const homeRef = useRef<L.Marker | null>(null);
   const trailRef = useRef<L.Polyline | null>(null);
   const targetsRef = useRef(new Map<number, L.Marker>());
+  const othersRef = useRef(new Map<number, L.Marker>());
   const previewRef = useRef<L.LayerGroup | null>(null);
   const actionRef = useRef<L.LayerGroup | null>(null);
   const callbacksRef = useRef({ onTargetClick: props.onTargetClick, onMapClick: props.onMapClick });
@@ -262,6 +285,7 @@ export function MapView(props: MapViewProps) {
     resize.observe(container);
     mapRef.current = map;
     const targetMarkers = targetsRef.current;
+    const otherMarkers = othersRef.current;
     return () => {
       resize.disconnect();
       map.remove();
@@ -272,6 +296,7 @@ export function MapView(props: MapViewProps) {
       previewRef.current = null;
       actionRef.current = null;
       targetMarkers.clear();
+      otherMarkers.clear();
     };
   }, [tiles.urlTemplate, tiles.attribution, tiles.maxZoom, centerLatDeg, centerLonDeg]);
 
@@ -417,6 +442,42 @@ export function MapView(props: MapViewProps) {
       markers.delete(id);
     }
   }, [props.targets, props.selectedTargetId, nowMs]);
+
+  const others = props.others;
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map) return;
+    const markers = othersRef.current;
+    const seen = new Set<number>();
+    for (const vehicle of others ?? []) {
+      if (!vehicle.position) continue;
+      seen.add(vehicle.systemId);
+      let marker = markers.get(vehicle.systemId);
+      if (!marker) {
+        marker = L.marker(toLatLng(vehicle.position), {
+          icon: otherIcon(vehicle),
+          interactive: false,
+          keyboard: false,
+        }).addTo(map);
+        markers.set(vehicle.systemId, marker);
+      } else {
+        marker.setLatLng(toLatLng(vehicle.position));
+      }
+      const element = marker.getElement()?.querySelector<HTMLElement>('.ursa-other');
+      if (element) {
+        element.dataset.lat = vehicle.position.latDeg.toFixed(7);
+        element.dataset.lon = vehicle.position.lonDeg.toFixed(7);
+        element.dataset.link = vehicle.link;
+        const arrow = element.querySelector<HTMLElement>('.ursa-other-arrow');
+        if (arrow) arrow.style.transform = `rotate(${vehicle.headingDeg ?? 0}deg)`;
+      }
+    }
+    for (const [systemId, marker] of markers) {
+      if (seen.has(systemId)) continue;
+      marker.remove();
+      markers.delete(systemId);
+    }
+  }, [others]);
 
   useEffect(() => {
     const group = previewRef.current;

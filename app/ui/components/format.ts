@@ -39,6 +39,8 @@ export function commandLabel(kind: string): string {
       return 'ABORT';
     case 'return-home':
       return 'Return home';
+    case 'select-vehicle':
+      return 'Make active';
     default:
       return kind;
   }

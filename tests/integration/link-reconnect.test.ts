@@ -29,7 +29,7 @@ function watchLink(link: VehicleLink): { status: LinkStatus; atMs: number }[] {
   return changes;
 }
 
-test('UDP: a vehicle that goes silent is lost within 3 s and back at its first heartbeat', async (t) => {
+test('UDP: a silent vehicle is lost within 3 s and back at its first heartbeat', async (t) => {
   const link = await VehicleLink.open('udpin:127.0.0.1:0', { requestMessageRates: false });
   t.after(() => link.dispose());
   const port = link.localPort!;

@@ -57,7 +57,7 @@ function lastOf<T extends ServerMessage['type']>(
   return undefined;
 }
 
-test('one vehicle on two links is one vehicle; commands follow the link that still hears it', async (t) => {
+test('a vehicle on two links is one; commands take the link that still hears it', async (t) => {
   const log = captureLog();
   t.after(() => log.restore());
   const vehicle1: FakeVehicle[] = [];

@@ -23,8 +23,10 @@ const USAGE = `Usage: npm run station -- [options]
 
   --sim                     start the built-in simulated drone and connect to it
   --link URI                connect to a vehicle (repeatable): udpin:HOST:PORT,
-                            udpout:HOST:PORT, tcp:HOST:PORT; or replay a flight record
-                            as if live: tlog:FILE?speed=N (0 < N <= 100, default 1)
+                            udpout:HOST:PORT, tcp:HOST:PORT, serial:DEVICE[:BAUD]
+                            (DEVICE a path, a glob, or auto?vid=V&pid=P&serial=S);
+                            or replay a flight record as if live:
+                            tlog:FILE?speed=N (0 < N <= 100, default 1)
   --record DIR|off          write the session's flight record (.tlog) into DIR
                             (default: the data folder's logs/); off for none
   --signing-keys FILE|off   MAVLink 2 signing keys of --link vehicles, mode 0600

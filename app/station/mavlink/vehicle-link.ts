@@ -174,7 +174,8 @@ export class VehicleLink implements Disposable {
   private readonly rejectWarning = new RateLimitedWarning(log, BAD_INPUT_WARNING_INTERVAL_MS);
   private readonly datagrams: boolean;
   private datagramFromVehicle = false;
-  private carrierUp = true;
+  /** A TCP connection or a serial port is down until it opens; UDP and replays have none. */
+  private carrierUp: boolean;
   private readonly vehicleListeners = new Listeners<VehicleState[]>('vehicles', log);
   private readonly vehicleLinkListeners = new Listeners<VehicleLinkChange>('vehicle link', log);
   private readonly encoder = new MavlinkEncoder(GCS_SYSTEM_ID, GCS_COMPONENT_ID);
@@ -214,6 +215,7 @@ export class VehicleLink implements Disposable {
     this.transportOptions = options.transport ?? {};
     // A datagram (or a replayed record) holds whole frames; a TCP or serial read may not.
     this.datagrams = spec.kind === 'udpin' || spec.kind === 'udpout' || spec.kind === 'tlog';
+    this.carrierUp = spec.kind !== 'tcp' && spec.kind !== 'serial';
     this.heartbeatTimeoutMs = positive(
       'heartbeatTimeoutMs',
       options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,

@@ -17,7 +17,7 @@ function linkTone(link: LinkHealth): 'good' | 'warn' | 'bad' {
 }
 
 function linkStateText(link: LinkHealth): string {
-  if (!link.carrierUp) return 'UNPLUGGED';
+  if (!link.carrierUp) return link.name.startsWith('serial:') ? 'UNPLUGGED' : 'DISCONNECTED';
   return link.status === 'connected' ? 'OK' : link.status === 'lost' ? 'LOST' : 'WAITING';
 }
 

@@ -382,7 +382,8 @@ async function main(): Promise<number> {
 function describeFatal(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {
-    const address = `${(error as { address?: string }).address}:${(error as { port?: number }).port}`;
+    const { address: host, port } = error as { address?: string; port?: number };
+    const address = `${host}:${port}`;
     const why = code === 'EADDRINUSE' ? 'is already in use' : 'is not allowed';
     return (
       `cannot serve on ${address}: the port ${why}. Pick another with --serve HOST:PORT ` +

@@ -17,7 +17,7 @@ export function escapeControlCharacters(text: string): string {
 export function installStderrLogSink(): void {
   setLogSink((level, scope, message) => {
     const time = new Date().toISOString();
-    const line = `${time} ${level.toUpperCase().padEnd(5)} [${scope}] ${escapeControlCharacters(message)}`;
-    process.stderr.write(`${line}\n`);
+    const text = escapeControlCharacters(message);
+    process.stderr.write(`${time} ${level.toUpperCase().padEnd(5)} [${scope}] ${text}\n`);
   });
 }

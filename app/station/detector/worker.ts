@@ -1,6 +1,6 @@
 // The detector's worker thread: owns the onnxruntime session so that inference (25 to 130 ms
-// a frame on one core, by machine) never blocks the station's event loop. Frames are handled one at a
-// time, in order; the Detector decides which frames get here.
+// a frame on one core, by machine) never blocks the station's event loop. Frames are handled
+// one at a time, in order; the Detector decides which frames get here.
 
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { YoloxPipeline } from './pipeline';

@@ -465,6 +465,14 @@ function parseCommand(value: unknown): { command: OperatorCommand } | { error: s
       const [targetId, safeBearingDeg, standoffM, altitudeM] = fields as number[];
       return { command: { kind: 'push', targetId, safeBearingDeg, standoffM, altitudeM } };
     }
+    case 'select-vehicle': {
+      const systemId = numberField('systemId');
+      if (typeof systemId === 'string') return { error: systemId };
+      if (!Number.isInteger(systemId) || systemId < 1 || systemId > 255) {
+        return { error: 'select-vehicle needs a systemId from 1 to 255' };
+      }
+      return { command: { kind: 'select-vehicle', systemId } };
+    }
     default:
       return { error: `unknown command kind ${JSON.stringify(value.kind)}` };
   }

@@ -118,6 +118,18 @@ test(
     assert.equal(await other.getAttribute('data-system-id'), '2');
     assert.equal(await other.getAttribute('data-lat'), '48.1701000');
 
+    // The operator makes the second vehicle the active one.
+    await rows.nth(1).getByTestId('vehicle-select').click();
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('[data-testid="vehicle-row"]')].some(
+          (row) => row.getAttribute('data-active') === 'true' && /#2 /.test(row.textContent ?? ''),
+        ),
+      undefined,
+      { timeout: WAIT_MS },
+    );
+    assert.equal(station.vehicles().activeSystemId, 2);
+
     const observer = await openTrackedPage(browser, server.url);
     t.after(() => observer.dispose());
     await observer.page.getByTestId('vehicle-row').first().waitFor({ timeout: WAIT_MS });

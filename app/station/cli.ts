@@ -11,6 +11,7 @@ import { TAKEOFF_ALTITUDE_RANGE_M } from '../core/limits';
 import type { ServerMessage, StationDefaults, TileSource } from '../core/protocol';
 import type { LatLon } from '../core/types';
 import { EventWriter } from './event-writer';
+import { parseLinkUri } from './mavlink/uri';
 import { installStderrLogSink } from './log';
 import { projectRoot, userDataDir } from './paths';
 import { startServer } from './server';
@@ -284,8 +285,19 @@ async function main(): Promise<number> {
   const home = parseHome(values.home);
   const serve = values.serve ? parseHostPort(values.serve) : null;
   const recordDir = parseRecordDir(values.record);
-  if (values['setup-signing'] && (values.link.length === 0 || values['signing-keys'] === 'off')) {
-    throw new UsageError('--setup-signing needs a --link vehicle and a --signing-keys file');
+  if (values['setup-signing'] && values.link.length === 0) {
+    throw new UsageError('--setup-signing needs a --link vehicle (the simulator has no keys)');
+  }
+  if (values['setup-signing'] && values['signing-keys'] === 'off') {
+    throw new UsageError('--setup-signing needs a --signing-keys file to keep the key in');
+  }
+  // Check every link before anything starts, so a typo leaves no empty flight record behind.
+  for (const uri of values.link) {
+    try {
+      parseLinkUri(uri);
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
   }
 
   const resources = new DisposableStore();

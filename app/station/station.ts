@@ -35,7 +35,8 @@ import { VehicleRegistry } from './mavlink/vehicle-registry';
 import { sharedDir, userCacheDir } from './paths';
 import type { StationApi } from './server';
 import { spawnSimulator } from './sim/spawn';
-import type { RawFrame } from './tlog/frame';
+import { frameHeader, type RawFrame } from './tlog/frame';
+import { common } from 'mavlink-mappings';
 import { startTlogRecording, type TlogWriter } from './tlog/writer';
 import { openFrameSource, type FrameSource, type VideoFrame } from './video/frame-source';
 
@@ -90,6 +91,7 @@ export class Station implements StationApi, Disposable {
   private lastFrame: Extract<ServerMessage, { type: 'frame' }> | null = null;
   private lastDetections: Extract<ServerMessage, { type: 'detections' }> | null = null;
   private lastFrameBroadcastMs = 0;
+  private signingSetupNoted = false;
   /** Whether telemetry has shown GUIDED since the current action started. */
   private actionGuidedSeen = false;
   private actionStartedMs = 0;
@@ -234,7 +236,15 @@ export class Station implements StationApi, Disposable {
   private async connect(): Promise<void> {
     // The record goes into the store first so it is closed last, after every link.
     this.startRecording();
-    const onRawFrame = (raw: RawFrame): void => this.recorder?.write(raw.timeUs, raw.frame);
+    const onRawFrame = (raw: RawFrame): void => {
+      // A SETUP_SIGNING frame carries the secret key in clear: it never goes into the record.
+      if (frameHeader(raw.frame).messageId === common.SetupSigning.MSG_ID) {
+        if (!this.signingSetupNoted) this.log('info', 'Signing set-up frames are not recorded');
+        this.signingSetupNoted = true;
+        return;
+      }
+      this.recorder?.write(raw.timeUs, raw.frame);
+    };
     if (this.options.sim) {
       const link = this.store.add(await VehicleLink.open('udpin:127.0.0.1:0', { onRawFrame }));
       this.adoptLink(link);

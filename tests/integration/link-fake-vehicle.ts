@@ -131,8 +131,12 @@ export async function udpPeer(onMessage?: (chunk: Buffer) => void): Promise<UdpP
     socket,
     port: socket.address().port,
     received,
+    // Fake vehicles keep their timers until their own teardown, which may come after ours.
     sendTo: (port, data) =>
-      new Promise<void>((resolve) => socket.send(data, port, '127.0.0.1', () => resolve())),
+      new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        socket.send(data, port, '127.0.0.1', () => resolve());
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         if (closed) return resolve();

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -86,12 +86,17 @@ test('bad options are refused with a message that names them', () => {
     [['--sim', '--video', ''], /--video needs a source/],
     [['--sim', '--bogus'], /Unknown option '--bogus'/],
     [[], /nothing to connect to/],
+    [['--link', 'udp:127.0.0.1:14550'], /unknown scheme "udp"/],
+    [['--link', 'tlog:/no/such/file.tlog?speed=4'], /no\/such\/file\.tlog/],
+    [['--sim', '--setup-signing'], /--setup-signing needs a --link vehicle/],
   ];
+  const records = path.join(workDir, 'typo-records');
   for (const [args, message] of cases) {
-    const { status, stderr } = runCli(args);
+    const { status, stderr } = runCli([...args, '--record', records]);
     assert.equal(status, 2, `${args.join(' ')}: ${stderr}`);
     assert.match(stderr, message);
   }
+  assert.ok(!existsSync(records), 'a refused command line leaves no flight record behind');
 });
 
 test('an events file that cannot be written stops the start with its path', () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 
 import { projectRoot } from '../../app/station/paths';
 import { spawnSimulator, type SimulatorProcess } from '../../app/station/sim/spawn';
+import { summarizeTlogFile } from '../../app/station/tlog/summary';
 
 const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
 let workDir: string;
@@ -34,10 +35,10 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-function startStation(args: string[]) {
+function startStation(args: string[], recordDir: string | null = null) {
   const child: ChildProcess = spawn(
     process.execPath,
-    [CLI, ...args, '--events', '-', '--record', 'off'],
+    [CLI, ...args, '--events', '-', '--record', recordDir ?? 'off'],
     {
       env: { ...process.env, URSA_DATA_DIR: path.join(workDir, 'data') },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,8 +74,12 @@ test(
     const keyFile = path.join(workDir, 'keys', 'signing-keys.json');
     const port = await freeUdpPort();
     const link = `udpin:127.0.0.1:${port}`;
-  
-    const first = startStation(['--link', link, '--signing-keys', keyFile, '--setup-signing']);
+
+    const recordDir = path.join(workDir, 'records');
+    const first = startStation(
+      ['--link', link, '--signing-keys', keyFile, '--setup-signing'],
+      recordDir,
+    );
     try {
       simulator = await spawnSimulator({ targetHost: '127.0.0.1', targetPort: port });
       await first.waitFor(
@@ -89,6 +94,19 @@ test(
     } finally {
       await first.stop();
     }
+
+    // The flight record keeps everything else, but never the secret key.
+    const keys = JSON.parse(readFileSync(keyFile, 'utf8')) as {
+      keys: Record<string, { keyHex: string }>;
+    };
+    const key = Buffer.from(keys.keys['1'].keyHex, 'hex');
+    const [record] = readdirSync(recordDir).filter((name) => name.endsWith('.tlog'));
+    const recorded = readFileSync(path.join(recordDir, record));
+    assert.ok(recorded.length > 1000, 'the session was recorded');
+    assert.equal(recorded.indexOf(key), -1, 'the key is not in the record');
+    const summary = summarizeTlogFile(path.join(recordDir, record));
+    assert.equal(summary.packetsByMessage.SETUP_SIGNING, undefined);
+    assert.ok(summary.packetsByMessage.HEARTBEAT > 0);
 
     // The simulator now refuses unsigned traffic. Without the key, the station's requests are
     // refused as unsigned; with the stored key, they are carried out.

@@ -99,12 +99,14 @@ export class Detector implements Disposable {
   private settleReady: { resolve(): void; reject(error: Error): void } | null = null;
   private readonly exited: Promise<void>;
   private running = true;
+  private cardInUse: ModelCard;
 
   private constructor(
     private readonly worker: Worker,
-    readonly card: ModelCard,
+    card: ModelCard,
     readonly modelPath: string,
   ) {
+    this.cardInUse = card;
     this.ready = new Promise<void>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
@@ -146,8 +148,17 @@ export class Detector implements Disposable {
       await detector.dispose();
       throw error;
     }
-    log.info(`loaded ${card.name} from ${options.modelPath} (${init.intraOpThreads} threads)`);
+    const used = detector.card;
+    log.info(
+      `loaded ${used.name} (${used.output.format}, ${used.classNames.length} classes) from ` +
+        `${options.modelPath} (${init.intraOpThreads} threads)`,
+    );
     return detector;
+  }
+
+  /** The given card, or the one derived from a model that is not the carded one. */
+  get card(): ModelCard {
+    return this.cardInUse;
   }
 
   get stats(): DetectorStats {
@@ -242,6 +253,7 @@ export class Detector implements Disposable {
 
   private onReply(message: WorkerReply): void {
     if (message.type === 'ready') {
+      this.cardInUse = message.card;
       this.settleReady?.resolve();
       this.settleReady = null;
       return;

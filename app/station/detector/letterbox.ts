@@ -7,6 +7,8 @@ export interface LetterboxOptions {
   inputSize: number;
   padValue: number;
   channelOrder: 'BGR' | 'RGB';
+  /** Where the image sits in the square: YOLOX trains top-left, Ultralytics centred. */
+  align?: 'top-left' | 'center';
 }
 
 export interface LetterboxResult {
@@ -14,6 +16,9 @@ export interface LetterboxResult {
   tensor: Float32Array;
   /** Network-input pixels per source pixel. */
   scale: number;
+  /** Padding before the image starts, in network-input pixels (0 when top-left). */
+  padXPx: number;
+  padYPx: number;
 }
 
 /**
@@ -46,6 +51,10 @@ export function letterbox(
   const outWidth = Math.max(1, Math.min(inputSize, Math.floor(widthPx * scale)));
   const outHeight = Math.max(1, Math.min(inputSize, Math.floor(heightPx * scale)));
   tensor.fill(padValue);
+  // Ultralytics rounds the half-padding this way; matching it keeps boxes where it trained.
+  const centred = options.align === 'center';
+  const padXPx = centred ? Math.max(0, Math.round((inputSize - outWidth) / 2 - 0.1)) : 0;
+  const padYPx = centred ? Math.max(0, Math.round((inputSize - outHeight) / 2 - 0.1)) : 0;
 
   // Horizontal taps are the same for every row: work them out once.
   const x0 = new Int32Array(outWidth);
@@ -69,7 +78,7 @@ export function letterbox(
     const rowA = top * rowBytes;
     const rowB = Math.min(top + 1, heightPx - 1) * rowBytes;
     const wy = sourceY - top;
-    const outRow = y * inputSize;
+    const outRow = (y + padYPx) * inputSize + padXPx;
     for (let x = 0; x < outWidth; x++) {
       const a = rowA + x0[x];
       const b = rowA + x1[x];
@@ -89,5 +98,5 @@ export function letterbox(
       tensor[plane2 * plane + index] = blue;
     }
   }
-  return { tensor, scale };
+  return { tensor, scale, padXPx, padYPx };
 }

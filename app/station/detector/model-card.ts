@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import yoloxNanoJson from '../../../models/yolox-nano.json';
+import type { OutputFormat } from './layouts';
 
 export interface ModelCard {
   name: string;
@@ -24,15 +25,16 @@ export interface ModelCard {
     shape: [number, number, number, number];
     dtype: 'float32';
     channelOrder: 'BGR' | 'RGB';
-    valueRange: [number, number];
-    letterbox: { align: 'top-left'; padValue: number };
+    /** [0, 255] feeds pixel values as they are; [0, 1] divides them by 255. */
+    valueRange: [0, 255] | [0, 1];
+    letterbox: { align: 'top-left' | 'center'; padValue: number };
   };
   output: {
     name: string;
-    /** [batch, cells, 5 + classes]. */
+    /** yolox-grid: [batch, cells, 5 + classes]; other formats: see layouts.ts. */
     shape: [number, number, number];
     dtype: 'float32';
-    format: 'yolox-grid';
+    format: OutputFormat;
     strides: number[];
   };
   classNames: string[];

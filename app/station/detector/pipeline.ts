@@ -1,11 +1,30 @@
 // One frame through the model: letterbox, inference, decode, suppression. The worker runs it
 // off the main thread; the benchmark runs it in-process to time each stage.
 
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Detection } from '../../core/types';
+import {
+  decodeEndToEnd,
+  decodeYolov5,
+  decodeYolov8,
+  expectedLayouts,
+  type LayoutOptions,
+  recogniseLayout,
+  YOLO_STRIDES,
+} from './layouts';
 import { letterbox } from './letterbox';
 import type { ModelCard } from './model-card';
-import { type DetectionFrameInfo, decodeYolox, nonMaxSuppression, toDetections } from './yolox';
+import { findModelLabels } from './onnx-metadata';
+import {
+  type DetectionFrameInfo,
+  decodeYolox,
+  nonMaxSuppression,
+  type RawBox,
+  toDetections,
+} from './yolox';
 
 export interface PipelineOptions {
   scoreThreshold: number;
@@ -32,6 +51,143 @@ function sameShape(a: readonly unknown[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
+/** Input side Ultralytics exports default to when the model's input size is dynamic. */
+const DEFAULT_INPUT_SIZE_PX = 640;
+const PAD_VALUE = 114;
+
+function describeValues(values: readonly ort.InferenceSession.ValueMetadata[]): string {
+  return values
+    .map((meta) => `"${meta.name}" [${meta.isTensor ? meta.shape.join(',') : 'not a tensor'}]`)
+    .join(', ');
+}
+
+/** One run on a padded input, to learn (and prove) the output shape. */
+async function warmup(
+  session: ort.InferenceSession,
+  inputName: string,
+  inputShape: readonly number[],
+  outputName: string,
+  padValue: number,
+): Promise<ort.Tensor> {
+  const data = new Float32Array(inputShape.reduce((a, b) => a * b, 1)).fill(padValue);
+  const outputs = await session.run({ [inputName]: new ort.Tensor('float32', data, inputShape) });
+  return outputs[outputName];
+}
+
+/** Why the session is not the carded network, or null when it is. */
+async function cardMismatch(
+  session: ort.InferenceSession,
+  card: ModelCard,
+): Promise<string | null> {
+  const input = session.inputMetadata.find((meta) => meta.name === card.input.name);
+  const output = session.outputMetadata.find((meta) => meta.name === card.output.name);
+  if (!input || !input.isTensor || !sameShape(input.shape, card.input.shape)) {
+    return `its inputs are ${describeValues(session.inputMetadata)}`;
+  }
+  if (!output || !output.isTensor) {
+    return `its outputs are ${describeValues(session.outputMetadata)}`;
+  }
+  const padValue = card.input.letterbox.padValue;
+  const result = await warmup(
+    session,
+    card.input.name,
+    card.input.shape,
+    card.output.name,
+    padValue,
+  );
+  if (!sameShape(result.dims, card.output.shape)) {
+    return `its output "${card.output.name}" has shape [${result.dims.join(',')}]`;
+  }
+  return null;
+}
+
+/**
+ * A card for a YOLO-family model that is not the carded one, read off the model itself: input
+ * size from its input shape (or Ultralytics' imgsz), layout from the output shape, class names
+ * from its metadata or a labels file. Throws naming the shapes when the layout is unknown.
+ */
+export async function deriveModelCard(
+  session: ort.InferenceSession,
+  modelPath: string,
+): Promise<ModelCard> {
+  const inputs = session.inputMetadata;
+  const outputs = session.outputMetadata;
+  const labels = findModelLabels(modelPath);
+  const input = inputs.length === 1 && inputs[0].isTensor ? inputs[0] : null;
+  const dims = input?.isTensor ? input.shape : [];
+  const sidePx =
+    typeof dims[2] === 'number' ? dims[2] : (labels.imageSizePx ?? DEFAULT_INPUT_SIZE_PX);
+  const has = `it has inputs ${describeValues(inputs)} and outputs ${describeValues(outputs)}`;
+  const expected = `expected one float32 input [1,3,N,N] and an output shaped as ${expectedLayouts(sidePx)}`;
+  const squareRgb =
+    dims.length === 4 &&
+    (dims[0] === 1 || typeof dims[0] === 'string') &&
+    (dims[1] === 3 || typeof dims[1] === 'string') &&
+    (typeof dims[3] === 'number' ? dims[3] : sidePx) === sidePx;
+  if (!input || !squareRgb || outputs.length < 1 || !outputs[0].isTensor) {
+    throw new Error(`${has}; ${expected}`);
+  }
+  const inputShape: [number, number, number, number] = [1, 3, sidePx, sidePx];
+  let outputDims: readonly number[];
+  try {
+    outputDims = (await warmup(session, input.name, inputShape, outputs[0].name, PAD_VALUE)).dims;
+  } catch (error) {
+    throw new Error(
+      `${has}; a run on [${inputShape.join(',')}] failed: ` +
+        `${(error as Error).message.trim()}; ${expected}`,
+    );
+  }
+  const layout = recogniseLayout(sidePx, outputDims);
+  if (!layout) {
+    throw new Error(
+      `${has} (output "${outputs[0].name}" is [${outputDims.join(',')}] when ` +
+        `run); ${expected}`,
+    );
+  }
+  const names = labels.names ? [...labels.names] : [];
+  for (let i = names.length; i < layout.numClasses; i++) names.push(`class ${i}`);
+  const bytes = readFileSync(modelPath);
+  const yolox = layout.format === 'yolox-grid';
+  return {
+    name: path.basename(modelPath, path.extname(modelPath)),
+    version: 'derived',
+    description: `${layout.format} model read from ${modelPath} (class names: ${labels.source})`,
+    license: 'unknown',
+    task: 'object-detection',
+    file: {
+      name: path.basename(modelPath),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sizeBytes: bytes.length,
+      url: '',
+    },
+    upstream: { repository: '', commit: '', path: modelPath },
+    input: {
+      name: input.name,
+      shape: inputShape,
+      dtype: 'float32',
+      // YOLOX trains on BGR 0..255 top-left letterboxes; Ultralytics on RGB 0..1, centred.
+      channelOrder: yolox ? 'BGR' : 'RGB',
+      valueRange: yolox ? [0, 255] : [0, 1],
+      letterbox: { align: yolox ? 'top-left' : 'center', padValue: PAD_VALUE },
+    },
+    output: {
+      name: outputs[0].name,
+      shape: [outputDims[0], outputDims[1], outputDims[2]],
+      dtype: 'float32',
+      format: layout.format,
+      strides: YOLO_STRIDES,
+    },
+    classNames: names,
+  };
+}
+
+/** Where the letterbox put the frame, for mapping boxes back. */
+export interface FramePlacement {
+  scale: number;
+  padXPx: number;
+  padYPx: number;
+}
+
 export class YoloxPipeline {
   private readonly input: Float32Array;
 
@@ -45,7 +201,9 @@ export class YoloxPipeline {
 
   /**
    * Loads the model and proves it is what the card says: names, shapes, and one warm-up run
-   * whose output has the carded shape. Errors name the file and what was expected.
+   * whose output has the carded shape. A model that is not the carded one is used with a card
+   * derived from it when it is a YOLO layout Ursa knows (deriveModelCard). Errors name the
+   * file, its shapes and what was expected.
    */
   static async create(
     modelPath: string,
@@ -69,20 +227,17 @@ export class YoloxPipeline {
         `cannot load model ${modelPath}: ${(error as Error).message.trim()}; ${expected}`,
       );
     }
-    const pipeline = new YoloxPipeline(session, card, options);
+    let usedCard = card;
     try {
-      const input = session.inputMetadata.find((meta) => meta.name === card.input.name);
-      const output = session.outputMetadata.find((meta) => meta.name === card.output.name);
-      if (!input || !input.isTensor || !sameShape(input.shape, card.input.shape)) {
-        throw new Error(`its inputs are ${JSON.stringify(session.inputMetadata)}`);
-      }
-      if (!output || !output.isTensor) {
-        throw new Error(`its outputs are ${JSON.stringify(session.outputMetadata)}`);
-      }
-      pipeline.input.fill(card.input.letterbox.padValue);
-      const warmup = await pipeline.infer();
-      if (!sameShape(warmup.dims, card.output.shape)) {
-        throw new Error(`its output "${card.output.name}" has shape [${warmup.dims.join(',')}]`);
+      const mismatch = await cardMismatch(session, card);
+      if (mismatch !== null) {
+        try {
+          usedCard = await deriveModelCard(session, modelPath);
+        } catch (error) {
+          throw new Error(
+            `${mismatch}, and it is no YOLO model Ursa knows: ` + `${(error as Error).message}`,
+          );
+        }
       }
     } catch (error) {
       await session.release();
@@ -90,7 +245,7 @@ export class YoloxPipeline {
         `model ${modelPath} does not match its card: ${(error as Error).message}; ${expected}`,
       );
     }
-    return pipeline;
+    return new YoloxPipeline(session, usedCard, options);
   }
 
   get inputSize(): number {
@@ -108,33 +263,57 @@ export class YoloxPipeline {
 
   /** Fills the input buffer from an rgb24 frame; returns the letterbox scale. */
   preprocess(frame: PipelineFrame): number {
-    return letterbox(
+    return this.place(frame).scale;
+  }
+
+  /** Fills the input buffer from an rgb24 frame; returns where the frame sits in it. */
+  place(frame: PipelineFrame): FramePlacement {
+    const { letterbox: box, valueRange, channelOrder } = this.card.input;
+    const placed = letterbox(
       frame.rgb,
       frame.width,
       frame.height,
-      {
-        inputSize: this.inputSize,
-        padValue: this.card.input.letterbox.padValue,
-        channelOrder: this.card.input.channelOrder,
-      },
+      { inputSize: this.inputSize, padValue: box.padValue, channelOrder, align: box.align },
       this.input,
-    ).scale;
+    );
+    if (valueRange[1] === 1) {
+      const input = this.input;
+      for (let i = 0; i < input.length; i++) input[i] /= 255;
+    }
+    return { scale: placed.scale, padXPx: placed.padXPx, padYPx: placed.padYPx };
+  }
+
+  /** Output tensor to candidate boxes in source pixels, suppressed where the layout needs it. */
+  decode(output: ort.Tensor, placement: FramePlacement): RawBox[] {
+    const data = output.data as Float32Array;
+    const { format } = this.card.output;
+    const { scoreThreshold, iouThreshold } = this.options;
+    const [, rows, columns] = output.dims;
+    const layout: LayoutOptions = { scoreThreshold, ...placement };
+    const numClasses = this.card.classNames.length;
+    if (format === 'end-to-end') return decodeEndToEnd(data, rows, layout);
+    let boxes: RawBox[];
+    if (format === 'yolov5') boxes = decodeYolov5(data, rows, columns - 5, layout);
+    else if (format === 'yolov8') boxes = decodeYolov8(data, columns, rows - 4, layout);
+    else {
+      boxes = decodeYolox(data, {
+        inputSize: this.inputSize,
+        strides: this.card.output.strides,
+        numClasses,
+        scoreThreshold,
+        scale: placement.scale,
+      });
+    }
+    return nonMaxSuppression(boxes, iouThreshold, true);
   }
 
   async run(frame: PipelineFrame): Promise<PipelineResult> {
     const start = performance.now();
-    const scale = this.preprocess(frame);
+    const placement = this.place(frame);
     const inferStart = performance.now();
     const output = await this.infer();
     const inferEnd = performance.now();
-    const boxes = decodeYolox(output.data as Float32Array, {
-      inputSize: this.inputSize,
-      strides: this.card.output.strides,
-      numClasses: this.card.classNames.length,
-      scoreThreshold: this.options.scoreThreshold,
-      scale,
-    });
-    const kept = nonMaxSuppression(boxes, this.options.iouThreshold, true);
+    const kept = this.decode(output, placement);
     const detections = toDetections(kept, frame, this.card.classNames);
     return {
       detections,
@@ -148,3 +327,6 @@ export class YoloxPipeline {
     await this.session.release();
   }
 }
+
+/** The same pipeline by a name that says it is not YOLOX-only. */
+export const DetectorPipeline = YoloxPipeline;

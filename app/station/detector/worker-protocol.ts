@@ -28,7 +28,8 @@ export interface CloseRequest {
 export type WorkerRequest = DetectRequest | CloseRequest;
 
 export type WorkerReply =
-  | { type: 'ready' }
+  /** The card in use: the given one, or one derived from a model that is not it. */
+  | { type: 'ready'; card: ModelCard }
   | { type: 'init-error'; message: string }
   | {
       type: 'result';

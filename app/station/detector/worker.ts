@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       }
     });
   });
-  reply({ type: 'ready' });
+  reply({ type: 'ready', card: pipeline.card });
 }
 
 void main();

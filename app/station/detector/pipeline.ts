@@ -118,8 +118,11 @@ export async function deriveModelCard(
   const sidePx =
     typeof dims[2] === 'number' ? dims[2] : (labels.imageSizePx ?? DEFAULT_INPUT_SIZE_PX);
   const has = `it has inputs ${describeValues(inputs)} and outputs ${describeValues(outputs)}`;
-  const expected = `expected one float32 input [1,3,N,N] and an output shaped as ${expectedLayouts(sidePx)}`;
+  const expected =
+    `expected one float32 input [1,3,N,N] and an output shaped as ` + expectedLayouts(sidePx);
   const squareRgb =
+    input?.isTensor === true &&
+    input.type === 'float32' &&
     dims.length === 4 &&
     (dims[0] === 1 || typeof dims[0] === 'string') &&
     (dims[1] === 3 || typeof dims[1] === 'string') &&

@@ -63,6 +63,11 @@ export interface TinyModel {
   output: Float32Array;
   /** metadata_props, e.g. { names: "{0: 'person', 1: 'bear'}" }. */
   metadata?: Record<string, string>;
+  /**
+   * Adds the largest input value to every output value, so a test can see what the detector
+   * fed the network (255 for 0..255 inputs, 1 for 0..1 inputs of a white frame).
+   */
+  addInputMax?: boolean;
 }
 
 /** Bytes of an ONNX model (opset 13) whose output is the constant `output`. */
@@ -73,14 +78,34 @@ export function encodeTinyModel(model: TinyModel): Uint8Array {
   if (model.output.length !== count) {
     throw new Error(`tiny model: output has ${model.output.length} values, shape needs ${count}`);
   }
-  const node = [
-    ...str(1, 'constant'),
-    ...str(2, outputName),
-    ...str(3, 'identity'),
-    ...str(4, 'Identity'),
-  ];
+  const nodes = model.addInputMax
+    ? [
+        // AttributeProto: name = 1, i = 3, type = 20 (2 = INT).
+        [
+          ...str(1, inputName),
+          ...str(2, 'input_max'),
+          ...str(3, 'max'),
+          ...str(4, 'ReduceMax'),
+          ...bytesField(5, [...str(1, 'keepdims'), ...int(3, 0), ...int(20, 2)]),
+        ],
+        [
+          ...str(1, 'constant'),
+          ...str(1, 'input_max'),
+          ...str(2, outputName),
+          ...str(3, 'add'),
+          ...str(4, 'Add'),
+        ],
+      ]
+    : [
+        [
+          ...str(1, 'constant'),
+          ...str(2, outputName),
+          ...str(3, 'identity'),
+          ...str(4, 'Identity'),
+        ],
+      ];
   const graph = [
-    ...bytesField(1, node),
+    ...nodes.flatMap((node) => bytesField(1, node)),
     ...str(2, 'tiny'),
     ...bytesField(5, tensor('constant', model.outputShape, model.output)),
     ...bytesField(11, valueInfo(inputName, model.inputShape)),

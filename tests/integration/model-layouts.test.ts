@@ -157,3 +157,38 @@ test('a model of no known layout is refused, naming its shapes and what was expe
     return true;
   });
 });
+
+test('Ultralytics models are fed 0..1, YOLOX models 0..255', async () => {
+  const white = frame(32, 32);
+  white.rgb.fill(255);
+  // The graph adds the largest input value to every output value.
+  const v8Output = new Float32Array(5 * CELLS).fill(-1);
+  [15, 15, 7, 7, -0.3].forEach((value, channel) => {
+    v8Output[channel * CELLS] = value;
+  });
+  const v8 = writeTinyModel(path.join(tempDir, 'v8-range.onnx'), {
+    inputShape: [1, 3, SIDE_PX, SIDE_PX],
+    outputShape: [1, 5, CELLS],
+    output: v8Output,
+    addInputMax: true,
+  });
+  const fromV8 = await detectWith(v8, white);
+  assert.deepEqual(summary(fromV8.detections), [
+    { className: 'class 0', classId: 0, box: [12, 12, 8, 8] },
+  ]);
+  assert.ok(Math.abs(fromV8.detections[0].score - 0.7) < 1e-6);
+
+  const yoloxOutput = new Float32Array(CELLS * 6).fill(-255);
+  yoloxOutput.set([0.5 - 255, 0.5 - 255, -255, -255, 0.9 - 255, 0.9 - 255], 9 * 6);
+  const yolox = writeTinyModel(path.join(tempDir, 'yolox-range.onnx'), {
+    inputShape: [1, 3, SIDE_PX, SIDE_PX],
+    outputShape: [1, CELLS, 6],
+    output: yoloxOutput,
+    addInputMax: true,
+  });
+  const fromYolox = await detectWith(yolox, white);
+  assert.deepEqual(summary(fromYolox.detections), [
+    { className: 'class 0', classId: 0, box: [8, 16, 8, 8] },
+  ]);
+  assert.ok(Math.abs(fromYolox.detections[0].score - 0.81) < 1e-4);
+});

@@ -106,9 +106,20 @@ export function checkMissionItems(type: MissionType, items: readonly MissionItem
   });
 }
 
-export function missionItemFromInt(message: common.MissionItemInt): MissionItem | null {
+/** MISSION_ITEM carries positions as floats: degrees in global frames, metres otherwise. */
+function floatPositionScale(frame: number): number {
+  return isGlobalFrame(frame as common.MavFrame) ? 1e7 : 1e4;
+}
+
+/** Both item messages, read alike; `positionScale` turns float positions into integers. */
+function itemFromMessage(
+  message: common.MissionItemInt | common.MissionItem,
+  positionScale: number | null,
+): MissionItem | null {
   const missionType = missionTypeFromCode(message.missionType);
   if (!missionType) return null;
+  const position = (value: number): number =>
+    positionScale === null ? value : Math.round(value * positionScale);
   return {
     seq: message.seq,
     frame: message.frame,
@@ -119,74 +130,50 @@ export function missionItemFromInt(message: common.MissionItemInt): MissionItem 
     param2: message.param2,
     param3: message.param3,
     param4: message.param4,
-    x: message.x,
-    y: message.y,
+    x: position(message.x),
+    y: position(message.y),
     z: message.z,
     missionType,
   };
+}
+
+export function missionItemFromInt(message: common.MissionItemInt): MissionItem | null {
+  return itemFromMessage(message, null);
 }
 
 /** The older float MISSION_ITEM: global positions come in degrees and are rounded to degE7. */
 export function missionItemFromFloat(message: common.MissionItem): MissionItem | null {
-  const missionType = missionTypeFromCode(message.missionType);
-  if (!missionType) return null;
-  const global = isGlobalFrame(message.frame);
+  return itemFromMessage(message, floatPositionScale(message.frame));
+}
+
+function messageFields(item: MissionItem, to: VehicleAddress, positionScale: number | null) {
+  const position = (value: number): number =>
+    positionScale === null ? value : value / positionScale;
   return {
-    seq: message.seq,
-    frame: message.frame,
-    command: message.command,
-    current: message.current,
-    autocontinue: message.autocontinue,
-    param1: message.param1,
-    param2: message.param2,
-    param3: message.param3,
-    param4: message.param4,
-    x: global ? Math.round(message.x * 1e7) : Math.round(message.x * 1e4),
-    y: global ? Math.round(message.y * 1e7) : Math.round(message.y * 1e4),
-    z: message.z,
-    missionType,
+    targetSystem: to.systemId,
+    targetComponent: to.componentId,
+    seq: item.seq,
+    frame: item.frame as common.MavFrame,
+    command: item.command as common.MavCmd,
+    current: item.current,
+    autocontinue: item.autocontinue,
+    param1: item.param1,
+    param2: item.param2,
+    param3: item.param3,
+    param4: item.param4,
+    x: position(item.x),
+    y: position(item.y),
+    z: item.z,
+    missionType: TYPE_CODES[item.missionType],
   };
 }
 
 export function missionItemToInt(item: MissionItem, to: VehicleAddress): common.MissionItemInt {
-  return build(common.MissionItemInt, {
-    targetSystem: to.systemId,
-    targetComponent: to.componentId,
-    seq: item.seq,
-    frame: item.frame as common.MavFrame,
-    command: item.command as common.MavCmd,
-    current: item.current,
-    autocontinue: item.autocontinue,
-    param1: item.param1,
-    param2: item.param2,
-    param3: item.param3,
-    param4: item.param4,
-    x: item.x,
-    y: item.y,
-    z: item.z,
-    missionType: TYPE_CODES[item.missionType],
-  });
+  return build(common.MissionItemInt, messageFields(item, to, null));
 }
 
 export function missionItemToFloat(item: MissionItem, to: VehicleAddress): common.MissionItem {
-  const global = isGlobalFrame(item.frame as common.MavFrame);
-  return build(common.MissionItem, {
-    targetSystem: to.systemId,
-    targetComponent: to.componentId,
-    seq: item.seq,
-    frame: item.frame as common.MavFrame,
-    command: item.command as common.MavCmd,
-    current: item.current,
-    autocontinue: item.autocontinue,
-    param1: item.param1,
-    param2: item.param2,
-    param3: item.param3,
-    param4: item.param4,
-    x: global ? item.x / 1e7 : item.x / 1e4,
-    y: global ? item.y / 1e7 : item.y / 1e4,
-    z: item.z,
-    missionType: TYPE_CODES[item.missionType],
-  });
+  return build(common.MissionItem, messageFields(item, to, floatPositionScale(item.frame)));
 }
 
 /**

@@ -9,7 +9,6 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -21,6 +20,7 @@ import path from 'node:path';
 import { MavLinkPacketSignature, MavLinkProtocolV2 } from 'node-mavlink';
 
 import { createLogger } from '../../core/log';
+import { makeFolder } from '../fs-util';
 import { userDataDir } from '../paths';
 import type { FrameSigner, IncomingFrame } from './codec';
 
@@ -392,7 +392,7 @@ function checkPrivate(file: string): void {
 
 /** Writes through a private temporary file and a rename, so a crash leaves old or new. */
 function writeFilePrivate(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  makeFolder(path.dirname(file), 0o700);
   const temporary = `${file}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'w', 0o600);
   try {

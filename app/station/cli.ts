@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DisposableStore } from '../core/disposable';
+import { DisposableStore, toDisposable } from '../core/disposable';
 import { createLogger, isLogLevel, setLogLevel } from '../core/log';
 import { PUSH_LIMITS } from '../core/hazing';
 import { TAKEOFF_ALTITUDE_RANGE_M } from '../core/limits';
@@ -62,6 +62,7 @@ const DEFAULT_HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 
 class UsageError extends Error {}
 
+const STATUS_EVENT_INTERVAL_MS = 1000;
 const FOV_RANGE_DEG = { min: 1, max: 179 };
 /** setTimeout's limit (about 24.8 days). */
 const MAX_DURATION_S = 2_147_483;
@@ -341,19 +342,24 @@ async function main(): Promise<number> {
     if (message.type === 'log') for (const event of eventLine(message)) emit(event);
   }
 
-  // Vehicle lines are thinned to about 1 Hz; everything else goes out as it happens.
-  let lastVehicleEventMs = 0;
+  // Vehicle and video lines go out once a second whether or not anything changed, so a
+  // script can tell a lost link (link: "lost") from a station that stopped talking. Everything
+  // else goes out as it happens.
+  const PERIODIC = new Set<ServerMessage['type']>(['vehicle', 'video-status']);
   resources.add(
     station.onMessage((message) => {
-      if (!events) return;
-      if (message.type === 'vehicle') {
-        const nowMs = Date.now();
-        if (nowMs - lastVehicleEventMs < 900) return;
-        lastVehicleEventMs = nowMs;
-      }
-      for (const event of eventLine(message)) emit(event);
+      if (events && !PERIODIC.has(message.type))
+        for (const event of eventLine(message)) emit(event);
     }),
   );
+  if (events) {
+    const statusTimer = setInterval(() => {
+      for (const message of station.snapshot()) {
+        if (PERIODIC.has(message.type)) for (const event of eventLine(message)) emit(event);
+      }
+    }, STATUS_EVENT_INTERVAL_MS);
+    resources.add(toDisposable(() => clearInterval(statusTimer)));
+  }
 
   if (serve) {
     const token = values.token ?? process.env.URSA_TOKEN ?? randomBytes(24).toString('base64url');

@@ -150,6 +150,11 @@ test('the operator hears at once when the simulator dies', { timeout: 60_000 }, 
       'simulator-stopped log entry',
     );
     await station.waitFor((e) => e.type === 'vehicle' && e.link === 'lost', 'link lost');
+    // The stream keeps saying so, once a second, rather than falling silent.
+    await station.waitFor(
+      () => station.events.filter((e) => e.type === 'vehicle' && e.link === 'lost').length >= 3,
+      'repeated link-lost vehicle lines',
+    );
     assert.equal(station.child.exitCode, null, 'the station keeps running');
   } finally {
     await stop(station.child);

@@ -98,6 +98,23 @@ export interface GeoDetection extends Detection {
   ground: LatLon | null;
   /** Why there is no ground position (for example a ray at or above the horizon). */
   groundError: string | null;
+  /** How far off the ground position may be; absent where it was not worked out. */
+  uncertainty?: GroundUncertainty | null;
+  /** The tracker's id for the animal this box belongs to; absent or null before it has one. */
+  trackId?: number | null;
+}
+
+/**
+ * One standard deviation of a ground position as an ellipse: attitude error stretches it along
+ * the line of sight far more than across it at shallow angles.
+ */
+export interface GroundUncertainty {
+  /** Half-axis along the horizontal line of sight from the camera, metres. */
+  alongRangeM: number;
+  /** Half-axis across the line of sight, metres. */
+  crossRangeM: number;
+  /** Bearing of the along-range axis, degrees clockwise from north. */
+  alongRangeBearingDeg: number;
 }
 
 /** An animal or person on the map, built from detections that agree in class and place. */
@@ -109,6 +126,13 @@ export interface MapTarget {
   firstSeenMs: number;
   lastSeenMs: number;
   hits: number;
+  /** Recent ground positions, oldest first; absent where the source keeps no path. */
+  path?: Array<LatLon & { timeMs: number }>;
+  /** Ground speed over the recent path; null until there is enough of it. */
+  speedMps?: number | null;
+  /** Direction of travel, degrees clockwise from north; null while standing or unknown. */
+  courseDeg?: number | null;
+  uncertainty?: GroundUncertainty | null;
 }
 
 export interface CameraModel {

@@ -35,6 +35,14 @@ import { sharedDir, userCacheDir } from '../app/station/paths';
 import { MavlinkFrameScanner } from '../app/station/tlog/frame';
 import { parseTlogBytes } from '../app/station/tlog/reader';
 import { summarizeTlogFile } from '../app/station/tlog/summary';
+import {
+  addCounts,
+  type MatchCounts,
+  matchDetections,
+  type QualityFigures,
+  qualityFigures,
+  readLabelledFrames,
+} from '../app/station/detector/evaluation';
 import { decodeImageRgb } from '../app/station/video/ffmpeg';
 
 const PHOTOS = ['bear-coco-285.jpg', 'person.jpg', 'dog.jpg', 'horses.jpg'];
@@ -48,6 +56,7 @@ const POSE: CameraPose = {
   gimbal: { pitchDeg: -45, rollDeg: 0, yawDeg: 0, yawFrame: 'vehicle' },
 };
 const CAMERA: CameraModel = { horizontalFovDeg: 69, verticalFovDeg: 54 };
+const THERMAL_TILING = { tileSizePx: 208, overlapPx: 48 };
 
 function positiveInteger(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -183,6 +192,82 @@ async function benchMavlink(runs: number): Promise<void> {
   reportRate('tlog open and summarise', summarise, 'MB/s', bareTlog);
 }
 
+/**
+ * People in real drone thermal frames (HIT-UAV), found by the shipped model on the whole
+ * frame and with tiling. The model is trained on daylight colour photos, not thermal: the
+ * figures say how far that carries, with no tuning to these frames.
+ */
+async function benchThermal(modelPath: string | undefined): Promise<void> {
+  const dir = path.join(sharedDir(), 'fixtures', 'thermal', 'hit-uav');
+  const annotations = path.join(dir, 'annotations.json');
+  if (!existsSync(annotations)) {
+    process.stdout.write(`thermal: skipped, ${annotations} is absent\n`);
+    return;
+  }
+  const model = await resolveModel({
+    explicitPath: modelPath,
+    cacheDir: userCacheDir(),
+    sharedDir: sharedDir(),
+    allowDownload: false,
+  });
+  const frames = readLabelledFrames(annotations);
+  const images = await Promise.all(frames.map((f) => decodeImageRgb(path.join(dir, f.file))));
+  const variants = [
+    { name: 'whole frame', tiling: null },
+    { name: 'tiled', tiling: THERMAL_TILING },
+  ];
+  const results: Array<{ name: string; figures: QualityFigures; msPerFrame: number }> = [];
+  for (const variant of variants) {
+    const pipeline = await YoloxPipeline.create(model.path, model.card, {
+      scoreThreshold: DEFAULT_SCORE_THRESHOLD,
+      iouThreshold: DEFAULT_IOU_THRESHOLD,
+      intraOpThreads: 1,
+      tiling: variant.tiling,
+    });
+    let counts: MatchCounts = { labelled: 0, detected: 0, truePositives: 0 };
+    const start = performance.now();
+    try {
+      for (const [index, frame] of frames.entries()) {
+        const image = images[index];
+        const result = await pipeline.run({ frameId: index + 1, frameTimeMs: 0, ...image });
+        const people = result.detections.filter((d) => d.className === 'person');
+        const labels = frame.labels.filter((l) => l.className === 'Person').map((l) => l.box);
+        counts = addCounts(counts, matchDetections(labels, people));
+      }
+    } finally {
+      await pipeline.release();
+    }
+    const msPerFrame = (performance.now() - start) / frames.length;
+    results.push({ name: variant.name, figures: qualityFigures(counts), msPerFrame });
+  }
+  const [whole, tiled] = results;
+  for (const { name, figures, msPerFrame } of results) {
+    process.stdout.write(
+      `HIT-UAV people, ${name}: recall ${figures.truePositives}/${figures.labelled}, ` +
+        `precision ${figures.truePositives}/${figures.detected}, ` +
+        `${msPerFrame.toFixed(0)} ms a frame\n`,
+    );
+  }
+  process.stdout.write(
+    `  (${frames.length} frames, 640x512, 60-130 m; tiles of ${THERMAL_TILING.tileSizePx} px ` +
+      `enlarged to the model input, overlapping ${THERMAL_TILING.overlapPx} px)\n`,
+  );
+  const figure = (value: number | null): number => value ?? 0;
+  reportRate(
+    'hit-uav person recall tiled',
+    figure(tiled.figures.recall),
+    'fraction',
+    figure(whole.figures.recall),
+  );
+  reportRate(
+    'hit-uav person precision tiled',
+    figure(tiled.figures.precision),
+    'fraction',
+    figure(whole.figures.precision),
+  );
+  report('hit-uav frame tiled', tiled.msPerFrame, round(whole.msPerFrame));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -194,11 +279,12 @@ async function main(): Promise<void> {
     },
   });
   const only = values.only;
-  if (only !== undefined && only !== 'mavlink' && only !== 'detector') {
-    throw new Error(`--only must be mavlink or detector, got "${only}"`);
+  if (only !== undefined && !['mavlink', 'detector', 'thermal'].includes(only)) {
+    throw new Error(`--only must be mavlink, detector or thermal, got "${only}"`);
   }
-  if (only !== 'detector') await benchMavlink(5);
-  if (only === 'mavlink') return;
+  if (only === undefined || only === 'mavlink') await benchMavlink(5);
+  if (only === undefined || only === 'thermal') await benchThermal(values.model);
+  if (only === 'mavlink' || only === 'thermal') return;
 
   const iterations = positiveInteger(values.iterations, 20, 'iterations');
   const warmup = positiveInteger(values.warmup, 3, 'warmup');

@@ -11,6 +11,7 @@ import type { Detection } from '../../core/types';
 import { builtFile } from '../paths';
 import { type ModelCard, yoloxNanoCard } from './model-card';
 import { DEFAULT_IOU_THRESHOLD, DEFAULT_SCORE_THRESHOLD } from './pipeline';
+import type { TilingOptions } from './tiling';
 import type { CloseRequest, DetectRequest, WorkerInit, WorkerReply } from './worker-protocol';
 
 const log = createLogger('detector');
@@ -26,6 +27,8 @@ export interface DetectorOptions {
   iouThreshold?: number;
   /** Threads for one inference; 1, or 2 on machines with 4 or more cores. */
   intraOpThreads?: number;
+  /** Detect also in overlapping tiles (small targets, at several times the cost); off by default. */
+  tiling?: TilingOptions | null;
 }
 
 export interface DetectorFrameInfo {
@@ -132,6 +135,7 @@ export class Detector implements Disposable {
       ),
       iouThreshold: checkThreshold('iouThreshold', options.iouThreshold ?? DEFAULT_IOU_THRESHOLD),
       intraOpThreads: options.intraOpThreads ?? (os.availableParallelism() >= 4 ? 2 : 1),
+      tiling: options.tiling ?? null,
     };
     const info = await stat(options.modelPath).catch(() => null);
     if (!info?.isFile()) {
@@ -149,9 +153,10 @@ export class Detector implements Disposable {
       throw error;
     }
     const used = detector.card;
+    const tiled = init.tiling ? `, tiles overlapping ${init.tiling.overlapPx} px` : '';
     log.info(
       `loaded ${used.name} (${used.output.format}, ${used.classNames.length} classes) from ` +
-        `${options.modelPath} (${init.intraOpThreads} threads)`,
+        `${options.modelPath} (${init.intraOpThreads} threads${tiled})`,
     );
     return detector;
   }

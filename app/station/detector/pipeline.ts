@@ -18,6 +18,7 @@ import {
 import { letterbox } from './letterbox';
 import type { ModelCard } from './model-card';
 import { findModelLabels } from './onnx-metadata';
+import { cropRgb, mergeTiledBoxes, planTiles, shiftBox, type TilingOptions } from './tiling';
 import {
   type DetectionFrameInfo,
   decodeYolox,
@@ -31,6 +32,8 @@ export interface PipelineOptions {
   iouThreshold: number;
   /** Threads for one inference; the station keeps this small so video and UI stay smooth. */
   intraOpThreads: number;
+  /** Also detect in overlapping tiles at the model's input size, for small targets. */
+  tiling?: TilingOptions | null;
 }
 
 export interface PipelineFrame extends DetectionFrameInfo {
@@ -311,19 +314,50 @@ export class YoloxPipeline {
   }
 
   async run(frame: PipelineFrame): Promise<PipelineResult> {
+    const timing = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
+    let boxes = await this.runOnce(frame, timing);
+
+    const tiling = this.options.tiling;
+    if (tiling) {
+      const tileSizePx = tiling.tileSizePx ?? this.inputSize;
+      const tiles = planTiles(frame.width, frame.height, tileSizePx, tiling.overlapPx);
+      for (const tile of tiles) {
+        const cropStart = performance.now();
+        const tileFrame: PipelineFrame = {
+          ...frame,
+          width: tile.widthPx,
+          height: tile.heightPx,
+          rgb: cropRgb(frame.rgb, frame.width, tile),
+        };
+        timing.preprocessMs += performance.now() - cropStart;
+        const tileBoxes = await this.runOnce(tileFrame, timing);
+        boxes = boxes.concat(tileBoxes.map((box) => shiftBox(box, tile)));
+      }
+      if (tiles.length > 0) {
+        const mergeStart = performance.now();
+        boxes = mergeTiledBoxes(nonMaxSuppression(boxes, this.options.iouThreshold, true));
+        timing.postprocessMs += performance.now() - mergeStart;
+      }
+    }
+
+    const detections = toDetections(boxes, frame, this.card.classNames);
+    return { detections, ...timing };
+  }
+
+  private async runOnce(
+    frame: PipelineFrame,
+    timing: Omit<PipelineResult, 'detections'>,
+  ): Promise<RawBox[]> {
     const start = performance.now();
     const placement = this.place(frame);
     const inferStart = performance.now();
     const output = await this.infer();
     const inferEnd = performance.now();
     const kept = this.decode(output, placement);
-    const detections = toDetections(kept, frame, this.card.classNames);
-    return {
-      detections,
-      preprocessMs: inferStart - start,
-      inferenceMs: inferEnd - inferStart,
-      postprocessMs: performance.now() - inferEnd,
-    };
+    timing.preprocessMs += inferStart - start;
+    timing.inferenceMs += inferEnd - inferStart;
+    timing.postprocessMs += performance.now() - inferEnd;
+    return kept;
   }
 
   async release(): Promise<void> {

@@ -15,6 +15,7 @@ import { parseLinkUri } from './mavlink/uri';
 import { installStderrLogSink } from './log';
 import { projectRoot, userDataDir } from './paths';
 import { startServer } from './server';
+import type { TilingOptions } from './detector/tiling';
 import { Station } from './station';
 import { openTileStore, type TileStore } from './tiles/tile-store';
 
@@ -37,6 +38,9 @@ const USAGE = `Usage: npm run station -- [options]
   --video SPEC              demo | a video file | an image sequence (dir/img_%04d.jpg)
   --model PATH              the ONNX detector weights (default: URSA_MODEL, the cache,
                             ../shared/models, else downloaded and checked)
+  --detect-tiles PX|off     also detect in overlapping PX-wide tiles of each frame, enlarged
+                            to the model's input, for small targets (several times the
+                            inference per frame; off by default)
   --serve HOST:PORT         serve the UI (default none; 127.0.0.1 keeps it on this machine)
   --token TOKEN             the operator token (default: a new random one); also URSA_TOKEN
   --tiles SPEC              osm (default) | an https URL template | a tile folder | .mbtiles
@@ -61,6 +65,18 @@ const OSM: TileSource = {
 const DEFAULT_HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 
 class UsageError extends Error {}
+
+const DETECT_TILE_RANGE_PX = { min: 64, max: 4096 };
+
+function parseDetectTiles(value: string | undefined): TilingOptions | null {
+  if (value === undefined || value === 'off') return null;
+  const tileSizePx = parseNumber('detect-tiles', value, 0, DETECT_TILE_RANGE_PX);
+  if (!Number.isInteger(tileSizePx)) {
+    throw new UsageError(`--detect-tiles must be a whole number of pixels or off, got ${value}`);
+  }
+  // A quarter of a tile of overlap keeps an object cut by one edge whole in the next tile.
+  return { tileSizePx, overlapPx: Math.round(tileSizePx / 4) };
+}
 
 const STATUS_EVENT_INTERVAL_MS = 1000;
 const FOV_RANGE_DEG = { min: 1, max: 179 };
@@ -245,6 +261,7 @@ async function main(): Promise<number> {
     'push-alt': { type: 'string' },
     hfov: { type: 'string' },
     vfov: { type: 'string' },
+    'detect-tiles': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', default: false },
   });
@@ -320,6 +337,7 @@ async function main(): Promise<number> {
         setupSigning: values['setup-signing'],
         video: values.video ?? null,
         modelPath: values.model ?? process.env.URSA_MODEL,
+        detectorTiling: parseDetectTiles(values['detect-tiles']),
         camera: {
           horizontalFovDeg: parseNumber('hfov', values.hfov, 60, FOV_RANGE_DEG),
           verticalFovDeg: parseNumber('vfov', values.vfov, 45, FOV_RANGE_DEG),

@@ -27,6 +27,7 @@ import type {
   VehicleState,
 } from '../core/types';
 import { Detector } from './detector/detector';
+import type { TilingOptions } from './detector/tiling';
 import { resolveModel } from './detector/model-store';
 import { parseLinkUri } from './mavlink/uri';
 import { SigningKeyStore } from './mavlink/signing';
@@ -57,6 +58,8 @@ export interface StationOptions {
   /** 'demo', a video file, an image sequence, or null for no video. */
   video: string | null;
   modelPath?: string;
+  /** Detect also in overlapping tiles of each frame (small targets); null or absent for off. */
+  detectorTiling?: TilingOptions | null;
   camera: CameraModel;
   defaults: StationDefaults;
   tiles: TileSource;
@@ -403,7 +406,11 @@ export class Station implements StationApi, Disposable {
     });
     log.info(`model: ${model.path} (${model.source})`);
     this.detector = this.store.add(
-      await Detector.create({ modelPath: model.path, card: model.card }),
+      await Detector.create({
+        modelPath: model.path,
+        card: model.card,
+        tiling: this.options.detectorTiling ?? null,
+      }),
     );
     this.store.add(
       this.detector.onDetections((frame, detections) => this.onDetections(frame, detections)),

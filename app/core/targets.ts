@@ -1,8 +1,10 @@
-// Map targets from geo-detections: detections of one class that land close together are one
-// animal. A stand-in for the multi-object tracker: no motion model, just nearest neighbour.
+// Map targets from geo-detections. TrackedTargets is what the station uses: the multi-object
+// tracker's confirmed tracks, each with its ground path. MapTargetList is the older stand-in
+// (nearest neighbour on the ground, no motion model), kept for tools that have no frames.
 
 import { distanceM, northEastOf, offsetNorthEast } from './geodesy';
-import type { GeoDetection, LatLon, MapTarget } from './types';
+import { MultiObjectTracker, type Track, type TrackerOptions } from './tracker';
+import type { GeoDetection, GroundUncertainty, LatLon, MapTarget } from './types';
 
 export interface MapTargetListOptions {
   /** Class names that become targets; others are ignored. */
@@ -153,4 +155,140 @@ export class MapTargetList {
       if (this.isExpired(target, nowMs)) this.live.delete(id);
     }
   }
+}
+
+export interface TrackedTargetsOptions {
+  /** Class names that become map targets; the tracker follows every class. */
+  classes?: string[];
+  /**
+   * A confirmed track stays on the map this long after its last hit, where it was last seen:
+   * a bear that walked out of the picture is still near there, and may still be pushed.
+   */
+  memoryMs?: number;
+  /** Ground positions sent with each target, newest kept. */
+  pathPoints?: number;
+  tracker?: TrackerOptions;
+}
+
+export const TRACKED_TARGET_DEFAULTS = {
+  classes: ['bear', 'person'],
+  memoryMs: 60_000,
+  pathPoints: 60,
+} as const;
+
+export interface TrackedFrame {
+  /** The frame's detections, each with the id of its track (null for one the tracker refused). */
+  detections: GeoDetection[];
+  /** Ids of tracks that ended at this frame. */
+  endedTrackIds: number[];
+  /** False when the tracker ignored the whole frame (a frame time out of order); see reason. */
+  accepted: boolean;
+  reason: string | null;
+}
+
+/** Tracks from frames of geo-detections, and map targets from confirmed tracks. */
+export class TrackedTargets {
+  private readonly tracker: MultiObjectTracker;
+  private readonly classes: ReadonlySet<string>;
+  private readonly memoryMs: number;
+  private readonly pathPoints: number;
+  /** Confirmed tracks with a ground position, live or recently ended, by track id. */
+  private readonly shown = new Map<number, MapTarget>();
+  private readonly uncertainty = new Map<number, GroundUncertainty | null>();
+
+  constructor(options: TrackedTargetsOptions = {}) {
+    this.tracker = new MultiObjectTracker(options.tracker);
+    const classes = options.classes ?? TRACKED_TARGET_DEFAULTS.classes;
+    if (!Array.isArray(classes) || classes.some((name) => typeof name !== 'string')) {
+      throw new Error('tracked targets: classes must be a list of class names');
+    }
+    this.classes = new Set(classes);
+    this.memoryMs = checkPositive('memoryMs', options.memoryMs ?? TRACKED_TARGET_DEFAULTS.memoryMs);
+    const pathPoints = options.pathPoints ?? TRACKED_TARGET_DEFAULTS.pathPoints;
+    if (!Number.isInteger(pathPoints) || pathPoints < 1) {
+      throw new Error(`tracked targets: pathPoints must be a whole number >= 1, got ${pathPoints}`);
+    }
+    this.pathPoints = pathPoints;
+  }
+
+  /**
+   * Folds in one frame's detections (all from the frame taken at frameTimeMs). Each ground
+   * position is attached to the detection's track, so tracks carry a path and a speed.
+   */
+  update(frameTimeMs: number, detections: readonly GeoDetection[]): TrackedFrame {
+    const result = this.tracker.update(frameTimeMs, detections);
+    const withIds = detections.map((detection, index) => ({
+      ...detection,
+      trackId: result.detectionTrackIds[index] ?? null,
+    }));
+    if (!result.accepted) {
+      return { detections: withIds, endedTrackIds: [], accepted: false, reason: result.reason };
+    }
+    for (const detection of withIds) {
+      if (detection.trackId === null || !detection.ground) continue;
+      const { latDeg, lonDeg } = detection.ground;
+      if (!Number.isFinite(latDeg) || !Number.isFinite(lonDeg)) continue;
+      this.tracker.attachGround(detection.trackId, frameTimeMs, detection.ground);
+      this.uncertainty.set(detection.trackId, detection.uncertainty ?? null);
+    }
+    for (const track of this.tracker.tracks()) {
+      const target = this.toTarget(track);
+      if (target) this.shown.set(track.id, target);
+    }
+    for (const track of result.ended) this.uncertainty.delete(track.id);
+    this.forgetOld(frameTimeMs);
+    return {
+      detections: withIds,
+      endedTrackIds: result.ended.map((track) => track.id),
+      accepted: true,
+      reason: null,
+    };
+  }
+
+  /** Targets last seen within the memory time of nowMs, oldest id first; copies. */
+  targets(nowMs: number): MapTarget[] {
+    checkTime(nowMs);
+    return [...this.shown.values()]
+      .filter((target) => nowMs - target.lastSeenMs <= this.memoryMs)
+      .sort((a, b) => a.id - b.id)
+      .map(copyTarget);
+  }
+
+  find(id: number, nowMs: number): MapTarget | null {
+    return this.targets(nowMs).find((target) => target.id === id) ?? null;
+  }
+
+  private toTarget(track: Track): MapTarget | null {
+    if (track.state === 'tentative' || !this.classes.has(track.className)) return null;
+    const newest = track.groundPath[track.groundPath.length - 1];
+    if (!newest) return null;
+    return {
+      id: track.id,
+      className: track.className,
+      position: { latDeg: newest.latDeg, lonDeg: newest.lonDeg },
+      score: track.score,
+      firstSeenMs: track.firstSeenMs,
+      lastSeenMs: track.lastHitMs,
+      hits: track.hits,
+      path: track.groundPath.slice(-this.pathPoints),
+      speedMps: track.groundSpeedMps,
+      courseDeg: track.groundCourseDeg,
+      uncertainty: this.uncertainty.get(track.id) ?? null,
+    };
+  }
+
+  private forgetOld(nowMs: number): void {
+    for (const [id, target] of this.shown) {
+      if (nowMs - target.lastSeenMs > this.memoryMs) this.shown.delete(id);
+    }
+  }
+}
+
+function copyTarget(target: MapTarget): MapTarget {
+  return {
+    ...target,
+    position: { ...target.position },
+    path: target.path?.map((fix) => ({ ...fix })),
+    uncertainty: target.uncertainty ? { ...target.uncertainty } : target.uncertainty,
+  };
 }

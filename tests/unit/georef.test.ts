@@ -206,10 +206,11 @@ test('a detection is placed at the bottom-centre of its box', () => {
   assert.ok(geo.ground);
   near(distanceM(CONRAD, geo.ground), 30, 1e-6, 'distance');
   near(bearingDeg(CONRAD, geo.ground), 0, 1e-6, 'bearing');
-  assert.deepEqual({ ...geo, ground: undefined, groundError: undefined }, {
+  assert.deepEqual({ ...geo, ground: undefined, groundError: undefined, uncertainty: undefined }, {
     ...d,
     ground: undefined,
     groundError: undefined,
+    uncertainty: undefined,
   });
 
   // A box reaching the bottom edge of a 90-deg FOV camera 45 deg down stands below the drone.

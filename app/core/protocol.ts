@@ -11,6 +11,7 @@ import type {
   VehicleState,
 } from './types';
 import type { PushPlan } from './hazing';
+import type { ProtectedZone, ZoneAlert, ZoneInput } from './zones';
 
 export type Role = 'operator' | 'observer';
 
@@ -27,11 +28,25 @@ export interface StationDefaults {
 export interface VideoStatus {
   /** What the operator is looking at, for example "demo: still photos". */
   label: string;
-  state: 'starting' | 'running' | 'stopped' | 'error';
+  /** reconnecting: a live stream dropped (error says why) and is being opened again. */
+  state: 'starting' | 'running' | 'reconnecting' | 'stopped' | 'error';
   framesPerSecond: number;
   width: number;
   height: number;
+  /** Why the source failed, or while reconnecting why the stream dropped. */
   error: string | null;
+  /** A network stream (RTSP, UDP, RTP) that reconnects; false for files and images. */
+  live?: boolean;
+  /** Arrival minus capture time of the newest frame; null when it cannot be measured. */
+  delayMs?: number | null;
+  /** What delayMs measures, or why it cannot be measured, in words for the operator. */
+  delayMeasures?: string;
+  /** capture: frame times are the camera's wall-clock stamps; arrival: when they came. */
+  frameTimeSource?: 'capture' | 'arrival';
+  /** Frames decoded but skipped because a newer one was ready first (never queued). */
+  droppedFrames?: number;
+  /** Times a live stream was opened again since the source started. */
+  reconnects?: number;
 }
 
 export interface ActionStatus {
@@ -85,6 +100,26 @@ export interface LogEntry {
   text: string;
 }
 
+/**
+ * Where the simulator's bear really is, for checking the station's estimate against. Only the
+ * built-in simulator sends it; nothing real ever does.
+ */
+export interface SimBearTruth {
+  /** Wall-clock time of this position, ms since epoch. */
+  timeMs: number;
+  latDeg: number;
+  lonDeg: number;
+  /** Direction of travel, degrees clockwise from north. */
+  headingDeg: number;
+  speedMps: number;
+  /** Running away from the drone. */
+  fleeing: boolean;
+  /** This bear's flight distance from a flying drone (20-45 m). */
+  flightDistanceM: number;
+  /** Straight-line distance to the drone, through the air; null before there is one. */
+  droneDistanceM: number | null;
+}
+
 export type ServerMessage =
   | {
       type: 'hello';
@@ -122,6 +157,15 @@ export type ServerMessage =
   | { type: 'targets'; targets: MapTarget[] }
   | { type: 'action'; action: ActionStatus | null }
   | { type: 'log'; entry: LogEntry }
+  /** Every protected zone, sent whole after any change. */
+  | { type: 'zones'; zones: ProtectedZone[] }
+  /**
+   * One alert, when raised and again when acknowledged (acknowledgedMs set). A new client gets
+   * one of these for each alert not yet acknowledged.
+   */
+  | { type: 'alert'; alert: ZoneAlert }
+  /** Simulator truth, labelled as such: the bear's true position (--sim only). */
+  | { type: 'sim-truth'; bear: SimBearTruth }
   | { type: 'command-result'; requestId: string; outcome: CommandOutcome }
   /** Proof of life when nothing else is said: a silent socket may be a dead network. */
   | { type: 'heartbeat'; timeMs: number };
@@ -132,6 +176,10 @@ export type OperatorCommand =
   | { kind: 'abort' }
   | { kind: 'return-home' }
   /** Makes another vehicle the active one: every command from then on goes to it. */
-  | { kind: 'select-vehicle'; systemId: number };
+  | { kind: 'select-vehicle'; systemId: number }
+  /** Adds a zone, or replaces the one with the same id. */
+  | { kind: 'save-zone'; zone: ZoneInput }
+  | { kind: 'delete-zone'; zoneId: number }
+  | { kind: 'ack-alert'; alertId: number };
 
 export type ClientMessage = { type: 'command'; requestId: string; command: OperatorCommand };

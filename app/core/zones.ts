@@ -247,9 +247,7 @@ export function parseZonesFile(text: string, source: string): ProtectedZone[] {
   if (value.zones.length > ZONE_LIMITS.maxZones) {
     throw new Error(`${source}: ${value.zones.length} zones; at most ${ZONE_LIMITS.maxZones}`);
   }
-  const zones = value.zones.map((zone, index) =>
-    checkZone(zone, `zone ${index + 1} of ${source}`),
-  );
+  const zones = value.zones.map((zone, index) => checkZone(zone, `zone ${index + 1} of ${source}`));
   const ids = new Set<number>();
   for (const zone of zones) {
     if (ids.has(zone.id)) throw new Error(`${source}: zone id ${zone.id} is used twice`);

@@ -10,7 +10,7 @@ import { PUSH_LIMITS } from '../core/hazing';
 import { TAKEOFF_ALTITUDE_RANGE_M } from '../core/limits';
 import type { ServerMessage, StationDefaults, TileSource } from '../core/protocol';
 import type { LatLon } from '../core/types';
-import { EventWriter } from './event-writer';
+import { alertEvent, EventWriter } from './event-writer';
 import { parseLinkUri } from './mavlink/uri';
 import { installStderrLogSink } from './log';
 import { projectRoot, userDataDir } from './paths';
@@ -46,6 +46,8 @@ const USAGE = `Usage: npm run station -- [options]
   --tiles SPEC              osm (default) | an https URL template | a tile folder | .mbtiles
                             (also URSA_TILES)
   --events FILE|-           write one JSON object per line (- for stdout)
+  --zones FILE              the protected zones, saved when the operator changes them
+                            (default: zones.json in the data folder)
   --duration SECONDS        stop cleanly after this long
   --home LAT,LON,ALT_MSL    where the simulator starts (default 48.17,-111.95,1060)
   --takeoff-alt M           default take-off altitude (20)
@@ -139,6 +141,12 @@ function parseRecordDir(value: string | undefined): string | null {
   return path.resolve(value);
 }
 
+function parseZonesFile(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new UsageError('--zones must name a file');
+  return path.resolve(value);
+}
+
 function parseSigningKeys(value: string | undefined): string | null {
   if (value === undefined) return path.join(userDataDir(), 'signing-keys.json');
   if (value === 'off') return null;
@@ -210,9 +218,12 @@ function eventLine(message: ServerMessage): object[] {
         box: detection.box.map((value) => Math.round(value)),
         lat: detection.ground?.latDeg ?? null,
         lon: detection.ground?.lonDeg ?? null,
+        trackId: detection.trackId ?? null,
       }));
     case 'targets':
       return [];
+    case 'alert':
+      return [alertEvent(message.alert)];
     case 'action':
       return [{ type: 'action', t: Date.now(), action: message.action }];
     case 'log':
@@ -251,6 +262,7 @@ async function main(): Promise<number> {
     token: { type: 'string' },
     tiles: { type: 'string' },
     events: { type: 'string' },
+    zones: { type: 'string' },
     record: { type: 'string' },
     'signing-keys': { type: 'string' },
     'setup-signing': { type: 'boolean', default: false },
@@ -345,6 +357,7 @@ async function main(): Promise<number> {
         defaults,
         tiles: tiles.source,
         mapCenter: home,
+        zonesFile: parseZonesFile(values.zones),
       }),
     );
   } catch (error) {

@@ -4,6 +4,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { createLogger } from '../core/log';
 import type { Disposable } from '../core/disposable';
+import type { ZoneAlert } from '../core/zones';
 
 const log = createLogger('events');
 
@@ -45,4 +46,22 @@ export class EventWriter implements Disposable {
   dispose(): void {
     if (this.ownsFd) closeSync(this.fd);
   }
+}
+
+/** An alert's event line: once when raised, once more when acknowledged. */
+export function alertEvent(alert: ZoneAlert): object {
+  return {
+    type: 'alert',
+    t: alert.acknowledgedMs ?? alert.raisedMs,
+    state: alert.acknowledgedMs === null ? 'raised' : 'acknowledged',
+    alertId: alert.id,
+    trackId: alert.trackId,
+    cls: alert.className,
+    zoneId: alert.zoneId,
+    zone: alert.zoneName,
+    inside: alert.inside,
+    distanceM: Number(alert.distanceM.toFixed(1)),
+    lat: alert.position.latDeg,
+    lon: alert.position.lonDeg,
+  };
 }

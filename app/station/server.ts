@@ -11,6 +11,7 @@ import type { Disposable } from '../core/disposable';
 import { createLogger } from '../core/log';
 import type { ClientMessage, OperatorCommand, Role, ServerMessage } from '../core/protocol';
 import type { CommandOutcome } from '../core/types';
+import { checkZoneInput } from '../core/zones';
 
 const log = createLogger('server');
 
@@ -308,10 +309,13 @@ export async function startServer(options: ServerOptions): Promise<StationServer
     const { requestId, command } = parsed.message;
     if (client.role !== 'operator') {
       log.warn(`observer ${client.remote} tried to command: ${command.kind}`);
+      const what = ZONE_COMMANDS.has(command.kind)
+        ? 'change protected zones or acknowledge alerts'
+        : 'command the vehicle';
       sendResult(client, requestId, {
         ok: false,
         result: 'DENIED',
-        text: `Observers cannot command the vehicle (${command.kind} refused).`,
+        text: `Observers cannot ${what} (${command.kind} refused).`,
       });
       return;
     }
@@ -417,6 +421,9 @@ export async function startServer(options: ServerOptions): Promise<StationServer
   };
 }
 
+/** Commands that change what the station watches, not what the vehicle does. */
+const ZONE_COMMANDS = new Set<OperatorCommand['kind']>(['save-zone', 'delete-zone', 'ack-alert']);
+
 type ParsedClientMessage = { message: ClientMessage } | { error: string; requestId?: string };
 
 /** Checks a client's message field by field; anything unexpected is named in the error. */
@@ -472,6 +479,27 @@ function parseCommand(value: unknown): { command: OperatorCommand } | { error: s
         return { error: 'select-vehicle needs a systemId from 1 to 255' };
       }
       return { command: { kind: 'select-vehicle', systemId } };
+    }
+    case 'save-zone': {
+      try {
+        return {
+          command: { kind: 'save-zone', zone: checkZoneInput(value.zone, 'save-zone: zone') },
+        };
+      } catch (error) {
+        return { error: message(error) };
+      }
+    }
+    case 'delete-zone':
+    case 'ack-alert': {
+      const field = value.kind === 'delete-zone' ? 'zoneId' : 'alertId';
+      const id = numberField(field);
+      if (typeof id === 'string') return { error: id };
+      if (!Number.isInteger(id) || id < 1) {
+        return { error: `${value.kind} needs a whole number ${field} from 1` };
+      }
+      return value.kind === 'delete-zone'
+        ? { command: { kind: 'delete-zone', zoneId: id } }
+        : { command: { kind: 'ack-alert', alertId: id } };
     }
     default:
       return { error: `unknown command kind ${JSON.stringify(value.kind)}` };

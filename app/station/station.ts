@@ -17,7 +17,8 @@ import type {
   StationDefaults,
   TileSource,
 } from '../core/protocol';
-import { MapTargetList } from '../core/targets';
+import { TrackedTargets } from '../core/targets';
+import { ZoneAlerter, type ZoneAlert, type ZoneEntry } from '../core/zones';
 import type {
   CameraModel,
   CommandOutcome,
@@ -34,6 +35,7 @@ import { SigningKeyStore } from './mavlink/signing';
 import { VehicleLink, type VehicleLinkChange } from './mavlink/vehicle-link';
 import { VehicleRegistry } from './mavlink/vehicle-registry';
 import { sharedDir, userCacheDir } from './paths';
+import { defaultZonesFile, ZoneStore } from './zones-store';
 import type { StationApi } from './server';
 import { spawnSimulator } from './sim/spawn';
 import { frameHeader, type RawFrame } from './tlog/frame';
@@ -64,6 +66,8 @@ export interface StationOptions {
   defaults: StationDefaults;
   tiles: TileSource;
   mapCenter: LatLon;
+  /** The protected zones file; absent for zones.json in the user's data folder. */
+  zonesFile?: string;
 }
 
 /** The push counts as arrived when the drone is this close to its target. */
@@ -85,7 +89,13 @@ export class Station implements StationApi, Disposable {
   private readonly links: VehicleLink[] = [];
   private readonly registry = new VehicleRegistry((level, text) => this.log(level, text));
   private lastVehicleBroadcastMs = 0;
-  private readonly targets = new MapTargetList();
+  private readonly targets = new TrackedTargets();
+  private zoneStore: ZoneStore | null = null;
+  private readonly alerter = new ZoneAlerter();
+  /** Alerts by id: all unacknowledged ones and the latest acknowledged. */
+  private readonly alerts = new Map<number, ZoneAlert>();
+  private nextAlertId = 1;
+  private trackerRefusing = false;
   private readonly logHistory: LogEntry[] = [];
   private video: FrameSource | null = null;
   private recorder: TlogWriter | null = null;
@@ -103,6 +113,7 @@ export class Station implements StationApi, Disposable {
 
   static async start(options: StationOptions): Promise<Station> {
     const station = new Station(options);
+    station.loadZones();
     try {
       await station.connect();
       await station.startVideo();
@@ -157,6 +168,10 @@ export class Station implements StationApi, Disposable {
     if (this.lastFrame) messages.push(this.lastFrame);
     if (this.lastDetections) messages.push(this.lastDetections);
     messages.push({ type: 'targets', targets: this.targets.targets(Date.now()) });
+    messages.push({ type: 'zones', zones: this.zoneStore?.zones ?? [] });
+    for (const alert of this.alerts.values()) {
+      if (alert.acknowledgedMs === null) messages.push({ type: 'alert', alert });
+    }
     messages.push({ type: 'action', action: this.action });
     for (const entry of this.logHistory) messages.push({ type: 'log', entry });
     return messages;
@@ -174,6 +189,10 @@ export class Station implements StationApi, Disposable {
       this.log('info', `Operator: ${describeCommand(command)}`);
       return this.report(this.selectVehicle(command.systemId));
     }
+    if (command.kind === 'save-zone' || command.kind === 'delete-zone') {
+      return this.report(this.changeZones(command));
+    }
+    if (command.kind === 'ack-alert') return this.report(this.acknowledgeAlert(command.alertId));
     const link = this.activeLink();
     if (!link) return this.report(refused('There is no vehicle link.'));
     this.log('info', `Operator: ${describeCommand(command)}`);
@@ -455,17 +474,109 @@ export class Station implements StationApi, Disposable {
         ? georeferenceDetection(detection, pose, this.options.camera)
         : { ...detection, ground: null, groundError: 'no vehicle position yet' },
     );
+    // Track ids go on the boxes before they go out, so the video can label them.
+    const tracked = this.targets.update(frame.frameTimeMs, geo);
+    if (!tracked.accepted && !this.trackerRefusing) {
+      this.log('warn', `Tracking paused: frame ${frame.frameId} refused (${tracked.reason})`);
+    }
+    this.trackerRefusing = !tracked.accepted;
     this.lastDetections = {
       type: 'detections',
       frameId: frame.frameId,
       frameTimeMs: frame.frameTimeMs,
-      detections: geo,
+      detections: tracked.detections,
     };
     this.broadcast(this.lastDetections);
 
-    const nowMs = Date.now();
-    this.targets.update(geo, nowMs);
-    this.broadcast({ type: 'targets', targets: this.targets.targets(nowMs) });
+    const targets = this.targets.targets(frame.frameTimeMs);
+    this.broadcast({ type: 'targets', targets });
+    for (const trackId of tracked.endedTrackIds) this.alerter.forgetTrack(trackId);
+    // Only tracks seen in this frame: one that ended stays on the map but cannot move.
+    const seen = targets.filter((target) => target.lastSeenMs === frame.frameTimeMs);
+    const entries = this.alerter.update(
+      seen.map((target) => ({
+        trackId: target.id,
+        className: target.className,
+        position: target.position,
+        timeMs: frame.frameTimeMs,
+      })),
+      this.zoneStore?.zones ?? [],
+    );
+    for (const entry of entries) this.raiseAlert(entry);
+  }
+
+  private loadZones(): void {
+    const file = this.options.zonesFile ?? defaultZonesFile();
+    this.zoneStore = ZoneStore.open(file);
+    const problem = this.zoneStore.loadError;
+    if (problem) {
+      this.log(
+        'error',
+        `Protected zones not loaded: ${problem}. Starting with none; the file is kept ` +
+          'aside (renamed) when a zone is next saved.',
+      );
+    } else {
+      log.info(`protected zones: ${this.zoneStore.zones.length} from ${file}`);
+    }
+  }
+
+  private changeZones(
+    command: Extract<OperatorCommand, { kind: 'save-zone' | 'delete-zone' }>,
+  ): CommandOutcome {
+    const store = this.zoneStore;
+    if (!store) return refused('Zones are not available.');
+    let text: string;
+    try {
+      if (command.kind === 'save-zone') {
+        const { zone, created } = store.save(command.zone);
+        text =
+          `Zone "${zone.name}" ${created ? 'added' : 'changed'}: alert within ` +
+          `${zone.alertDistanceM} m, ${zone.polygon.length} corners`;
+      } else {
+        const zone = store.delete(command.zoneId);
+        text = `Zone "${zone.name}" deleted`;
+      }
+    } catch (error) {
+      const verb = command.kind === 'save-zone' ? 'not saved' : 'not deleted';
+      return refused(`Zone ${verb}: ${(error as Error).message}.`);
+    }
+    this.broadcast({ type: 'zones', zones: store.zones });
+    return { ok: true, result: 'ACCEPTED', text };
+  }
+
+  private raiseAlert(entry: ZoneEntry): void {
+    const alert: ZoneAlert = { ...entry, id: this.nextAlertId++, acknowledgedMs: null };
+    this.alerts.set(alert.id, alert);
+    // Acknowledged alerts are history: keep a few, never an unbounded pile.
+    const acknowledged = [...this.alerts.values()].filter((a) => a.acknowledgedMs !== null);
+    for (const old of acknowledged.slice(0, Math.max(0, acknowledged.length - 20))) {
+      this.alerts.delete(old.id);
+    }
+    const where = alert.inside
+      ? `is inside "${alert.zoneName}"`
+      : `is ${Math.round(alert.distanceM)} m from "${alert.zoneName}"`;
+    this.log(
+      'warn',
+      `ALERT: ${alert.className} #${alert.trackId} ${where} ` +
+        `(${alert.position.latDeg.toFixed(6)}, ${alert.position.lonDeg.toFixed(6)})`,
+    );
+    this.broadcast({ type: 'alert', alert });
+  }
+
+  private acknowledgeAlert(alertId: number): CommandOutcome {
+    const alert = this.alerts.get(alertId);
+    if (!alert) return refused(`Alert ${alertId} is not known to the station.`);
+    if (alert.acknowledgedMs !== null) {
+      return { ok: true, result: 'ACCEPTED', text: `Alert ${alertId} was already acknowledged` };
+    }
+    const acknowledged: ZoneAlert = { ...alert, acknowledgedMs: Date.now() };
+    this.alerts.set(alertId, acknowledged);
+    this.broadcast({ type: 'alert', alert: acknowledged });
+    return {
+      ok: true,
+      result: 'ACCEPTED',
+      text: `Alert acknowledged: ${alert.className} #${alert.trackId} near "${alert.zoneName}"`,
+    };
   }
 
   /** The camera pose from the newest telemetry, with flat ground at home altitude. */
@@ -484,8 +595,12 @@ export class Station implements StationApi, Disposable {
     link: VehicleLink,
     command: Extract<OperatorCommand, { kind: 'push' }>,
   ): Promise<CommandOutcome> {
-    const target = this.targets.targets(Date.now()).find((t) => t.id === command.targetId);
+    const target = this.targets.find(command.targetId, Date.now());
     if (!target) return refused(`Push refused: target ${command.targetId} is no longer tracked.`);
+    // Hazing pushes animals; the drone must never be sent at a person.
+    if (target.className !== 'bear') {
+      return refused(`Push refused: target ${target.id} is a ${target.className}, not a bear.`);
+    }
 
     const vehicle = link.state;
     if (vehicle.link !== 'connected') return refused('Push refused: the vehicle link is lost.');
@@ -643,6 +758,14 @@ function describeCommand(command: OperatorCommand): string {
       return 'return home';
     case 'select-vehicle':
       return `make vehicle ${command.systemId} active`;
+    case 'save-zone':
+      return command.zone.id === undefined
+        ? `add zone "${command.zone.name}"`
+        : `change zone ${command.zone.id} ("${command.zone.name}")`;
+    case 'delete-zone':
+      return `delete zone ${command.zoneId}`;
+    case 'ack-alert':
+      return `acknowledge alert ${command.alertId}`;
     default:
       return 'unknown command';
   }

@@ -10,12 +10,7 @@ const FRAME_MS = 200;
 const CONRAD: LatLon = { latDeg: 48.17, lonDeg: -111.95 };
 const UNCERTAINTY = { alongRangeM: 4, crossRangeM: 1.5, alongRangeBearingDeg: 30 };
 
-function geo(
-  box: PixelBox,
-  ground: LatLon | null,
-  className = 'bear',
-  frameId = 0,
-): GeoDetection {
+function geo(box: PixelBox, ground: LatLon | null, className = 'bear', frameId = 0): GeoDetection {
   return {
     frameId,
     frameTimeMs: 0,

@@ -65,10 +65,7 @@ test('zones are checked field by field with errors that say what is wrong', () =
     [{ ...good, polygon: SQUARE.slice(0, 2) }, /polygon has 2 corners; a zone needs 3/],
     [{ ...good, polygon: [SQUARE[0], SQUARE[1], { latDeg: 91, lonDeg: 0 }] }, /corner 3/],
     [{ ...good, polygon: [at(0, 0), at(0, 10), at(0, 20)] }, /has no area/],
-    [
-      { ...good, polygon: [at(0, 0), at(100, 100), at(0, 100), at(100, 0)] },
-      /edges 1 and 3 cross/,
-    ],
+    [{ ...good, polygon: [at(0, 0), at(100, 100), at(0, 100), at(100, 0)] }, /edges 1 and 3 cross/],
     [{ ...good, polygon: [at(0, 0), at(0, 30_000), at(10, 0)] }, /spans 30000 m/],
     [{ ...good, id: 1.5 }, /id 1.5 is not a whole number/],
   ];

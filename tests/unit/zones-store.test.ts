@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { offsetNorthEast } from '../../app/core/geodesy';
+import { parseZonesFile } from '../../app/core/zones';
+import { ZoneStore } from '../../app/station/zones-store';
+
+const CONRAD = { latDeg: 48.17, lonDeg: -111.95 };
+const SQUARE = [
+  offsetNorthEast(CONRAD, 0, 0),
+  offsetNorthEast(CONRAD, 0, 50),
+  offsetNorthEast(CONRAD, 50, 50),
+  offsetNorthEast(CONRAD, 50, 0),
+];
+let dir: string;
+
+before(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'ursa-zones-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('zones are added, changed and deleted, and the file follows', () => {
+  const file = path.join(dir, 'new', 'folder', 'zones.json');
+  const store = ZoneStore.open(file);
+  assert.equal(store.loadError, null, 'no file yet is no error');
+  assert.equal(store.zones.length, 0);
+
+  const silo = store.save({ name: 'Silo', alertDistanceM: 40, polygon: SQUARE });
+  assert.equal(silo.created, true);
+  assert.equal(silo.zone.id, 1);
+  const yard = store.save({ name: 'Yard', alertDistanceM: 0, polygon: SQUARE }).zone;
+  assert.equal(yard.id, 2);
+  const renamed = store.save({ id: 1, name: 'Grain silo', alertDistanceM: 60, polygon: SQUARE });
+  assert.equal(renamed.created, false);
+  assert.deepEqual(parseZonesFile(readFileSync(file, 'utf8'), file), store.zones);
+  assert.deepEqual(
+    store.zones.map((z) => [z.id, z.name]),
+    [
+      [1, 'Grain silo'],
+      [2, 'Yard'],
+    ],
+  );
+
+  assert.equal(store.delete(2).name, 'Yard');
+  assert.throws(() => store.delete(2), /zone 2 does not exist/);
+  assert.throws(
+    () => store.save({ id: 9, name: 'Gone', alertDistanceM: 1, polygon: SQUARE }),
+    /zone 9 does not exist/,
+  );
+  assert.throws(() => store.save({ name: 'Line', alertDistanceM: 1, polygon: [] }), /0 corners/);
+  // Reopening reads what was saved; new ids never reuse a live one.
+  const again = ZoneStore.open(file);
+  assert.deepEqual(again.zones, store.zones);
+  assert.equal(again.save({ name: 'School', alertDistanceM: 5, polygon: SQUARE }).zone.id, 2);
+});
+
+test('a bad file gives no zones and a reason, and is kept aside on the next save', () => {
+  const folder = path.join(dir, 'bad');
+  mkdirSync(folder);
+  const file = path.join(folder, 'zones.json');
+  writeFileSync(file, '{"version":1,"zones":[{"id":1,"name":"Silo","alertDistanceM":-3}]}');
+  const store = ZoneStore.open(file);
+  assert.deepEqual(store.zones, []);
+  assert.match(store.loadError ?? '', /zone 1 of .*zones\.json "Silo": alertDistanceM -3/);
+
+  store.save({ name: 'Silo', alertDistanceM: 3, polygon: SQUARE });
+  assert.equal(store.loadError, null);
+  const names = readdirSync(folder).sort();
+  assert.equal(names.length, 2);
+  assert.ok(names[1].startsWith('zones.json.bad-'), names.join(', '));
+  assert.match(readFileSync(path.join(folder, names[1]), 'utf8'), /"alertDistanceM":-3/);
+
+  const unreadable = ZoneStore.open(folder);
+  assert.match(unreadable.loadError ?? '', /cannot read .*bad \(EISDIR\)/);
+});
+
+test('a zones file that cannot be written is an error, and nothing changes', (t) => {
+  if (process.getuid?.() === 0) {
+    t.skip('root writes into read-only folders');
+    return;
+  }
+  const folder = path.join(dir, 'read-only');
+  mkdirSync(folder);
+  const store = ZoneStore.open(path.join(folder, 'zones.json'));
+  chmodSync(folder, 0o500);
+  try {
+    assert.throws(
+      () => store.save({ name: 'Silo', alertDistanceM: 3, polygon: SQUARE }),
+      /cannot write the zones file .*zones\.json \(EACCES\)/,
+    );
+    assert.deepEqual(store.zones, []);
+  } finally {
+    chmodSync(folder, 0o700);
+  }
+});

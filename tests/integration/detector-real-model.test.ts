@@ -94,7 +94,7 @@ test(
 );
 
 test(
-  'submit keeps only the newest waiting frame and counts the dropped ones',
+  'submit keeps one frame queued behind inference, drops older waiting ones and counts them',
   { skip },
   async () => {
     const frames: DetectorFrame[] = [];
@@ -112,15 +112,35 @@ test(
         }
       });
     });
-    // All five arrive while the first is in inference: 2, 3 and 4 are each replaced.
+    // All five arrive while the first is in inference and the second, already letterboxed,
+    // is queued behind it: the third and fourth are each replaced by the next.
     for (const frame of frames) detector.submit(frame);
     await done;
-    assert.deepEqual(seen, [frames[0].frameId, frames[4].frameId]);
+    assert.deepEqual(seen, [frames[0].frameId, frames[1].frameId, frames[4].frameId]);
     const after = detector.stats;
     assert.equal(after.framesIn - before.framesIn, 5);
-    assert.equal(after.framesDropped - before.framesDropped, 3);
-    assert.equal(after.framesDetected - before.framesDetected, 2);
+    assert.equal(after.framesDropped - before.framesDropped, 2);
+    assert.equal(after.framesDetected - before.framesDetected, 3);
     assert.ok(after.lastInferenceMs !== null && after.lastInferenceMs > 0);
+  },
+);
+
+test(
+  'a frame letterboxed on the main thread (submit) gives what the worker finds alone',
+  { skip },
+  async () => {
+    const frame = await photoFrame('horses.jpg');
+    const direct = await detector.detect(frame);
+    const submitted = await new Promise<Detection[]>((resolve) => {
+      const subscription = detector.onDetections((info, detections) => {
+        if (info.frameId !== frame.frameId) return;
+        void subscription.dispose();
+        resolve(detections);
+      });
+      detector.submit(frame);
+    });
+    assert.ok(direct.length >= 2, 'the horses photo has several horses');
+    assert.deepEqual(submitted, direct);
   },
 );
 

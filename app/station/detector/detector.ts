@@ -10,13 +10,22 @@ import { createLogger } from '../../core/log';
 import type { Detection } from '../../core/types';
 import { builtFile } from '../paths';
 import { type ModelCard, yoloxNanoCard } from './model-card';
-import { DEFAULT_IOU_THRESHOLD, DEFAULT_SCORE_THRESHOLD } from './pipeline';
+import {
+  DEFAULT_IOU_THRESHOLD,
+  DEFAULT_SCORE_THRESHOLD,
+  inputLength,
+  type PreparedInput,
+  prepareInput,
+} from './pipeline';
 import type { TilingOptions } from './tiling';
 import type { CloseRequest, DetectRequest, WorkerInit, WorkerReply } from './worker-protocol';
 
 const log = createLogger('detector');
 /** How long a closing worker may take to finish its frame before it is terminated. */
 const CLOSE_GRACE_MS = 3000;
+/** One frame in inference and one ready behind it. */
+const SUBMITS_IN_FLIGHT = 2;
+const MAX_SPARE_INPUTS = SUBMITS_IN_FLIGHT;
 
 export interface DetectorOptions {
   modelPath: string;
@@ -42,6 +51,10 @@ export interface DetectorFrameInfo {
 export interface DetectorFrame extends DetectorFrameInfo {
   /** rgb24, row-major; the detector copies it, so the caller may reuse it. */
   rgb: Uint8Array;
+}
+
+interface PreparedFrame extends DetectorFrame {
+  prepared: PreparedInput;
 }
 
 export interface DetectorStats {
@@ -93,7 +106,10 @@ export class Detector implements Disposable {
   private nextRequestId = 1;
   /** The newest submitted frame not yet sent to the worker. */
   private waiting: DetectorFrame | null = null;
-  private submitBusy = false;
+  /** Input buffers the worker handed back, for the next frames. */
+  private readonly spareInputs: Float32Array[] = [];
+  /** Submitted frames sent to the worker and not yet answered. */
+  private submitsInFlight = 0;
   private failure: Error | null = null;
   private disposed = false;
 
@@ -196,6 +212,13 @@ export class Detector implements Disposable {
     this.pump();
   }
 
+  private prepare(frame: DetectorFrame): PreparedFrame {
+    const card = this.cardInUse;
+    const spare = this.spareInputs.pop();
+    const into = spare?.length === inputLength(card) ? spare : undefined;
+    return { ...frame, prepared: prepareInput(card, frame, into) };
+  }
+
   onDetections(listener: DetectionsListener): Disposable {
     this.listeners.add(listener);
     return toDisposable(() => {
@@ -220,27 +243,33 @@ export class Detector implements Disposable {
     clearTimeout(timer);
   }
 
+  /**
+   * Keeps one frame in inference and the next one letterboxed and queued behind it, so the
+   * worker goes from one session.run to the next without preparing in between. Frames that
+   * come meanwhile replace each other in `waiting`.
+   */
   private pump(): void {
-    if (this.submitBusy || !this.waiting || this.disposed) return;
-    const frame = this.waiting;
+    if (this.submitsInFlight >= SUBMITS_IN_FLIGHT || !this.waiting || this.disposed) return;
+    const frame = this.prepare(this.waiting);
     this.waiting = null;
-    this.submitBusy = true;
+    this.submitsInFlight++;
     this.send(frame, false)
       .then((detections) => this.emit(frame, detections))
       .catch((error: Error) => {
         if (!this.disposed) log.warn(`frame ${frame.frameId}: ${error.message}`);
       })
       .finally(() => {
-        this.submitBusy = false;
+        this.submitsInFlight--;
         this.pump();
       });
   }
 
-  private send(frame: DetectorFrame, copy = true): Promise<Detection[]> {
+  private send(frame: DetectorFrame | PreparedFrame, copy = true): Promise<Detection[]> {
     if (this.disposed) return Promise.reject(new Error('detector disposed'));
     if (this.failure) return Promise.reject(this.failure);
     const requestId = this.nextRequestId++;
     const rgb = copy ? frame.rgb.slice() : frame.rgb;
+    const prepared = 'prepared' in frame ? frame.prepared : undefined;
     const request: DetectRequest = {
       type: 'detect',
       requestId,
@@ -249,10 +278,13 @@ export class Detector implements Disposable {
       width: frame.width,
       height: frame.height,
       rgb,
+      prepared,
     };
+    const transfer = [rgb.buffer as ArrayBuffer];
+    if (prepared) transfer.push(prepared.input.buffer as ArrayBuffer);
     return new Promise<Detection[]>((resolve, reject) => {
       this.inFlight.set(requestId, { resolve, reject });
-      this.worker.postMessage(request, [rgb.buffer as ArrayBuffer]);
+      this.worker.postMessage(request, transfer);
     });
   }
 
@@ -273,6 +305,9 @@ export class Detector implements Disposable {
     if (message.type === 'error') {
       pending.reject(new Error(`detector: ${message.message}`));
       return;
+    }
+    if (message.input && this.spareInputs.length < MAX_SPARE_INPUTS) {
+      this.spareInputs.push(message.input);
     }
     this.counters.framesDetected++;
     this.counters.lastInferenceMs = message.inferenceMs;

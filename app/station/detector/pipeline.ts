@@ -194,6 +194,43 @@ export interface FramePlacement {
   padYPx: number;
 }
 
+export interface PreparedInput {
+  /** The network input, planar CHW, as the card wants it. */
+  input: Float32Array;
+  placement: FramePlacement;
+  preprocessMs: number;
+}
+
+/** The card's input size in elements (1 x 3 x size x size for the layouts Ursa reads). */
+export function inputLength(card: ModelCard): number {
+  return card.input.shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Letterboxes an rgb24 frame into a network input the way the card says. Separate from the
+ * session so that the station can prepare the next frame while the worker runs this one.
+ */
+export function prepareInput(
+  card: ModelCard,
+  frame: PipelineFrame,
+  into: Float32Array = new Float32Array(inputLength(card)),
+): PreparedInput {
+  const start = performance.now();
+  const { letterbox: box, valueRange, channelOrder } = card.input;
+  const placed = letterbox(
+    frame.rgb,
+    frame.width,
+    frame.height,
+    { inputSize: card.input.shape[3], padValue: box.padValue, channelOrder, align: box.align },
+    into,
+  );
+  if (valueRange[1] === 1) {
+    for (let i = 0; i < into.length; i++) into[i] /= 255;
+  }
+  const placement = { scale: placed.scale, padXPx: placed.padXPx, padYPx: placed.padYPx };
+  return { input: into, placement, preprocessMs: performance.now() - start };
+}
+
 export class YoloxPipeline {
   private readonly input: Float32Array;
 
@@ -202,7 +239,7 @@ export class YoloxPipeline {
     readonly card: ModelCard,
     readonly options: PipelineOptions,
   ) {
-    this.input = new Float32Array(card.input.shape.reduce((a, b) => a * b, 1));
+    this.input = new Float32Array(inputLength(card));
   }
 
   /**
@@ -258,10 +295,10 @@ export class YoloxPipeline {
     return this.card.input.shape[3];
   }
 
-  /** Runs the session on the current input buffer. */
-  async infer(): Promise<ort.Tensor> {
+  /** Runs the session on an input buffer, the pipeline's own by default. */
+  async infer(input: Float32Array = this.input): Promise<ort.Tensor> {
     const feeds = {
-      [this.card.input.name]: new ort.Tensor('float32', this.input, this.card.input.shape),
+      [this.card.input.name]: new ort.Tensor('float32', input, this.card.input.shape),
     };
     const outputs = await this.session.run(feeds);
     return outputs[this.card.output.name];
@@ -274,19 +311,7 @@ export class YoloxPipeline {
 
   /** Fills the input buffer from an rgb24 frame; returns where the frame sits in it. */
   place(frame: PipelineFrame): FramePlacement {
-    const { letterbox: box, valueRange, channelOrder } = this.card.input;
-    const placed = letterbox(
-      frame.rgb,
-      frame.width,
-      frame.height,
-      { inputSize: this.inputSize, padValue: box.padValue, channelOrder, align: box.align },
-      this.input,
-    );
-    if (valueRange[1] === 1) {
-      const input = this.input;
-      for (let i = 0; i < input.length; i++) input[i] /= 255;
-    }
-    return { scale: placed.scale, padXPx: placed.padXPx, padYPx: placed.padYPx };
+    return prepareInput(this.card, frame, this.input).placement;
   }
 
   /** Output tensor to candidate boxes in source pixels, suppressed where the layout needs it. */
@@ -314,8 +339,18 @@ export class YoloxPipeline {
   }
 
   async run(frame: PipelineFrame): Promise<PipelineResult> {
-    const timing = { preprocessMs: 0, inferenceMs: 0, postprocessMs: 0 };
-    let boxes = await this.runOnce(frame, timing);
+    return this.runPrepared(frame, prepareInput(this.card, frame, this.input));
+  }
+
+  /** Like run(), with the whole-frame input letterboxed beforehand (see prepareInput). */
+  async runPrepared(frame: PipelineFrame, prepared: PreparedInput): Promise<PipelineResult> {
+    const timing = { preprocessMs: prepared.preprocessMs, inferenceMs: 0, postprocessMs: 0 };
+    const inferStart = performance.now();
+    const output = await this.infer(prepared.input);
+    const inferEnd = performance.now();
+    let boxes = this.decode(output, prepared.placement);
+    timing.inferenceMs += inferEnd - inferStart;
+    timing.postprocessMs += performance.now() - inferEnd;
 
     const tiling = this.options.tiling;
     if (tiling) {

@@ -2,7 +2,7 @@
 
 import type { Detection } from '../../core/types';
 import type { ModelCard } from './model-card';
-import type { PipelineOptions } from './pipeline';
+import type { FramePlacement, PipelineOptions } from './pipeline';
 
 export interface WorkerInit extends PipelineOptions {
   modelPath: string;
@@ -18,6 +18,8 @@ export interface DetectRequest {
   height: number;
   /** Transferred, so the worker owns it. */
   rgb: Uint8Array;
+  /** The network input letterboxed by the sender, transferred; the worker makes it if absent. */
+  prepared?: { input: Float32Array; placement: FramePlacement; preprocessMs: number };
 }
 
 /** Finish the frame in hand, release the session, then let the thread end. */
@@ -37,5 +39,7 @@ export type WorkerReply =
       detections: Detection[];
       inferenceMs: number;
       totalMs: number;
+      /** The request's prepared input, handed back for reuse. */
+      input?: Float32Array;
     }
   | { type: 'error'; requestId: number; message: string };

@@ -40,14 +40,19 @@ async function main(): Promise<void> {
     queue = queue.then(async () => {
       const start = performance.now();
       try {
-        const result = await pipeline.run(request);
-        reply({
+        const { prepared } = request;
+        const result = prepared
+          ? await pipeline.runPrepared(request, prepared)
+          : await pipeline.run(request);
+        const message: WorkerReply = {
           type: 'result',
           requestId: request.requestId,
           detections: result.detections,
           inferenceMs: result.inferenceMs,
           totalMs: performance.now() - start,
-        });
+          input: prepared?.input,
+        };
+        port.postMessage(message, prepared ? [prepared.input.buffer as ArrayBuffer] : []);
       } catch (error) {
         reply({ type: 'error', requestId: request.requestId, message: (error as Error).message });
       }

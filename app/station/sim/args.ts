@@ -2,12 +2,26 @@
 
 import { parseArgs } from 'node:util';
 
+import { northEastOf } from '../../core/geodesy';
+import type { LatLon } from '../../core/types';
 import { parseSigningKey } from '../mavlink/signing';
+import type { LocalPointM } from './bear';
 import { checkLossOptions, NO_LOSS, type LossOptions } from './lossy';
 import type { SimHome } from './vehicle';
+import type { SimVideoSettings } from './world';
 
 /** A farm near Conrad, Montana: grain bins, and bears in the coulees in autumn. */
 export const DEFAULT_SIM_HOME: SimHome = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
+
+/**
+ * The demo's layout: the bear starts where a drone that takes off at home and climbs to 30-40 m
+ * with the gimbal 45 deg down (looking north) sees it, and walks east toward the farm, across
+ * the view. The farm is a few hundred metres on.
+ */
+export const DEFAULT_BEAR_START: LocalPointM = { northM: 50, eastM: -20 };
+export const DEFAULT_FARM: LocalPointM = { northM: 80, eastM: 300 };
+/** The station's default camera (--hfov 60 --vfov 45), streamed as 640x480 at 10 fps. */
+export const DEFAULT_VIDEO = { widthPx: 640, heightPx: 480, fps: 10, hfovDeg: 60, vfovDeg: 45 };
 
 /** An outage lasts this long when --drop-every-s is given without --drop-for-s. */
 const DEFAULT_DROP_FOR_S = 3;
@@ -28,10 +42,22 @@ A simulated ArduCopter quadcopter speaking MAVLink v2 over UDP on 127.0.0.1.
                           signed with it; without it SETUP_SIGNING over the link sets a key
   --no-message-interval   answer SET_MESSAGE_INTERVAL with UNSUPPORTED, as old firmware does
 
+The world: a bear walks toward a farm and runs from the drone within its flight distance.
+  --farm LAT,LON          the farm yard (default 80 m north, 300 m east of home)
+  --bear LAT,LON          where the bear starts (default 50 m north, 20 m west of home)
+  --bear-seed N           seed of the bear's wanderings and flight distance (default: clock)
+  --video-port N          stream the drone's camera as H.264 MPEG-TS to udp://127.0.0.1:N
+                          (no camera without it; 5600 is the usual ground-station port)
+  --video-size WxH        frame size (default 640x480)
+  --video-fps N           frames per second (default 10)
+  --hfov DEG, --vfov DEG  the camera's field of view (default 60 x 45, as the station's)
+
 On stdout it prints one JSON line per event: {"event":"ready","localPort":N} once listening,
 {"event":"gcs","systemId":S,"componentId":C} when a ground station is first heard, and
 "command", "mission-stored", "param-set", "signing", "refused", "failsafe", "mode" and "rate"
-events as they happen.`;
+events as they happen, and once a second the bear's true position: {"event":"bear",
+"timeMs":T,"latDeg":..,"lonDeg":..,"headingDeg":..,"speedMps":..,"fleeing":false,
+"flightDistanceM":..,"droneDistanceM":..}.`;
 
 export interface SimArgs {
   out: { host: string; port: number };
@@ -40,6 +66,10 @@ export interface SimArgs {
   loss: LossOptions;
   signingKey: Buffer | null;
   messageIntervals: boolean;
+  farm: LocalPointM;
+  bearStart: LocalPointM;
+  bearSeed: number;
+  video: SimVideoSettings | null;
   help: boolean;
 }
 
@@ -60,6 +90,14 @@ export function parseSimArgs(argv: string[]): SimArgs {
         seed: { type: 'string' },
         'signing-key': { type: 'string' },
         'no-message-interval': { type: 'boolean', default: false },
+        farm: { type: 'string' },
+        bear: { type: 'string' },
+        'bear-seed': { type: 'string' },
+        'video-port': { type: 'string' },
+        'video-size': { type: 'string' },
+        'video-fps': { type: 'string' },
+        hfov: { type: 'string' },
+        vfov: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -76,6 +114,10 @@ export function parseSimArgs(argv: string[]): SimArgs {
       loss: NO_LOSS,
       signingKey: null,
       messageIntervals: true,
+      farm: DEFAULT_FARM,
+      bearStart: DEFAULT_BEAR_START,
+      bearSeed: 0,
+      video: null,
       help: true,
     };
   }
@@ -110,14 +152,91 @@ export function parseSimArgs(argv: string[]): SimArgs {
       throw new Error(`--signing-key: ${(error as Error).message}`);
     }
   }
+  const home = values.home === undefined ? DEFAULT_SIM_HOME : parseHome(values.home);
   return {
     out: parseHostPort(values.out),
-    home: values.home === undefined ? DEFAULT_SIM_HOME : parseHome(values.home),
+    home,
     speedFactor: values['speed-factor'] === undefined ? 1 : parseSpeed(values['speed-factor']),
     loss,
     signingKey,
     messageIntervals: !values['no-message-interval'],
+    farm: values.farm === undefined ? DEFAULT_FARM : localPoint('farm', values.farm, home),
+    bearStart:
+      values.bear === undefined ? DEFAULT_BEAR_START : localPoint('bear', values.bear, home),
+    bearSeed: Math.trunc(number('bear-seed', values['bear-seed'], Date.now() % 2 ** 31)),
+    video: parseVideo(values, number),
     help: false,
+  };
+}
+
+/** Where a LAT,LON option lies from home, within the few kilometres the flat world holds. */
+function localPoint(option: string, text: string, home: LatLon): LocalPointM {
+  const parts = text.split(',').map((part) => part.trim());
+  const numbers = parts.map(Number);
+  if (parts.length !== 2 || parts.some((p) => p === '') || !numbers.every(Number.isFinite)) {
+    throw new Error(`--${option} "${text}" is not LAT,LON (two numbers)`);
+  }
+  const [latDeg, lonDeg] = numbers;
+  if (Math.abs(latDeg) > 90 || Math.abs(lonDeg) > 180) {
+    throw new Error(`--${option} ${latDeg},${lonDeg} is off the globe`);
+  }
+  const point = northEastOf(home, { latDeg, lonDeg });
+  if (Math.hypot(point.northM, point.eastM) > MAX_WORLD_RADIUS_M) {
+    throw new Error(`--${option} is more than ${MAX_WORLD_RADIUS_M / 1000} km from home`);
+  }
+  return point;
+}
+
+const MAX_WORLD_RADIUS_M = 5000;
+
+function parseVideo(
+  values: Record<string, string | boolean | undefined>,
+  number: (option: string, text: string | undefined, fallback: number) => number,
+): SimVideoSettings | null {
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const cameraOptions = ['video-size', 'video-fps', 'hfov', 'vfov'].filter((o) => text(o));
+  if (text('video-port') === undefined) {
+    if (cameraOptions.length > 0) {
+      throw new Error(`--${cameraOptions[0]} needs --video-port: there is no camera without it`);
+    }
+    return null;
+  }
+  const port = number('video-port', text('video-port'), 0);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`--video-port ${port} is not a whole number from 1 to 65535`);
+  }
+  let { widthPx, heightPx } = DEFAULT_VIDEO;
+  const size = text('video-size');
+  if (size !== undefined) {
+    const match = /^(\d+)x(\d+)$/.exec(size.trim());
+    if (!match) throw new Error(`--video-size "${size}" is not WxH (for example 640x480)`);
+    [widthPx, heightPx] = [Number(match[1]), Number(match[2])];
+    const fits = widthPx >= 16 && heightPx >= 16 && widthPx <= 1920 && heightPx <= 1080;
+    if (!fits || widthPx % 2 !== 0 || heightPx % 2 !== 0) {
+      throw new Error(`--video-size ${size} must have even sides from 16x16 to 1920x1080`);
+    }
+  }
+  const fps = number('video-fps', text('video-fps'), DEFAULT_VIDEO.fps);
+  if (!(fps > 0 && fps <= 30)) throw new Error(`--video-fps ${fps} is not above 0 and at most 30`);
+  const fov = (option: string, fallback: number): number => {
+    const value = number(option, text(option), fallback);
+    if (!(value >= 1 && value <= 170)) {
+      throw new Error(`--${option} ${value} deg is outside 1-170 deg`);
+    }
+    return value;
+  };
+  return {
+    port,
+    widthPx,
+    heightPx,
+    fps,
+    camera: {
+      horizontalFovDeg: fov('hfov', DEFAULT_VIDEO.hfovDeg),
+      verticalFovDeg: fov('vfov', DEFAULT_VIDEO.vfovDeg),
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { ardupilotmega, common, minimal, type MavLinkData } from 'node-mavlink';
 
 import { ARDUCOPTER_MODES, arduCopterModeName } from '../../core/ardupilot-modes';
 import { createLogger } from '../../core/log';
+import type { SimBearTruth } from '../../core/protocol';
 import { MavlinkDecoder, MavlinkEncoder, type ReceivedMessage } from '../mavlink/codec';
 import type { MissionItem, MissionType } from '../mavlink/mission';
 import {
@@ -79,7 +80,9 @@ export type SimEvent =
   | { event: 'failsafe'; kind: 'gcs'; action: string }
   | { event: 'failsafe-cleared'; kind: 'gcs' }
   | { event: 'mode'; mode: string }
-  | { event: 'rate'; messageId: number; intervalMs: number | null; via: string };
+  | { event: 'rate'; messageId: number; intervalMs: number | null; via: string }
+  /** The bear's true position, once a second. */
+  | ({ event: 'bear' } & SimBearTruth);
 
 /** A command from COMMAND_LONG or COMMAND_INT, with positions in degrees. */
 interface SimCommand {

@@ -8,6 +8,7 @@ import { createLogger } from '../../core/log';
 import { installStderrLogSink } from '../log';
 import { parseSimArgs, SIM_USAGE, type SimArgs } from './args';
 import { SimAutopilot, type SimEvent } from './autopilot';
+import { SimWorld } from './world';
 
 const log = createLogger('sim');
 const PARENT_CHECK_INTERVAL_MS = 1000;
@@ -40,6 +41,24 @@ async function main(): Promise<void> {
     },
     printEvent,
   );
+  let world: SimWorld;
+  try {
+    world = new SimWorld(
+      sim.vehicle,
+      {
+        farm: args.farm,
+        bearStart: args.bearStart,
+        bearSeed: args.bearSeed,
+        speedFactor: args.speedFactor,
+        video: args.video,
+      },
+      (truth) => printEvent({ event: 'bear', ...truth }),
+    );
+  } catch (error) {
+    log.error(`the simulator's world cannot start: ${(error as Error).message}`);
+    await sim.dispose();
+    process.exit(1);
+  }
   let stopping = false;
   const parentWatch = watchParent((reason) => void stop(reason));
 
@@ -56,6 +75,7 @@ async function main(): Promise<void> {
       );
     }
     try {
+      await world.dispose();
       await sim.dispose();
     } finally {
       process.exit(0);

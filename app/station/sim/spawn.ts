@@ -4,8 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
 
-import type { Disposable } from '../../core/disposable';
+import { toDisposable, type Disposable } from '../../core/disposable';
 import { createLogger, type LogLevel } from '../../core/log';
+import type { SimBearTruth } from '../../core/protocol';
+import type { LatLon } from '../../core/types';
 import { builtFile } from '../paths';
 import type { SimEvent } from './autopilot';
 import type { LossOptions } from './lossy';
@@ -28,6 +30,20 @@ export interface SimulatorOptions {
   signingKey?: Buffer;
   /** False makes it answer SET_MESSAGE_INTERVAL with UNSUPPORTED. */
   messageIntervals?: boolean;
+  /** The farm yard the bear walks toward; the simulator's default when absent. */
+  farm?: LatLon;
+  /** Where the bear starts; the simulator's default when absent. */
+  bearStart?: LatLon;
+  bearSeed?: number;
+  /** Stream the drone's camera to udp://127.0.0.1:port; no camera when absent. */
+  video?: {
+    port: number;
+    widthPx?: number;
+    heightPx?: number;
+    fps?: number;
+    horizontalFovDeg?: number;
+    verticalFovDeg?: number;
+  };
 }
 
 type EventOf<K extends SimEvent['event']> = Extract<SimEvent, { event: K }>;
@@ -47,8 +63,12 @@ export interface SimulatorProcess extends Disposable {
     timeoutMs: number,
     accept?: (event: EventOf<K>) => boolean,
   ): Promise<EventOf<K>>;
-  /** Every event of this kind so far, oldest first. */
+  /** Every event of this kind so far, oldest first (bear positions are not kept: see onBear). */
   events<K extends SimEvent['event']>(kind: K): Array<EventOf<K>>;
+  /** The bear's true position, once a second. */
+  onBear(listener: (truth: SimBearTruth) => void): Disposable;
+  /** The newest true position of the bear, null before the first. */
+  readonly latestBear: SimBearTruth | null;
   dispose(): Promise<void>;
 }
 
@@ -72,6 +92,20 @@ export async function spawnSimulator(options: SimulatorOptions): Promise<Simulat
   for (const [flag, value] of lossFlags) if (value !== undefined) args.push(flag, String(value));
   if (options.signingKey) args.push('--signing-key', options.signingKey.toString('hex'));
   if (options.messageIntervals === false) args.push('--no-message-interval');
+  const latLon = (point: LatLon): string => `${point.latDeg},${point.lonDeg}`;
+  if (options.farm) args.push('--farm', latLon(options.farm));
+  if (options.bearStart) args.push('--bear', latLon(options.bearStart));
+  if (options.bearSeed !== undefined) args.push('--bear-seed', String(options.bearSeed));
+  const video = options.video;
+  if (video) {
+    args.push('--video-port', String(video.port));
+    if (video.widthPx !== undefined || video.heightPx !== undefined) {
+      args.push('--video-size', `${video.widthPx ?? 640}x${video.heightPx ?? 480}`);
+    }
+    if (video.fps !== undefined) args.push('--video-fps', String(video.fps));
+    if (video.horizontalFovDeg !== undefined) args.push('--hfov', String(video.horizontalFovDeg));
+    if (video.verticalFovDeg !== undefined) args.push('--vfov', String(video.verticalFovDeg));
+  }
 
   // ELECTRON_RUN_AS_NODE lets Electron's binary run the script as plain Node.
   const child = spawn(process.execPath, args, {
@@ -97,6 +131,8 @@ type Waiter = (event: SimEvent) => boolean;
 class ChildSimulator implements SimulatorProcess {
   private readonly seenEvents: SimEvent[] = [];
   private readonly waiters = new Set<Waiter>();
+  private readonly bearListeners = new Set<(truth: SimBearTruth) => void>();
+  private bear: SimBearTruth | null = null;
   private readonly stderrTail: string[] = [];
   private readonly exited: Promise<void>;
   private exitDescription: string | null = null;
@@ -180,7 +216,19 @@ class ChildSimulator implements SimulatorProcess {
     return this.seenEvents.filter((event): event is EventOf<K> => event.event === kind);
   }
 
+  onBear(listener: (truth: SimBearTruth) => void): Disposable {
+    this.bearListeners.add(listener);
+    return toDisposable(() => {
+      this.bearListeners.delete(listener);
+    });
+  }
+
+  get latestBear(): SimBearTruth | null {
+    return this.bear;
+  }
+
   async dispose(): Promise<void> {
+    this.bearListeners.clear();
     if (this.exitDescription === null) {
       this.child.kill('SIGTERM');
       const grace = new Promise<'late'>((resolve) => {
@@ -204,7 +252,20 @@ class ChildSimulator implements SimulatorProcess {
       log.warn(`simulator printed something that is not an event: ${line.slice(0, 200)}`);
       return;
     }
-    this.seenEvents.push(event);
+    if (event.event === 'bear') {
+      // Once a second for as long as it runs: kept as the latest only, not in the history.
+      const { event: _kind, ...truth } = event;
+      this.bear = truth;
+      for (const listener of [...this.bearListeners]) {
+        try {
+          listener(truth);
+        } catch (error) {
+          log.error(`a bear listener failed: ${String(error)}`);
+        }
+      }
+    } else {
+      this.seenEvents.push(event);
+    }
     for (const waiter of [...this.waiters]) {
       if (waiter(event)) this.waiters.delete(waiter);
     }

@@ -8,6 +8,8 @@ import { DisposableStore, toDisposable } from '../core/disposable';
 import { createLogger, isLogLevel, setLogLevel } from '../core/log';
 import { PUSH_LIMITS } from '../core/hazing';
 import { TAKEOFF_ALTITUDE_RANGE_M } from '../core/limits';
+import { DEFAULT_POSE_ERRORS } from '../core/georef';
+import type { Terrain } from '../core/terrain';
 import type { ServerMessage, StationDefaults, TileSource } from '../core/protocol';
 import type { LatLon } from '../core/types';
 import { alertEvent, EventWriter } from './event-writer';
@@ -15,6 +17,7 @@ import { parseLinkUri } from './mavlink/uri';
 import { installStderrLogSink } from './log';
 import { projectRoot, userDataDir } from './paths';
 import { startServer } from './server';
+import { loadDems } from './terrain/load';
 import type { TilingOptions } from './detector/tiling';
 import { Station } from './station';
 import { openTileStore, type TileStore } from './tiles/tile-store';
@@ -54,6 +57,11 @@ const USAGE = `Usage: npm run station -- [options]
   --standoff M              default push standoff from the bear (30)
   --push-alt M              default push altitude above home (25)
   --hfov DEG, --vfov DEG    the camera's field of view (60 x 45)
+  --dem SPEC                the ground from an elevation model instead of flat at home
+                            altitude (repeatable, first with data wins): FILE.tif (one
+                            band, EPSG:4326 or 3857) | terrarium:DIR | mapbox:DIR (z/x/y.png)
+  --attitude-error DEG      1-sigma camera pointing error behind each position's
+                            uncertainty ellipse (1.5; GPS 1.5 m and altitude 1.5 m)
   --log-level LEVEL         debug | info | warn | error (info)
   --help`;
 
@@ -82,6 +90,8 @@ function parseDetectTiles(value: string | undefined): TilingOptions | null {
 
 const STATUS_EVENT_INTERVAL_MS = 1000;
 const FOV_RANGE_DEG = { min: 1, max: 179 };
+/** Beyond 20 deg an ellipse says nothing useful; 0 leaves only GPS and altitude error. */
+const ATTITUDE_ERROR_RANGE_DEG = { min: 0, max: 20 };
 /** setTimeout's limit (about 24.8 days). */
 const MAX_DURATION_S = 2_147_483;
 /** From the Dead Sea shore to above Everest. */
@@ -274,6 +284,8 @@ async function main(): Promise<number> {
     hfov: { type: 'string' },
     vfov: { type: 'string' },
     'detect-tiles': { type: 'string' },
+    dem: { type: 'string', multiple: true, default: [] },
+    'attitude-error': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', default: false },
   });
@@ -330,6 +342,20 @@ async function main(): Promise<number> {
     }
   }
 
+  const attitudeErrorDeg = parseNumber(
+    'attitude-error',
+    values['attitude-error'],
+    DEFAULT_POSE_ERRORS.attitudeDeg,
+    ATTITUDE_ERROR_RANGE_DEG,
+  );
+  let terrain: Terrain | null;
+  try {
+    terrain = await loadDems(values.dem);
+  } catch (error) {
+    throw new UsageError(`--dem: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (terrain) log.info(`ground from ${terrain.description}`);
+
   const resources = new DisposableStore();
   const tiles = resolveTiles(values.tiles ?? process.env.URSA_TILES ?? 'osm');
   if (tiles.store) resources.add(tiles.store);
@@ -358,6 +384,8 @@ async function main(): Promise<number> {
         tiles: tiles.source,
         mapCenter: home,
         zonesFile: parseZonesFile(values.zones),
+        terrain,
+        poseErrors: { ...DEFAULT_POSE_ERRORS, attitudeDeg: attitudeErrorDeg },
       }),
     );
   } catch (error) {

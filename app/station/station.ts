@@ -4,7 +4,14 @@
 
 import { DisposableStore, toDisposable, type Disposable } from '../core/disposable';
 import { distanceM } from '../core/geodesy';
-import { georeferenceDetection, type CameraPose } from '../core/georef';
+import {
+  DEFAULT_POSE_ERRORS,
+  georeferenceDetection,
+  type CameraPose,
+  type PoseErrors,
+} from '../core/georef';
+import { PoseHistory } from '../core/pose-history';
+import type { Terrain } from '../core/terrain';
 import { planPush, type PushPlan } from '../core/hazing';
 import { checkTakeoffAltitude } from '../core/limits';
 import { createLogger } from '../core/log';
@@ -68,7 +75,19 @@ export interface StationOptions {
   mapCenter: LatLon;
   /** The protected zones file; absent for zones.json in the user's data folder. */
   zonesFile?: string;
+  /** The ground from a user's elevation model; absent or null for flat at home altitude. */
+  terrain?: Terrain | null;
+  /** 1-sigma pose errors behind each ground position's uncertainty. */
+  poseErrors?: PoseErrors;
 }
+
+/**
+ * Telemetry may come once a second on a thin radio link: a frame up to this much newer than
+ * the newest pose still takes it, as the station did before it kept a history.
+ */
+const POSE_HOLD_MS = 2000;
+/** Bracketing poses further apart than this mean the link dropped out: no pose in between. */
+const POSE_MAX_GAP_MS = 5000;
 
 /** The push counts as arrived when the drone is this close to its target. */
 const ARRIVAL_RADIUS_M = 3;
@@ -108,6 +127,13 @@ export class Station implements StationApi, Disposable {
   /** Whether telemetry has shown GUIDED since the current action started. */
   private actionGuidedSeen = false;
   private actionStartedMs = 0;
+  /** The active vehicle's recent poses, so each frame gets the pose of its own time. */
+  private readonly poseHistory = new PoseHistory({
+    clampToleranceMs: POSE_HOLD_MS,
+    maxGapMs: POSE_MAX_GAP_MS,
+  });
+  private poseSystemId: number | null = null;
+  private lastPoseKey = '';
 
   private constructor(private readonly options: StationOptions) {}
 
@@ -335,6 +361,7 @@ export class Station implements StationApi, Disposable {
     this.store.add(
       link.onVehicles((vehicles) => {
         this.registry.update(link.description, vehicles);
+        this.recordPose();
         this.broadcastVehicles(false);
       }),
     );
@@ -468,12 +495,7 @@ export class Station implements StationApi, Disposable {
     frame: { frameId: number; frameTimeMs: number },
     detections: Detection[],
   ): void {
-    const pose = this.cameraPose();
-    const geo: GeoDetection[] = detections.map((detection) =>
-      pose
-        ? georeferenceDetection(detection, pose, this.options.camera)
-        : { ...detection, ground: null, groundError: 'no vehicle position yet' },
-    );
+    const geo: GeoDetection[] = this.georeference(frame, detections);
     // Track ids go on the boxes before they go out, so the video can label them.
     const tracked = this.targets.update(frame.frameTimeMs, geo);
     if (!tracked.accepted && !this.trackerRefusing) {
@@ -579,16 +601,79 @@ export class Station implements StationApi, Disposable {
     };
   }
 
-  /** The camera pose from the newest telemetry, with flat ground at home altitude. */
-  private cameraPose(): CameraPose | null {
-    const vehicle = this.vehicle;
-    if (!vehicle?.position || !vehicle.attitude) return null;
-    return {
-      position: vehicle.position,
-      altitudeAglM: vehicle.position.altitudeRelM,
-      vehicleAttitude: vehicle.attitude,
-      gimbal: vehicle.gimbal ?? { pitchDeg: -90, rollDeg: 0, yawDeg: 0, yawFrame: 'vehicle' },
+  /** Each detection's place on the ground, with the pose of the frame's own time. */
+  private georeference(
+    frame: { frameId: number; frameTimeMs: number },
+    detections: Detection[],
+  ): GeoDetection[] {
+    if (detections.length === 0) return [];
+    const pose = this.cameraPose(frame.frameTimeMs);
+    if (!pose.ok) {
+      return detections.map((detection) => ({
+        ...detection,
+        ground: null,
+        groundError: pose.reason,
+        uncertainty: null,
+      }));
+    }
+    const options = {
+      terrain: this.options.terrain ?? null,
+      errors: this.options.poseErrors ?? DEFAULT_POSE_ERRORS,
     };
+    return detections.map((detection) =>
+      georeferenceDetection(detection, pose.pose, this.options.camera, options),
+    );
+  }
+
+  /** Keeps the active vehicle's pose whenever telemetry changes it. */
+  private recordPose(): void {
+    const vehicle = this.vehicle;
+    if (!vehicle?.position || !vehicle.attitude) return;
+    if (vehicle.systemId !== this.poseSystemId) {
+      // Another vehicle's past says nothing about this one's camera.
+      this.poseHistory.clear();
+      this.poseSystemId = vehicle.systemId;
+    }
+    const { position, attitude, gimbal } = vehicle;
+    const key = JSON.stringify([position, attitude, gimbal]);
+    if (key === this.lastPoseKey) return;
+    this.lastPoseKey = key;
+    try {
+      this.poseHistory.push({ timeMs: Date.now(), position, attitude, gimbal });
+    } catch (error) {
+      log.debug(`pose not kept: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * The camera pose at a frame's time, interpolated in the pose history. Flat ground at home
+   * altitude by default; over a terrain model the camera's height above sea level is the
+   * model's height at home plus the relative altitude (barometric, steadier than GPS height),
+   * or the GPS height where home is off the model.
+   */
+  private cameraPose(frameTimeMs: number): { ok: true; pose: CameraPose } | {
+    ok: false;
+    reason: string;
+  } {
+    const at = this.poseHistory.at(frameTimeMs);
+    if (!at.ok) return at;
+    const { position, attitude, gimbal } = at.sample;
+    const pose: CameraPose = {
+      position,
+      altitudeAglM: position.altitudeRelM,
+      vehicleAttitude: attitude,
+      gimbal: gimbal ?? { pitchDeg: -90, rollDeg: 0, yawDeg: 0, yawFrame: 'vehicle' },
+    };
+    const terrain = this.options.terrain;
+    if (!terrain) return { ok: true, pose };
+    const home = this.vehicle?.home;
+    const homeGroundMslM = home ? terrain.elevationMslM(home) : null;
+    pose.altitudeMslM =
+      homeGroundMslM !== null ? homeGroundMslM + position.altitudeRelM : position.altitudeMslM;
+    const groundBelowMslM = terrain.elevationMslM(position);
+    // Over a valley below home the relative altitude is negative yet the camera is up.
+    if (groundBelowMslM !== null) pose.altitudeAglM = pose.altitudeMslM - groundBelowMslM;
+    return { ok: true, pose };
   }
 
   private async startPush(

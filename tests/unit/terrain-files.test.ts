@@ -268,7 +268,7 @@ test('a corrupt tile is a hole, not a crash; bad folders and specs are refused',
   mkdirSync(empty);
   assert.throws(() => openTerrainTiles(empty, 'mapbox'), /no zoom folders/);
   assert.throws(() => openTerrainTiles(folder, 'mapbox', 9), /has no zoom 9 \(it has 14\)/);
-  await assert.rejects(loadDem('hills.asc'), /--dem must be FILE.tif/);
+  await assert.rejects(loadDem('hills.asc'), /must be FILE.tif/);
   await assert.rejects(loadDem('terrarium:'), /give the tile folder/);
   assert.equal(await loadDems([]), null);
   const layered = await loadDems([path.join(dir, 'plane.tif'), `terrarium:${folder}`]);

@@ -21,12 +21,12 @@ export async function loadDem(spec: string): Promise<Terrain> {
   for (const [prefix, encoding] of Object.entries(TILE_PREFIXES)) {
     if (spec.startsWith(prefix)) {
       const dir = spec.slice(prefix.length);
-      if (dir.trim() === '') throw new Error(`--dem ${spec}: give the tile folder after ${prefix}`);
+      if (dir.trim() === '') throw new Error(`"${spec}": give the tile folder after ${prefix}`);
       return openTerrainTiles(path.resolve(dir), encoding);
     }
   }
   if (/\.tiff?$/i.test(spec)) return loadGeoTiffTerrain(path.resolve(spec));
-  throw new Error(`--dem must be ${DEM_SPEC_HELP}, not "${spec}"`);
+  throw new Error(`must be ${DEM_SPEC_HELP}, not "${spec}"`);
 }
 
 /** Every --dem value, layered in the order given; null when there are none. */

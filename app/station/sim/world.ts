@@ -86,10 +86,10 @@ export class SimWorld implements Disposable {
         farm: options.farm,
         bearSprite: loadBearPicture(),
       });
-      this.video = new SimVideoStream(renderer, { port, fps }, () => ({
-        view: this.view(),
-        bear: { northM: this.bear.northM, eastM: this.bear.eastM, headingDeg: this.bear.headingDeg },
-      }));
+      this.video = new SimVideoStream(renderer, { port, fps }, () => {
+        const { northM, eastM, headingDeg } = this.bear;
+        return { view: this.view(), bear: { northM, eastM, headingDeg } };
+      });
     }
     this.timers.push(setInterval(() => this.stepBear(), BEAR_STEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.onTruth(this.truth()), TRUTH_INTERVAL_MS));

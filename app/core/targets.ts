@@ -292,3 +292,34 @@ function copyTarget(target: MapTarget): MapTarget {
     uncertainty: target.uncertainty ? { ...target.uncertainty } : target.uncertainty,
   };
 }
+
+/**
+ * The one-sigma ground uncertainty as a polygon for the map: an ellipse around the centre with
+ * its along-range half-axis on the bearing given, corners in order.
+ */
+export function uncertaintyPolygon(
+  center: LatLon,
+  uncertainty: GroundUncertainty,
+  corners = 36,
+): LatLon[] {
+  const { alongRangeM, crossRangeM, alongRangeBearingDeg } = uncertainty;
+  if (![alongRangeM, crossRangeM, alongRangeBearingDeg].every(Number.isFinite)) return [];
+  const bearingRad = (alongRangeBearingDeg * Math.PI) / 180;
+  // Unit vectors (north, east) along and across the line of sight.
+  const along = { northM: Math.cos(bearingRad), eastM: Math.sin(bearingRad) };
+  const across = { northM: -Math.sin(bearingRad), eastM: Math.cos(bearingRad) };
+  const polygon: LatLon[] = [];
+  for (let i = 0; i < corners; i += 1) {
+    const angleRad = (2 * Math.PI * i) / corners;
+    const a = alongRangeM * Math.cos(angleRad);
+    const c = crossRangeM * Math.sin(angleRad);
+    polygon.push(
+      offsetNorthEast(
+        center,
+        a * along.northM + c * across.northM,
+        a * along.eastM + c * across.eastM,
+      ),
+    );
+  }
+  return polygon;
+}

@@ -5,7 +5,9 @@ import { bearingDeg } from '../core/geodesy';
 import { planPush, type PushPlan } from '../core/hazing';
 import type { OperatorCommand } from '../core/protocol';
 import type { LatLon } from '../core/types';
+import type { ZoneInput } from '../core/zones';
 import { ActionPanel } from './components/ActionPanel';
+import { AlertBanner } from './components/AlertBanner';
 import { Controls } from './components/Controls';
 import { formatAgeS } from './components/format';
 import { useClient, useNow, useStaleness, useStation } from './components/hooks';
@@ -16,6 +18,14 @@ import { PushPanel, type PushDraft } from './components/PushPanel';
 import { StatusBar } from './components/StatusBar';
 import { addToast, commandToast, Toasts, type Toast } from './components/Toasts';
 import { VideoPanel } from './components/VideoPanel';
+import { newZoneDraft, ZonePanel, type ZoneDraft } from './components/ZonePanel';
+
+/** Toast titles for the zone commands, in the operator's words. */
+const ZONE_COMMAND_LABELS: Record<string, string> = {
+  'save-zone': 'Save zone',
+  'delete-zone': 'Delete zone',
+  'ack-alert': 'Acknowledge alert',
+};
 
 export function App() {
   const client = useClient();
@@ -26,6 +36,8 @@ export function App() {
   const targets = useStation((state) => state.targets);
   const action = useStation((state) => state.action);
   const log = useStation((state) => state.log);
+  const zones = useStation((state) => state.zones);
+  const alerts = useStation((state) => state.alerts);
   const connection = useStation((state) => state.connection);
   const { vehicleStale } = useStaleness();
   const videoPanelRef = useRef<HTMLElement | null>(null);
@@ -34,6 +46,9 @@ export function App() {
   const [draft, setDraft] = useState<PushDraft | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [busy, setBusy] = useState(false);
+  const [zoneDraft, setZoneDraft] = useState<ZoneDraft | null>(null);
+  /** Alerts an observer silenced on this screen only. */
+  const [silenced, setSilenced] = useState<ReadonlySet<number>>(new Set());
   const toastId = useRef(0);
   const canCommand = role === 'operator';
 
@@ -41,7 +56,8 @@ export function App() {
     async (command: OperatorCommand): Promise<boolean> => {
       const outcome = await client.command(command);
       toastId.current += 1;
-      const toast = commandToast(command.kind, outcome, toastId.current, Date.now());
+      const label = ZONE_COMMAND_LABELS[command.kind] ?? command.kind;
+      const toast = commandToast(label, outcome, toastId.current, Date.now());
       setToasts((current) => addToast(current, toast));
       return outcome.ok;
     },
@@ -107,8 +123,59 @@ export function App() {
     [targets],
   );
 
+  const onZonePoint = useCallback((point: LatLon) => {
+    setZoneDraft((current) =>
+      current ? { ...current, corners: [...current.corners, point] } : null,
+    );
+  }, []);
+
+  const saveZone = async (zone: ZoneInput) => {
+    setBusy(true);
+    try {
+      if (await send({ kind: 'save-zone', zone })) setZoneDraft(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const deleteZone = async (zoneId: number) => {
+    setBusy(true);
+    try {
+      await send({ kind: 'delete-zone', zoneId });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const openAlerts = alerts.filter(
+    (alert) => alert.acknowledgedMs === null && !silenced.has(alert.id),
+  );
+
+  const acknowledgeAlerts = async (alertIds: number[]) => {
+    if (!canCommand) {
+      setSilenced((current) => new Set([...current, ...alertIds]));
+      return;
+    }
+    setBusy(true);
+    try {
+      // One toast for the lot: the banner going away is the answer the operator looks for.
+      const outcomes = await Promise.all(
+        alertIds.map((alertId) => client.command({ kind: 'ack-alert', alertId })),
+      );
+      const failed = outcomes.find((outcome) => !outcome.ok);
+      if (failed) {
+        toastId.current += 1;
+        const toast = commandToast('Acknowledge alert', failed, toastId.current, Date.now());
+        setToasts((current) => addToast(current, toast));
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const startPush = () => {
     if (!hello || selectedTargetId === null) return;
+    setZoneDraft(null);
     setDraft({
       targetId: selectedTargetId,
       safeBearingDeg: null,
@@ -199,10 +266,25 @@ export function App() {
             picking={picking}
             onTargetClick={onTargetClick}
             onMapClick={onMapClick}
+            zones={zones}
+            alerts={alerts}
+            zoneDraft={zoneDraft?.corners ?? null}
+            onZonePoint={onZonePoint}
           />
           <VideoPanel panelRef={videoPanelRef} />
           <LinkLostBanner />
+          <AlertBanner
+            alerts={openAlerts}
+            canCommand={canCommand}
+            busy={busy}
+            onAcknowledge={(alertIds) => void acknowledgeAlerts(alertIds)}
+          />
           <Toasts toasts={toasts} onDismiss={dismissToast} />
+          {zoneDraft ? (
+            <div className="map-hint" data-testid="zone-map-hint">
+              Tap each corner of the zone ({zoneDraft.corners.length} so far)
+            </div>
+          ) : null}
           {picking && draft?.safeBearingDeg === null ? (
             <div className="map-hint" data-testid="map-pick-hint">
               Tap where the {draftTarget?.className ?? 'target'} should go
@@ -254,6 +336,21 @@ export function App() {
               onReturnHome={() => void send({ kind: 'return-home' })}
             />
           ) : null}
+          <ZonePanel
+            zones={zones}
+            alerts={alerts}
+            canCommand={canCommand}
+            draft={zoneDraft}
+            busy={busy}
+            onStartDraw={() => {
+              setDraft(null);
+              setZoneDraft(newZoneDraft());
+            }}
+            onChange={setZoneDraft}
+            onCancel={() => setZoneDraft(null)}
+            onSave={(zone) => void saveZone(zone)}
+            onDelete={(zoneId) => void deleteZone(zoneId)}
+          />
           <LinkPanel
             canCommand={canCommand}
             busy={busy}

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { distanceM, offsetNorthEast } from '../../app/core/geodesy';
-import { TrackedTargets } from '../../app/core/targets';
+import { bearingDeg, distanceM, offsetNorthEast } from '../../app/core/geodesy';
+import { TrackedTargets, uncertaintyPolygon } from '../../app/core/targets';
 import type { GeoDetection, LatLon, PixelBox } from '../../app/core/types';
 
 const T0 = 1_700_000_000_000;
@@ -101,4 +101,26 @@ test('a frame out of time order is refused, not thrown, and leaves ids null', ()
   assert.match(late.reason ?? '', /not after the previous frame/);
   assert.equal(late.detections[0].trackId, null);
   assert.throws(() => new TrackedTargets({ memoryMs: 0 }), /memoryMs must be a positive/);
+});
+
+test('the uncertainty ellipse has its long axis on the along-range bearing', () => {
+  const polygon = uncertaintyPolygon(CONRAD, {
+    alongRangeM: 12,
+    crossRangeM: 3,
+    alongRangeBearingDeg: 60,
+  });
+  assert.equal(polygon.length, 36);
+  const distances = polygon.map((corner) => distanceM(CONRAD, corner));
+  const farthest = polygon[distances.indexOf(Math.max(...distances))];
+  const nearest = polygon[distances.indexOf(Math.min(...distances))];
+  assert.ok(Math.abs(Math.max(...distances) - 12) < 0.01, 'along-range half-axis');
+  assert.ok(Math.abs(Math.min(...distances) - 3) < 0.01, 'cross-range half-axis');
+  const longBearing = bearingDeg(CONRAD, farthest) % 180;
+  const shortBearing = bearingDeg(CONRAD, nearest) % 180;
+  assert.ok(Math.abs(longBearing - 60) < 0.5, `long axis at ${longBearing}`);
+  assert.ok(Math.abs(shortBearing - 150) < 0.5, `short axis at ${shortBearing}`);
+  assert.deepEqual(
+    uncertaintyPolygon(CONRAD, { alongRangeM: NaN, crossRangeM: 1, alongRangeBearingDeg: 0 }),
+    [],
+  );
 });

@@ -11,6 +11,7 @@ import type {
   VideoStatus,
 } from '../../core/protocol';
 import type { CommandOutcome, MapTarget, VehicleState } from '../../core/types';
+import type { ProtectedZone, ZoneAlert } from '../../core/zones';
 
 export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
 export type FrameMessage = Extract<ServerMessage, { type: 'frame' }>;
@@ -36,6 +37,9 @@ export interface StationState {
   action: ActionStatus | null;
   /** Newest last, at most LOG_LIMIT entries. */
   log: LogEntry[];
+  zones: ProtectedZone[];
+  /** Alerts heard on this connection, oldest first: open ones, and acknowledged ones as such. */
+  alerts: ZoneAlert[];
 }
 
 export interface StationClient {
@@ -78,7 +82,23 @@ const INITIAL_STATE: StationState = {
   targets: [],
   action: null,
   log: [],
+  zones: [],
+  alerts: [],
 };
+
+/** Acknowledged alerts kept for the record on screen; open ones are always kept. */
+const ACKNOWLEDGED_ALERTS_KEPT = 20;
+
+export function mergeAlert(alerts: ZoneAlert[], alert: ZoneAlert): ZoneAlert[] {
+  const next = alerts.filter((known) => known.id !== alert.id);
+  next.push(alert);
+  next.sort((a, b) => a.id - b.id);
+  const acknowledged = next.filter((known) => known.acknowledgedMs !== null);
+  const drop = new Set(
+    acknowledged.slice(0, Math.max(0, acknowledged.length - ACKNOWLEDGED_ALERTS_KEPT)),
+  );
+  return next.filter((known) => !drop.has(known));
+}
 
 interface PendingCommand {
   resolve: (outcome: CommandOutcome) => void;
@@ -141,7 +161,8 @@ export function connectStation(options: ClientOptions = {}): StationClient {
         if (intervalMs !== undefined && intervalMs > 0) watch(intervalMs * SILENT_HEARTBEATS);
         else stopWatching();
         retryMs = FIRST_RETRY_MS;
-        update({ hello: message, role: message.role, connection: 'open' });
+        // The snapshot that follows brings the alerts still open; ids may be a new station's.
+        update({ hello: message, role: message.role, connection: 'open', alerts: [] });
         return;
       }
       case 'heartbeat':
@@ -172,6 +193,12 @@ export function connectStation(options: ClientOptions = {}): StationClient {
         return;
       case 'log':
         appendLog(message.entry);
+        return;
+      case 'zones':
+        update({ zones: message.zones });
+        return;
+      case 'alert':
+        update({ alerts: mergeAlert(state.alerts, message.alert) });
         return;
       case 'command-result':
         settle(message.requestId, message.outcome);

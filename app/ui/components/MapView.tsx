@@ -4,10 +4,12 @@
 import L from 'leaflet';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { PushPlan } from '../../core/hazing';
+import { uncertaintyPolygon } from '../../core/targets';
+import type { ProtectedZone, ZoneAlert } from '../../core/zones';
 import type { ActionStatus, VehicleSummary } from '../../core/protocol';
 import type { LatLon, MapTarget, VehicleState } from '../../core/types';
 import type { HelloMessage } from '../api/client';
-import { formatAgeS, formatPct } from './format';
+import { compassName, formatAgeS, formatPct } from './format';
 import { useNow } from './hooks';
 
 const TRAIL_POINTS = 600;
@@ -41,6 +43,12 @@ export interface MapViewProps {
   picking: boolean;
   onTargetClick(targetId: number): void;
   onMapClick(point: LatLon): void;
+  zones?: ProtectedZone[];
+  /** Zones with an open alert are drawn in alarm colours. */
+  alerts?: ZoneAlert[];
+  /** Corners of the zone being drawn; while set, a tap on the map adds a corner. */
+  zoneDraft?: LatLon[] | null;
+  onZonePoint?(point: LatLon): void;
 }
 
 const toLatLng = (point: LatLon): L.LatLngExpression => [point.latDeg, point.lonDeg];
@@ -83,13 +91,71 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** Below this a track counts as standing: its course would be georeference noise. */
+const MOVING_MIN_MPS = 0.3;
+
+function motionText(target: MapTarget): string {
+  const speedMps = target.speedMps;
+  if (speedMps === null || speedMps === undefined) return '';
+  if (speedMps < MOVING_MIN_MPS || target.courseDeg === null || target.courseDeg === undefined) {
+    return ' · standing';
+  }
+  return ` · ${speedMps.toFixed(1)} m/s ${compassName(target.courseDeg)}`;
+}
+
 function targetLabel(target: MapTarget, nowMs: number): string {
   const ageText = formatAgeS(nowMs - target.lastSeenMs);
-  return `${target.className} ${formatPct(target.score)} · ${ageText}`;
+  return (
+    `${target.className} #${target.id} ${formatPct(target.score)}${motionText(target)}` +
+    ` · ${ageText}`
+  );
+}
+
+function targetKind(className: string): string {
+  return ['bear', 'person'].includes(className) ? className : 'other';
+}
+
+/** A track's recent path and its position's uncertainty, drawn under its marker. */
+interface TrackLayers {
+  path: L.Polyline;
+  ellipse: L.Polygon;
+}
+
+function zoneCentre(zone: ProtectedZone): LatLon {
+  const n = zone.polygon.length;
+  return {
+    latDeg: zone.polygon.reduce((sum, corner) => sum + corner.latDeg, 0) / n,
+    lonDeg: zone.polygon.reduce((sum, corner) => sum + corner.lonDeg, 0) / n,
+  };
+}
+
+function zoneLayers(zone: ProtectedZone, alerting: boolean): L.Layer[] {
+  const state = alerting ? ' alerting' : '';
+  return [
+    L.polygon(zone.polygon.map(toLatLng), {
+      className: `ursa-zone${state}`,
+      weight: 4,
+      fillOpacity: alerting ? 0.3 : 0.15,
+      // Taps go through to the map: corners of a new zone, a push's safe direction.
+      interactive: false,
+    }),
+    L.marker(toLatLng(zoneCentre(zone)), {
+      interactive: false,
+      keyboard: false,
+      icon: L.divIcon({
+        className: 'ursa-zone-label-icon',
+        iconSize: [0, 0],
+        html:
+          `<div class="ursa-zone-label${state}" data-testid="map-zone" ` +
+          `data-zone-id="${zone.id}" data-alerting="${alerting}">` +
+          `${escapeHtml(zone.name)}</div>`,
+      }),
+    }),
+  ];
 }
 
 function targetIcon(target: MapTarget, nowMs: number): L.DivIcon {
-  const kind = ['bear', 'person'].includes(target.className) ? target.className : 'other';
+  const kind = targetKind(target.className);
   return L.divIcon({
     className: 'ursa-target-icon',
     iconSize: [56, 56],
@@ -231,11 +297,25 @@ export function MapView(props: MapViewProps) {
   const homeRef = useRef<L.Marker | null>(null);
   const trailRef = useRef<L.Polyline | null>(null);
   const targetsRef = useRef(new Map<number, L.Marker>());
+  const tracksRef = useRef(new Map<number, TrackLayers>());
+  const zonesRef = useRef<L.LayerGroup | null>(null);
+  const zoneDraftRef = useRef<L.LayerGroup | null>(null);
   const othersRef = useRef(new Map<number, L.Marker>());
   const previewRef = useRef<L.LayerGroup | null>(null);
   const actionRef = useRef<L.LayerGroup | null>(null);
-  const callbacksRef = useRef({ onTargetClick: props.onTargetClick, onMapClick: props.onMapClick });
-  callbacksRef.current = { onTargetClick: props.onTargetClick, onMapClick: props.onMapClick };
+  const callbacksRef = useRef({
+    onTargetClick: props.onTargetClick,
+    onMapClick: props.onMapClick,
+    onZonePoint: props.onZonePoint,
+  });
+  callbacksRef.current = {
+    onTargetClick: props.onTargetClick,
+    onMapClick: props.onMapClick,
+    onZonePoint: props.onZonePoint,
+  };
+  const drawingZone = props.zoneDraft !== null && props.zoneDraft !== undefined;
+  const drawingRef = useRef(drawingZone);
+  drawingRef.current = drawingZone;
   const pickingRef = useRef(props.picking);
   pickingRef.current = props.picking;
   const [following, setFollowing] = useState(true);
@@ -274,10 +354,17 @@ export function MapView(props: MapViewProps) {
       weight: 4,
       interactive: false,
     }).addTo(map);
+    zonesRef.current = L.layerGroup().addTo(map);
+    zoneDraftRef.current = L.layerGroup().addTo(map);
     previewRef.current = L.layerGroup().addTo(map);
     actionRef.current = L.layerGroup().addTo(map);
     map.on('dragstart', () => setFollowing(false));
     map.on('click', (event: L.LeafletMouseEvent) => {
+      const point = { latDeg: event.latlng.lat, lonDeg: event.latlng.lng };
+      if (drawingRef.current) {
+        callbacksRef.current.onZonePoint?.(point);
+        return;
+      }
       if (!pickingRef.current) return;
       callbacksRef.current.onMapClick({ latDeg: event.latlng.lat, lonDeg: event.latlng.lng });
     });
@@ -285,6 +372,7 @@ export function MapView(props: MapViewProps) {
     resize.observe(container);
     mapRef.current = map;
     const targetMarkers = targetsRef.current;
+    const trackLayers = tracksRef.current;
     const otherMarkers = othersRef.current;
     return () => {
       resize.disconnect();
@@ -296,6 +384,9 @@ export function MapView(props: MapViewProps) {
       previewRef.current = null;
       actionRef.current = null;
       targetMarkers.clear();
+      trackLayers.clear();
+      zonesRef.current = null;
+      zoneDraftRef.current = null;
       otherMarkers.clear();
     };
   }, [tiles.urlTemplate, tiles.attribution, tiles.maxZoom, centerLatDeg, centerLonDeg]);
@@ -427,11 +518,15 @@ export function MapView(props: MapViewProps) {
       } else {
         marker.setLatLng(toLatLng(target.position));
       }
+      drawTrack(map, target);
       const element = marker.getElement()?.querySelector<HTMLElement>('.ursa-target');
       if (element) {
         element.classList.toggle('selected', target.id === props.selectedTargetId);
         element.dataset.lat = target.position.latDeg.toFixed(7);
         element.dataset.lon = target.position.lonDeg.toFixed(7);
+        element.dataset.speedMps = target.speedMps?.toFixed(2) ?? '';
+        element.dataset.courseDeg = target.courseDeg?.toFixed(0) ?? '';
+        element.dataset.pathPoints = String(target.path?.length ?? 0);
         const label = element.querySelector('.ursa-target-label');
         if (label) label.textContent = targetLabel(target, nowMs);
       }
@@ -441,7 +536,96 @@ export function MapView(props: MapViewProps) {
       marker.remove();
       markers.delete(id);
     }
+    for (const [id, layers] of tracksRef.current) {
+      if (seen.has(id)) continue;
+      layers.path.remove();
+      layers.ellipse.remove();
+      tracksRef.current.delete(id);
+    }
   }, [props.targets, props.selectedTargetId, nowMs]);
+
+  function drawTrack(map: L.Map, target: MapTarget): void {
+    let layers = tracksRef.current.get(target.id);
+    const kind = targetKind(target.className);
+    if (!layers) {
+      layers = {
+        path: L.polyline([], {
+          className: `ursa-track-path kind-${kind}`,
+          weight: 4,
+          interactive: false,
+        }).addTo(map),
+        ellipse: L.polygon([], {
+          className: `ursa-uncertainty kind-${kind}`,
+          weight: 2,
+          fillOpacity: 0.18,
+          interactive: false,
+        }).addTo(map),
+      };
+      tracksRef.current.set(target.id, layers);
+    }
+    layers.path.setLatLngs((target.path ?? []).map(toLatLng));
+    const ellipse = target.uncertainty
+      ? uncertaintyPolygon(target.position, target.uncertainty)
+      : [];
+    layers.ellipse.setLatLngs(ellipse.map(toLatLng));
+    // Handles for tests and tools: the same numbers the map draws.
+    const pathElement = layers.path.getElement();
+    if (pathElement instanceof SVGElement) {
+      pathElement.dataset.trackId = String(target.id);
+      pathElement.dataset.points = String(target.path?.length ?? 0);
+    }
+    const ellipseElement = layers.ellipse.getElement();
+    if (ellipseElement instanceof SVGElement) {
+      ellipseElement.dataset.trackId = String(target.id);
+      ellipseElement.dataset.alongRangeM = target.uncertainty?.alongRangeM.toFixed(1) ?? '';
+      ellipseElement.dataset.crossRangeM = target.uncertainty?.crossRangeM.toFixed(1) ?? '';
+    }
+  }
+
+  const zones = props.zones;
+  const alerts = props.alerts;
+  useEffect(() => {
+    const group = zonesRef.current;
+    if (!group) return;
+    group.clearLayers();
+    const alerting = new Set(
+      (alerts ?? []).filter((a) => a.acknowledgedMs === null).map((a) => a.zoneId),
+    );
+    for (const zone of zones ?? []) {
+      for (const layer of zoneLayers(zone, alerting.has(zone.id))) group.addLayer(layer);
+    }
+  }, [zones, alerts]);
+
+  const zoneDraft = props.zoneDraft;
+  useEffect(() => {
+    const group = zoneDraftRef.current;
+    if (!group) return;
+    group.clearLayers();
+    if (!zoneDraft || zoneDraft.length === 0) return;
+    const points = zoneDraft.map(toLatLng);
+    const style = { className: 'ursa-zone-draft', weight: 4, interactive: false };
+    const outline =
+      zoneDraft.length >= 3
+        ? L.polygon(points, { ...style, fillOpacity: 0.1 })
+        : L.polyline(points, style);
+    group.addLayer(outline);
+    zoneDraft.forEach((corner, index) => {
+      group.addLayer(
+        L.marker(toLatLng(corner), {
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({
+            className: 'ursa-zone-corner-icon',
+            iconSize: [28, 28],
+            iconAnchor: [14, 14],
+            html:
+              '<div class="ursa-zone-corner" data-testid="zone-corner" ' +
+              `data-index="${index}"></div>`,
+          }),
+        }),
+      );
+    });
+  }, [zoneDraft]);
 
   const others = props.others;
   useEffect(() => {
@@ -499,7 +683,9 @@ export function MapView(props: MapViewProps) {
   }, [action, position]);
 
   return (
-    <div className={`map-wrap${props.picking ? ' picking' : ''}`}>
+    <div
+      className={`map-wrap${props.picking ? ' picking' : ''}${drawingZone ? ' drawing-zone' : ''}`}
+    >
       <div ref={containerRef} className="map" data-testid="map" />
       {!following && position ? (
         <button

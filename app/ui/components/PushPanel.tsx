@@ -88,9 +88,22 @@ export function PushPanel(props: PushPanelProps) {
         <dd>{formatAgeS(nowMs - target.lastSeenMs)} ago</dd>
         <dt>Distance from drone</dt>
         <dd>{props.drone ? formatM(distanceM(props.drone, target.position)) : '—'}</dd>
+        <dt>Moving</dt>
+        <dd data-testid="target-motion">{motion(target)}</dd>
+        <dt>Position within</dt>
+        <dd data-testid="target-uncertainty">
+          {target.uncertainty
+            ? `${formatM(target.uncertainty.alongRangeM)} × ` +
+              `${formatM(target.uncertainty.crossRangeM)}`
+            : '—'}
+        </dd>
       </dl>
 
-      {!props.canCommand ? null : !draft ? (
+      {!props.canCommand ? null : target.className !== 'bear' ? (
+        <p className="hint" data-testid="push-not-bear">
+          Only bears are pushed: the drone is never sent at a {target.className}.
+        </p>
+      ) : !draft ? (
         <button
           type="button"
           className="big-button push"
@@ -168,6 +181,17 @@ export function PushPanel(props: PushPanelProps) {
         </div>
       )}
     </section>
+  );
+}
+
+function motion(target: MapTarget): string {
+  if (target.speedMps === null || target.speedMps === undefined) return 'not known yet';
+  if (target.courseDeg === null || target.courseDeg === undefined || target.speedMps < 0.3) {
+    return 'standing';
+  }
+  return (
+    `${target.speedMps.toFixed(1)} m/s toward ${formatDeg(target.courseDeg)} ` +
+    `(${compassName(target.courseDeg)})`
   );
 }
 

@@ -251,6 +251,12 @@ export function App() {
           Connection to the station lost: reconnecting…
         </div>
       ) : null}
+      <AlertBanner
+        alerts={openAlerts}
+        canCommand={canCommand}
+        busy={busy}
+        onAcknowledge={(alertIds) => void acknowledgeAlerts(alertIds)}
+      />
       <main className="main">
         <div className="map-column">
           <MapView
@@ -273,12 +279,6 @@ export function App() {
           />
           <VideoPanel panelRef={videoPanelRef} />
           <LinkLostBanner />
-          <AlertBanner
-            alerts={openAlerts}
-            canCommand={canCommand}
-            busy={busy}
-            onAcknowledge={(alertIds) => void acknowledgeAlerts(alertIds)}
-          />
           <Toasts toasts={toasts} onDismiss={dismissToast} />
           {zoneDraft ? (
             <div className="map-hint" data-testid="zone-map-hint">

@@ -1,0 +1,255 @@
+// Protected zones and alerts end to end: the real headless station (simulated drone, demo
+// video, the real detector, offline tiles) in real Chromium. The operator draws a zone around
+// the bear on the map, sees it saved, gets a banner when the bear track is near; an observer
+// sees the zone and the alert but cannot change zones.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { parseZonesFile, pointInPolygon } from '../../app/core/zones';
+import { projectRoot, sharedDir } from '../../app/station/paths';
+import {
+  chromiumMissing,
+  isLocalUrl,
+  launchChromium,
+  openTrackedPage,
+  type TrackedPage,
+} from '../helpers/browser';
+import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
+
+const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
+const UI_INDEX = path.join(projectRoot, 'dist', 'ui', 'index.html');
+const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
+const ARTIFACTS = path.join(projectRoot, 'test-artifacts');
+// Inference takes about 130 ms a frame on a small machine; take-off takes tens of seconds.
+const WAIT_MS = 90_000;
+/** Half the side of the zone drawn around the bear, in screen pixels (about 0.4 m each). */
+const ZONE_HALF_PX = 70;
+
+function skipReason(): string | false {
+  const chromium = chromiumMissing();
+  if (chromium) return chromium;
+  if (!existsSync(CLI) || !existsSync(UI_INDEX)) {
+    return `${CLI} or ${UI_INDEX} is missing: run "node scripts/build.mjs" first`;
+  }
+  if (!existsSync(MODEL)) return `no detector model at ${MODEL} (see ../shared/README.md)`;
+  return false;
+}
+
+type StationEvent = { type: string; [key: string]: unknown };
+
+describe('protected zones and alerts in Chromium', { skip: skipReason() }, () => {
+  let workDir: string;
+  let child: ChildProcessWithoutNullStreams;
+  let exited: Promise<unknown>;
+  const events: StationEvent[] = [];
+  const stderrTail: string[] = [];
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let url: string;
+  let operatorUrl: string;
+  const pages: TrackedPage[] = [];
+
+  async function waitEvent(match: (e: StationEvent) => boolean, what: string) {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const found = events.find(match);
+      if (found) return found;
+      if (child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`no ${what} from the station:\n${stderrTail.join('\n')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    workDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-e2e-zones-'));
+    const tileDir = path.join(workDir, 'tiles');
+    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 14, maxZoom: 17, radiusTiles: 3 });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      URSA_CACHE_DIR: path.join(workDir, 'cache'),
+      URSA_DATA_DIR: path.join(workDir, 'data'),
+    };
+    delete env.URSA_TOKEN;
+    delete env.URSA_TILES;
+    child = spawn(
+      process.execPath,
+      [
+        CLI,
+        ...['--sim', '--video', 'demo', '--model', MODEL, '--serve', '127.0.0.1:0'],
+        ...['--tiles', tileDir, '--events', '-', '--record', 'off'],
+      ],
+      { cwd: projectRoot, env, stdio: 'pipe' },
+    );
+    exited = new Promise((resolve) => child.once('exit', resolve));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      events.push(JSON.parse(line) as StationEvent);
+    });
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > 80) stderrTail.shift();
+    });
+    const serve = await waitEvent((e) => e.type === 'serve', 'serve event');
+    url = String(serve.url);
+    operatorUrl = String(serve.operatorUrl);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    for (const tracked of pages) await tracked.dispose().catch(() => {});
+    await browser?.close();
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  async function bearOnMap(page: Page) {
+    const bear = page.locator('.ursa-target[data-class="bear"]').first();
+    await bear.waitFor({ timeout: WAIT_MS });
+    return bear;
+  }
+
+  test(
+    'the operator draws a zone around the bear and is alerted',
+    { timeout: 240_000 },
+    async () => {
+      const tracked = await openTrackedPage(browser, operatorUrl);
+      pages.push(tracked);
+      const { page } = tracked;
+      await page.getByTestId('zone-panel').waitFor({ timeout: 30_000 });
+      assert.equal(await page.getByTestId('zone-count').innerText(), '0');
+
+      await page.waitForFunction(
+        () =>
+          document.querySelector('[data-testid="status-link"]')?.getAttribute('data-state') ===
+          'connected',
+        null,
+        { timeout: 30_000 },
+      );
+      await page.getByTestId('takeoff-button').click();
+      const bear = await bearOnMap(page);
+      const trackId = Number(await bear.getAttribute('data-target-id'));
+      assert.ok(Number.isInteger(trackId), 'the bear marker names its track');
+
+      // Draw: tap four corners around the bear, name the zone, save.
+      await page.getByTestId('zone-draw').click();
+      await page.getByTestId('zone-map-hint').waitFor();
+      assert.equal(await page.getByTestId('zone-save').isDisabled(), true, 'no corners yet');
+      const box = await bear.boundingBox();
+      assert.ok(box, 'the bear marker is on screen');
+      const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+      const corners: Array<[number, number]> = [
+        [x - ZONE_HALF_PX, y - ZONE_HALF_PX],
+        [x + ZONE_HALF_PX, y - ZONE_HALF_PX],
+        [x + ZONE_HALF_PX, y + ZONE_HALF_PX],
+        [x - ZONE_HALF_PX, y + ZONE_HALF_PX],
+        [x - 2 * ZONE_HALF_PX, y],
+      ];
+      for (const [cornerX, cornerY] of corners) await page.mouse.click(cornerX, cornerY);
+      await page.waitForFunction(() => document.querySelectorAll('.ursa-zone-corner').length === 5);
+      // A corner too many: undo takes it back.
+      await page.getByTestId('zone-undo').click();
+      assert.equal(await page.getByTestId('zone-draft').getAttribute('data-corners'), '4');
+      assert.equal(await page.getByTestId('zone-save').isDisabled(), true, 'no name yet');
+      await page.getByTestId('zone-name').fill('Farm yard');
+      await page.getByTestId('zone-alert-distance').fill('30');
+      await page.getByTestId('zone-save').click();
+
+      // Saved: listed, on the map, in the station's file.
+      const item = page.locator('[data-testid="zone-item"][data-zone-name="Farm yard"]');
+      await item.waitFor({ timeout: 15_000 });
+      assert.match(await item.innerText(), /alert within 30 m · 4 corners/);
+      await page.locator('[data-testid="map-zone"]').waitFor();
+      assert.equal(await page.getByTestId('zone-draft').count(), 0, 'the draft is closed');
+      const zonesFile = path.join(workDir, 'data', 'zones.json');
+      const [saved] = parseZonesFile(readFileSync(zonesFile, 'utf8'), zonesFile);
+      assert.equal(saved.name, 'Farm yard');
+      assert.equal(saved.alertDistanceM, 30);
+      assert.equal(saved.polygon.length, 4);
+      const bearAt = {
+        latDeg: Number(await bear.getAttribute('data-lat')),
+        lonDeg: Number(await bear.getAttribute('data-lon')),
+      };
+      assert.ok(pointInPolygon(bearAt, saved.polygon), 'the zone was drawn around the bear');
+
+      // The bear is inside: a banner that stays, an alarm, a line in the event log.
+      const banner = page.getByTestId('alert-banner');
+      await banner.waitFor({ timeout: WAIT_MS });
+      assert.match(await banner.innerText(), /Bear #\d+ (inside|\d+ m from) Farm yard/);
+      // The operator has touched the page (drawing), so the browser lets the alarm sound.
+      await page.waitForFunction(
+        () =>
+          document.querySelector('[data-testid="alert-banner"]')?.getAttribute('data-sound') ===
+          'sounding',
+        null,
+        { timeout: 10_000 },
+      );
+      await page.locator('[data-testid="map-zone"][data-alerting="true"]').waitFor();
+      const raised = await waitEvent(
+        (e) => e.type === 'alert' && e.state === 'raised' && e.zone === 'Farm yard',
+        'an alert event',
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-zone-alert.png') });
+      await page.waitForTimeout(3_000);
+      assert.ok(await banner.isVisible(), 'the banner stays until acknowledged');
+
+      // The observer sees the zone and the alert, and cannot change zones.
+      const watcher = await openTrackedPage(browser, url);
+      pages.push(watcher);
+      const observer = watcher.page;
+      await observer.getByTestId('observer-banner').waitFor({ timeout: 30_000 });
+      await observer.locator('[data-testid="zone-item"][data-zone-name="Farm yard"]').waitFor();
+      await observer.locator('[data-testid="map-zone"]').waitFor();
+      for (const testId of ['zone-draw', 'zone-delete', 'zone-save']) {
+        assert.equal(await observer.getByTestId(testId).count(), 0, `${testId} is not shown`);
+      }
+      const observerBanner = observer.getByTestId('alert-banner');
+      await observerBanner.waitFor({ timeout: 15_000 });
+      const silence = observer.getByTestId('alert-ack');
+      assert.equal(await silence.innerText(), 'Silence here');
+      await silence.click();
+      await observerBanner.waitFor({ state: 'detached' });
+      assert.ok(await banner.isVisible(), "an observer's silence is their own");
+
+      // The operator acknowledges for everyone.
+      assert.equal(await page.getByTestId('alert-ack').innerText(), 'Acknowledge');
+      await page.getByTestId('alert-ack').click();
+      await banner.waitFor({ state: 'detached', timeout: 15_000 });
+      await waitEvent(
+        (e) => e.type === 'alert' && e.state === 'acknowledged' && e.alertId === raised.alertId,
+        'the acknowledgement event',
+      );
+      assert.ok(
+        events.some((e) => e.type === 'log' && /ALERT: bear #\d+ is/.test(String(e.text))),
+        'the alert is in the station log',
+      );
+
+      // Delete takes two taps.
+      await page.getByTestId('zone-delete').click();
+      assert.equal(await page.getByTestId('zone-delete').innerText(), 'Tap again to delete');
+      await page.getByTestId('zone-delete').click();
+      await page.getByTestId('zones-empty').waitFor({ timeout: 15_000 });
+      await observer.getByTestId('zones-empty').waitFor({ timeout: 15_000 });
+      assert.deepEqual(parseZonesFile(readFileSync(zonesFile, 'utf8'), zonesFile), []);
+
+      for (const each of [tracked, watcher]) {
+        assert.deepEqual(each.errors, [], 'no page errors or CSP violations');
+        assert.deepEqual(each.blocked, [], 'nothing was requested outside 127.0.0.1');
+        assert.deepEqual(
+          each.requests.filter((requested) => !isLocalUrl(requested)),
+          [],
+        );
+      }
+    },
+  );
+});

@@ -165,6 +165,11 @@ export interface TrackedTargetsOptions {
    * a bear that walked out of the picture is still near there, and may still be pushed.
    */
   memoryMs?: number;
+  /**
+   * A new track this close on the ground to a remembered one of its class (whose track ended)
+   * is the same animal seen again after a cut or an occlusion, and takes over its id.
+   */
+  reacquireRadiusM?: number;
   /** Ground positions sent with each target, newest kept. */
   pathPoints?: number;
   tracker?: TrackerOptions;
@@ -173,27 +178,42 @@ export interface TrackedTargetsOptions {
 export const TRACKED_TARGET_DEFAULTS = {
   classes: ['bear', 'person'],
   memoryMs: 60_000,
+  reacquireRadiusM: 20,
   pathPoints: 60,
 } as const;
 
 export interface TrackedFrame {
-  /** The frame's detections, each with the id of its track (null for one the tracker refused). */
+  /** The frame's detections, each with its target id (null for one the tracker refused). */
   detections: GeoDetection[];
-  /** Ids of tracks that ended at this frame. */
-  endedTrackIds: number[];
+  /** Target ids that dropped off the map at this frame (not seen for the memory time). */
+  forgottenIds: number[];
   /** False when the tracker ignored the whole frame (a frame time out of order); see reason. */
   accepted: boolean;
   reason: string | null;
 }
 
-/** Tracks from frames of geo-detections, and map targets from confirmed tracks. */
+/** What a target id carried before a new track took it over. */
+interface Earlier {
+  path: Array<LatLon & { timeMs: number }>;
+  hits: number;
+  firstSeenMs: number;
+}
+
+/**
+ * Tracks from frames of geo-detections, and map targets from confirmed tracks. A target's id
+ * is its track's id, or the id of the remembered target its track re-acquired.
+ */
 export class TrackedTargets {
   private readonly tracker: MultiObjectTracker;
   private readonly classes: ReadonlySet<string>;
   private readonly memoryMs: number;
+  private readonly reacquireRadiusM: number;
   private readonly pathPoints: number;
-  /** Confirmed tracks with a ground position, live or recently ended, by track id. */
+  /** Targets of confirmed tracks, live or recently ended, by target id. */
   private readonly shown = new Map<number, MapTarget>();
+  /** Target id of each live tracker track that has become a target. */
+  private readonly targetIds = new Map<number, number>();
+  private readonly earlier = new Map<number, Earlier>();
   private readonly uncertainty = new Map<number, GroundUncertainty | null>();
 
   constructor(options: TrackedTargetsOptions = {}) {
@@ -204,6 +224,10 @@ export class TrackedTargets {
     }
     this.classes = new Set(classes);
     this.memoryMs = checkPositive('memoryMs', options.memoryMs ?? TRACKED_TARGET_DEFAULTS.memoryMs);
+    this.reacquireRadiusM = checkPositive(
+      'reacquireRadiusM',
+      options.reacquireRadiusM ?? TRACKED_TARGET_DEFAULTS.reacquireRadiusM,
+    );
     const pathPoints = options.pathPoints ?? TRACKED_TARGET_DEFAULTS.pathPoints;
     if (!Number.isInteger(pathPoints) || pathPoints < 1) {
       throw new Error(`tracked targets: pathPoints must be a whole number >= 1, got ${pathPoints}`);
@@ -217,29 +241,35 @@ export class TrackedTargets {
    */
   update(frameTimeMs: number, detections: readonly GeoDetection[]): TrackedFrame {
     const result = this.tracker.update(frameTimeMs, detections);
-    const withIds = detections.map((detection, index) => ({
-      ...detection,
-      trackId: result.detectionTrackIds[index] ?? null,
-    }));
     if (!result.accepted) {
-      return { detections: withIds, endedTrackIds: [], accepted: false, reason: result.reason };
+      return {
+        detections: detections.map((detection) => ({ ...detection, trackId: null })),
+        forgottenIds: [],
+        accepted: false,
+        reason: result.reason,
+      };
     }
-    for (const detection of withIds) {
-      if (detection.trackId === null || !detection.ground) continue;
+    detections.forEach((detection, index) => {
+      const trackId = result.detectionTrackIds[index];
+      if (trackId === null || trackId === undefined || !detection.ground) return;
       const { latDeg, lonDeg } = detection.ground;
-      if (!Number.isFinite(latDeg) || !Number.isFinite(lonDeg)) continue;
-      this.tracker.attachGround(detection.trackId, frameTimeMs, detection.ground);
-      this.uncertainty.set(detection.trackId, detection.uncertainty ?? null);
+      if (!Number.isFinite(latDeg) || !Number.isFinite(lonDeg)) return;
+      this.tracker.attachGround(trackId, frameTimeMs, detection.ground);
+      this.uncertainty.set(trackId, detection.uncertainty ?? null);
+    });
+    // Snapshots taken after the fixes were attached: the update's own are from before.
+    for (const track of this.tracker.tracks()) this.show(track);
+    for (const track of result.ended) {
+      this.targetIds.delete(track.id);
+      this.uncertainty.delete(track.id);
     }
-    for (const track of this.tracker.tracks()) {
-      const target = this.toTarget(track);
-      if (target) this.shown.set(track.id, target);
-    }
-    for (const track of result.ended) this.uncertainty.delete(track.id);
-    this.forgetOld(frameTimeMs);
+    const withIds = detections.map((detection, index) => {
+      const trackId = result.detectionTrackIds[index] ?? null;
+      return { ...detection, trackId: trackId === null ? null : this.idOf(trackId) };
+    });
     return {
       detections: withIds,
-      endedTrackIds: result.ended.map((track) => track.id),
+      forgottenIds: this.forgetOld(frameTimeMs),
       accepted: true,
       reason: null,
     };
@@ -258,29 +288,66 @@ export class TrackedTargets {
     return this.targets(nowMs).find((target) => target.id === id) ?? null;
   }
 
-  private toTarget(track: Track): MapTarget | null {
-    if (track.state === 'tentative' || !this.classes.has(track.className)) return null;
+  private idOf(trackId: number): number {
+    return this.targetIds.get(trackId) ?? trackId;
+  }
+
+  private show(track: Track): void {
+    if (track.state === 'tentative' || !this.classes.has(track.className)) return;
     const newest = track.groundPath[track.groundPath.length - 1];
-    if (!newest) return null;
-    return {
-      id: track.id,
+    if (!newest) return;
+    const position = { latDeg: newest.latDeg, lonDeg: newest.lonDeg };
+    let id = this.targetIds.get(track.id);
+    if (id === undefined) {
+      id = this.reacquire(track.className, position) ?? track.id;
+      this.targetIds.set(track.id, id);
+    }
+    const before = this.earlier.get(id);
+    this.shown.set(id, {
+      id,
       className: track.className,
-      position: { latDeg: newest.latDeg, lonDeg: newest.lonDeg },
+      position,
       score: track.score,
-      firstSeenMs: track.firstSeenMs,
+      firstSeenMs: before?.firstSeenMs ?? track.firstSeenMs,
       lastSeenMs: track.lastHitMs,
-      hits: track.hits,
-      path: track.groundPath.slice(-this.pathPoints),
+      hits: (before?.hits ?? 0) + track.hits,
+      path: [...(before?.path ?? []), ...track.groundPath].slice(-this.pathPoints),
       speedMps: track.groundSpeedMps,
       courseDeg: track.groundCourseDeg,
       uncertainty: this.uncertainty.get(track.id) ?? null,
-    };
+    });
   }
 
-  private forgetOld(nowMs: number): void {
-    for (const [id, target] of this.shown) {
-      if (nowMs - target.lastSeenMs > this.memoryMs) this.shown.delete(id);
+  /** The nearest remembered target of the class whose track has ended, if near enough. */
+  private reacquire(className: string, position: LatLon): number | null {
+    const live = new Set(this.targetIds.values());
+    let best: { target: MapTarget; apartM: number } | null = null;
+    for (const target of this.shown.values()) {
+      if (target.className !== className || live.has(target.id)) continue;
+      const apartM = distanceM(target.position, position);
+      if (apartM <= this.reacquireRadiusM && (!best || apartM < best.apartM)) {
+        best = { target, apartM };
+      }
     }
+    if (!best) return null;
+    const { target } = best;
+    this.earlier.set(target.id, {
+      path: target.path ?? [],
+      hits: target.hits,
+      firstSeenMs: target.firstSeenMs,
+    });
+    return target.id;
+  }
+
+  private forgetOld(nowMs: number): number[] {
+    const forgotten: number[] = [];
+    for (const [id, target] of this.shown) {
+      if (nowMs - target.lastSeenMs <= this.memoryMs) continue;
+      this.shown.delete(id);
+      this.earlier.delete(id);
+      forgotten.push(id);
+    }
+    return forgotten;
   }
 }
 

@@ -512,8 +512,9 @@ export class Station implements StationApi, Disposable {
 
     const targets = this.targets.targets(frame.frameTimeMs);
     this.broadcast({ type: 'targets', targets });
-    for (const trackId of tracked.endedTrackIds) this.alerter.forgetTrack(trackId);
-    // Only tracks seen in this frame: one that ended stays on the map but cannot move.
+    // A target is forgotten only once off the map: one seen again keeps its alerts.
+    for (const targetId of tracked.forgottenIds) this.alerter.forgetTrack(targetId);
+    // Only targets seen in this frame: one whose track ended stays on the map but cannot move.
     const seen = targets.filter((target) => target.lastSeenMs === frame.frameTimeMs);
     const entries = this.alerter.update(
       seen.map((target) => ({

@@ -63,17 +63,50 @@ test('an ended track stays on the map where it was last seen, then drops off', (
   }
   const lastSeenMs = timeMs;
   const [id] = targets.targets(timeMs).map((t) => t.id);
-  // Empty frames for 5 s: the tracker ends the track after 2 s.
-  let endedAt: number | null = null;
+  // Empty frames for 5 s: the tracker ends the track after 2 s; the map keeps it.
   for (let i = 1; i <= 25; i += 1) {
-    const frame = targets.update(lastSeenMs + i * FRAME_MS, []);
-    if (frame.endedTrackIds.includes(id)) endedAt = i;
+    assert.deepEqual(targets.update(lastSeenMs + i * FRAME_MS, []).forgottenIds, []);
   }
-  assert.ok(endedAt !== null, 'the track ended');
   const remembered = targets.find(id, lastSeenMs + 5_000);
-  assert.ok(remembered, 'still on the map after it ended');
+  assert.ok(remembered, 'still on the map after its track ended');
   assert.equal(remembered.lastSeenMs, lastSeenMs);
   assert.equal(targets.find(id, lastSeenMs + 10_001), null, 'gone after the memory time');
+  assert.deepEqual(targets.update(lastSeenMs + 10_001, []).forgottenIds, [id]);
+});
+
+test('a bear seen again near where its track ended keeps its id; one far away does not', () => {
+  const targets = new TrackedTargets();
+  let timeMs = T0;
+  const frames = (count: number, box: PixelBox, ground: LatLon): Array<number | null> => {
+    const ids: Array<number | null> = [];
+    for (let i = 0; i < count; i += 1) {
+      timeMs += FRAME_MS;
+      ids.push(targets.update(timeMs, [geo(box, ground)]).detections[0].trackId ?? null);
+    }
+    return ids;
+  };
+  const first = frames(5, [100, 100, 60, 40], CONRAD);
+  const bearId = first[4]!;
+  // A cut: three seconds of nothing ends the track; then the bear, elsewhere in the picture
+  // (no overlap for the tracker) but 8 m away on the ground.
+  for (let i = 0; i < 15; i += 1) targets.update((timeMs += FRAME_MS), []);
+  const again = frames(5, [400, 300, 80, 50], offsetNorthEast(CONRAD, 8, 0));
+  assert.equal(again[4], bearId, 'the box is labelled with the old id once confirmed');
+  const shown = targets.targets(timeMs);
+  assert.deepEqual(
+    shown.map((t) => t.id),
+    [bearId],
+    'one marker, not two stacked',
+  );
+  assert.equal(shown[0].hits, 10, 'hits of both tracks');
+  assert.equal(shown[0].firstSeenMs, T0 + FRAME_MS);
+  assert.equal(shown[0].path?.length, 10, 'the path goes on from where it was');
+
+  // Far away is another animal: a new id.
+  for (let i = 0; i < 15; i += 1) targets.update((timeMs += FRAME_MS), []);
+  const far = frames(5, [100, 100, 60, 40], offsetNorthEast(CONRAD, 0, 80));
+  assert.notEqual(far[4], bearId);
+  assert.equal(targets.targets(timeMs).length, 2);
 });
 
 test('only confirmed tracks of mapped classes with a ground position become targets', () => {

@@ -4,7 +4,7 @@
 // Geometry works in a local plane (metres north and east of the point asked about): zones are
 // at most a few kilometres across, where the flat-earth error is far below GPS error.
 
-import { northEastOf } from './geodesy';
+import { northEastOf, offsetNorthEast } from './geodesy';
 import type { LatLon } from './types';
 
 export interface ProtectedZone {
@@ -108,6 +108,37 @@ export function distanceToEdgesM(point: LatLon, polygon: readonly LatLon[]): num
 export function distanceToZoneM(point: LatLon, polygon: readonly LatLon[]): number {
   if (pointInPolygon(point, polygon)) return 0;
   return distanceToEdgesM(point, polygon);
+}
+
+/** Miters longer than this many times the distance are cut short, so spikes stay sane. */
+const MITER_LIMIT = 3;
+
+/**
+ * The zone grown outward by a distance, for drawing its alert line: each corner moves along
+ * its bisector so both edges move by the distance (mitered, a little wider than the true line
+ * at sharp outer corners).
+ */
+export function offsetPolygon(polygon: readonly LatLon[], distanceM: number): LatLon[] {
+  if (polygon.length < 3 || !(distanceM > 0)) return polygon.map((corner) => ({ ...corner }));
+  const origin = polygon[0];
+  const points = toPlane(origin, polygon);
+  // Outward is to the right of each edge for corners in counter-clockwise order.
+  const outwardSign = signedAreaM2(points) > 0 ? 1 : -1;
+  const n = points.length;
+  const normal = (a: PlanePoint, b: PlanePoint): PlanePoint => {
+    const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+    return { x: (outwardSign * (b.y - a.y)) / length, y: (-outwardSign * (b.x - a.x)) / length };
+  };
+  return points.map((point, i) => {
+    const before = normal(points[(i + n - 1) % n], point);
+    const after = normal(point, points[(i + 1) % n]);
+    const sum = { x: before.x + after.x, y: before.y + after.y };
+    const sumLength = Math.hypot(sum.x, sum.y);
+    const bisector = sumLength > 1e-9 ? { x: sum.x / sumLength, y: sum.y / sumLength } : before;
+    const cosHalf = bisector.x * before.x + bisector.y * before.y;
+    const lengthM = Math.min(distanceM / Math.max(cosHalf, 1e-9), distanceM * MITER_LIMIT);
+    return offsetNorthEast(origin, point.y + bisector.y * lengthM, point.x + bisector.x * lengthM);
+  });
 }
 
 function signedAreaM2(points: readonly PlanePoint[]): number {

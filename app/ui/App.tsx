@@ -5,7 +5,7 @@ import { bearingDeg } from '../core/geodesy';
 import { planPush, type PushPlan } from '../core/hazing';
 import type { OperatorCommand } from '../core/protocol';
 import type { LatLon } from '../core/types';
-import type { ZoneInput } from '../core/zones';
+import type { ZoneAlert, ZoneInput } from '../core/zones';
 import { ActionPanel } from './components/ActionPanel';
 import { AlertBanner } from './components/AlertBanner';
 import { Controls } from './components/Controls';
@@ -19,6 +19,11 @@ import { StatusBar } from './components/StatusBar';
 import { addToast, commandToast, Toasts, type Toast } from './components/Toasts';
 import { VideoPanel } from './components/VideoPanel';
 import { newZoneDraft, ZonePanel, type ZoneDraft } from './components/ZonePanel';
+
+/** Alert ids start again with the station: the time raised tells two alerts apart. */
+function alertKey(alert: ZoneAlert): string {
+  return `${alert.id}@${alert.raisedMs}`;
+}
 
 /** Toast titles for the zone commands, in the operator's words. */
 const ZONE_COMMAND_LABELS: Record<string, string> = {
@@ -47,8 +52,8 @@ export function App() {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [busy, setBusy] = useState(false);
   const [zoneDraft, setZoneDraft] = useState<ZoneDraft | null>(null);
-  /** Alerts an observer silenced on this screen only. */
-  const [silenced, setSilenced] = useState<ReadonlySet<number>>(new Set());
+  /** Alerts an observer silenced on this screen only, by alertKey. */
+  const [silenced, setSilenced] = useState<ReadonlySet<string>>(new Set());
   const toastId = useRef(0);
   const canCommand = role === 'operator';
 
@@ -148,12 +153,13 @@ export function App() {
   };
 
   const openAlerts = alerts.filter(
-    (alert) => alert.acknowledgedMs === null && !silenced.has(alert.id),
+    (alert) => alert.acknowledgedMs === null && !silenced.has(alertKey(alert)),
   );
 
   const acknowledgeAlerts = async (alertIds: number[]) => {
     if (!canCommand) {
-      setSilenced((current) => new Set([...current, ...alertIds]));
+      const keys = openAlerts.filter((alert) => alertIds.includes(alert.id)).map(alertKey);
+      setSilenced((current) => new Set([...current, ...keys]));
       return;
     }
     setBusy(true);

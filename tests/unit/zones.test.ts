@@ -8,6 +8,7 @@ import {
   distanceToEdgesM,
   distanceToZoneM,
   formatZonesFile,
+  offsetPolygon,
   parseZonesFile,
   pointInPolygon,
   ZoneAlerter,
@@ -161,4 +162,27 @@ test('a zone with alert distance 0 alerts only on entering', () => {
   assert.deepEqual(alerter.update([subject(-1, 1)], [zone]), []);
   assert.equal(alerter.update([subject(1, 2)], [zone]).length, 1);
   assert.throws(() => new ZoneAlerter({ leaveMarginM: -1 }), /leaveMarginM must be/);
+});
+
+test('the alert line is the zone grown by the alert distance, either way round', () => {
+  for (const square of [SQUARE, [...SQUARE].reverse()]) {
+    const grown = offsetPolygon(square, 10);
+    assert.equal(grown.length, 4);
+    // Mitered corners: 10 m out from both edges.
+    const expected = [at(-10, -10), at(-10, 110), at(110, 110), at(110, -10)];
+    const ordered = square === SQUARE ? expected : [...expected].reverse();
+    grown.forEach((corner, index) => {
+      assert.ok(
+        Math.abs(corner.latDeg - ordered[index].latDeg) < 1e-6 &&
+          Math.abs(corner.lonDeg - ordered[index].lonDeg) < 1e-6,
+        `corner ${index}: ${JSON.stringify(corner)}`,
+      );
+    });
+  }
+  // The L's inner corner moves outward too, and the edges stay 10 m from the yard.
+  const grownEll = offsetPolygon(ELL, 10);
+  near(distanceToZoneM(grownEll[3], ELL), 10, 0.05, 'inner corner');
+  near(distanceToZoneM(at(50, 110), ELL), 10, 0.05, 'a point on the grown east edge');
+  assert.equal(pointInPolygon(at(50, 105), grownEll), true);
+  assert.deepEqual(offsetPolygon(SQUARE, 0), SQUARE);
 });

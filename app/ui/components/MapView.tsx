@@ -5,7 +5,7 @@ import L from 'leaflet';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { PushPlan } from '../../core/hazing';
 import { uncertaintyPolygon } from '../../core/targets';
-import type { ProtectedZone, ZoneAlert } from '../../core/zones';
+import { offsetPolygon, type ProtectedZone, type ZoneAlert } from '../../core/zones';
 import type { ActionStatus, VehicleSummary } from '../../core/protocol';
 import type { LatLon, MapTarget, VehicleState } from '../../core/types';
 import type { HelloMessage } from '../api/client';
@@ -131,7 +131,20 @@ function zoneCentre(zone: ProtectedZone): LatLon {
 
 function zoneLayers(zone: ProtectedZone, alerting: boolean): L.Layer[] {
   const state = alerting ? ' alerting' : '';
-  return [
+  const layers: L.Layer[] = [];
+  if (zone.alertDistanceM > 0) {
+    // Where a bear raises the alert.
+    layers.push(
+      L.polygon(offsetPolygon(zone.polygon, zone.alertDistanceM).map(toLatLng), {
+        className: `ursa-zone-alert-line${state}`,
+        weight: 3,
+        dashArray: '8 8',
+        fill: false,
+        interactive: false,
+      }),
+    );
+  }
+  layers.push(
     L.polygon(zone.polygon.map(toLatLng), {
       className: `ursa-zone${state}`,
       weight: 4,
@@ -151,7 +164,8 @@ function zoneLayers(zone: ProtectedZone, alerting: boolean): L.Layer[] {
           `${escapeHtml(zone.name)}</div>`,
       }),
     }),
-  ];
+  );
+  return layers;
 }
 
 function targetIcon(target: MapTarget, nowMs: number): L.DivIcon {

@@ -157,6 +157,9 @@ export class MapTargetList {
   }
 }
 
+/** Slower than this a target counts as standing: its course would be georeference noise. */
+export const STANDING_BELOW_MPS = 0.3;
+
 export interface TrackedTargetsOptions {
   /** Class names that become map targets; the tracker follows every class. */
   classes?: string[];

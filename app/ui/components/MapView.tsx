@@ -4,7 +4,7 @@
 import L from 'leaflet';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { PushPlan } from '../../core/hazing';
-import { uncertaintyPolygon } from '../../core/targets';
+import { STANDING_BELOW_MPS, uncertaintyPolygon } from '../../core/targets';
 import { offsetPolygon, type ProtectedZone, type ZoneAlert } from '../../core/zones';
 import type { ActionStatus, VehicleSummary } from '../../core/protocol';
 import type { LatLon, MapTarget, VehicleState } from '../../core/types';
@@ -91,13 +91,14 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Below this a track counts as standing: its course would be georeference noise. */
-const MOVING_MIN_MPS = 0.3;
-
 function motionText(target: MapTarget): string {
   const speedMps = target.speedMps;
   if (speedMps === null || speedMps === undefined) return '';
-  if (speedMps < MOVING_MIN_MPS || target.courseDeg === null || target.courseDeg === undefined) {
+  if (
+    speedMps < STANDING_BELOW_MPS ||
+    target.courseDeg === null ||
+    target.courseDeg === undefined
+  ) {
     return ' · standing';
   }
   return ` · ${speedMps.toFixed(1)} m/s ${compassName(target.courseDeg)}`;

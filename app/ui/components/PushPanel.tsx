@@ -4,6 +4,7 @@
 import { useEffect, useRef } from 'react';
 import type { PushPlan } from '../../core/hazing';
 import { distanceM } from '../../core/geodesy';
+import { STANDING_BELOW_MPS } from '../../core/targets';
 import type { LatLon, MapTarget } from '../../core/types';
 import { HoldButton } from './HoldButton';
 import { compassName, formatAgeS, formatDeg, formatM, formatPct, titleCase } from './format';
@@ -186,7 +187,11 @@ export function PushPanel(props: PushPanelProps) {
 
 function motion(target: MapTarget): string {
   if (target.speedMps === null || target.speedMps === undefined) return 'not known yet';
-  if (target.courseDeg === null || target.courseDeg === undefined || target.speedMps < 0.3) {
+  if (
+    target.courseDeg === null ||
+    target.courseDeg === undefined ||
+    target.speedMps < STANDING_BELOW_MPS
+  ) {
     return 'standing';
   }
   return (

@@ -44,7 +44,7 @@ import { VehicleRegistry } from './mavlink/vehicle-registry';
 import { sharedDir, userCacheDir } from './paths';
 import { defaultZonesFile, ZoneStore } from './zones-store';
 import type { StationApi } from './server';
-import { spawnSimulator } from './sim/spawn';
+import { spawnSimulator, type SimulatorOptions } from './sim/spawn';
 import { frameHeader, type RawFrame } from './tlog/frame';
 import { common } from 'mavlink-mappings';
 import { startTlogRecording, type TlogWriter } from './tlog/writer';
@@ -56,6 +56,16 @@ export interface StationOptions {
   /** Start the built-in simulator and connect to it. */
   sim: boolean;
   simHome?: LatLon & { altitudeMslM: number };
+  /**
+   * The simulator's world: its camera streams to udp://127.0.0.1:videoPort (null for no
+   * camera) with the station's camera model; the bear and farm are its defaults when absent.
+   */
+  simWorld?: {
+    videoPort: number | null;
+    farm?: LatLon;
+    bearStart?: LatLon;
+    bearSeed?: number;
+  };
   /** Link URIs to vehicles (udpin:, udpout:, tcp:, serial:) or recordings (tlog:). */
   links: string[];
   /** Folder for the session's flight record (.tlog), or null for none. Replays are not recorded. */
@@ -88,6 +98,8 @@ export interface StationOptions {
 const POSE_HOLD_MS = 2000;
 /** Bracketing poses further apart than this mean the link dropped out: no pose in between. */
 const POSE_MAX_GAP_MS = 5000;
+/** An unchanged pose is still kept this often, so the history reaches up to now. */
+const POSE_REPEAT_MS = 100;
 
 /** The push counts as arrived when the drone is this close to its target. */
 const ARRIVAL_RADIUS_M = 3;
@@ -134,6 +146,7 @@ export class Station implements StationApi, Disposable {
   });
   private poseSystemId: number | null = null;
   private lastPoseKey = '';
+  private lastPoseMs = 0;
 
   private constructor(private readonly options: StationOptions) {}
 
@@ -303,11 +316,14 @@ export class Station implements StationApi, Disposable {
           targetHost: '127.0.0.1',
           targetPort: port,
           home: this.options.simHome,
+          ...simWorldOptions(this.options),
         }),
       );
       void simulator.ended.then((how) => {
         if (!this.store.isDisposed) this.log('error', `The simulator stopped (${how})`);
       });
+      // Labelled as truth, for tests and demos to compare the estimated track with.
+      this.store.add(simulator.onBear((bear) => this.broadcast({ type: 'sim-truth', bear })));
       log.info(`simulator started, talking to udpin:127.0.0.1:${port}`);
     }
     // Stored keys belong to real vehicles; the simulator's system id 1 must not inherit one.
@@ -637,10 +653,13 @@ export class Station implements StationApi, Disposable {
     }
     const { position, attitude, gimbal } = vehicle;
     const key = JSON.stringify([position, attitude, gimbal]);
-    if (key === this.lastPoseKey) return;
+    const nowMs = Date.now();
+    // A hovering drone repeats its pose: keep it now and then, as proof it still holds.
+    if (key === this.lastPoseKey && nowMs - this.lastPoseMs < POSE_REPEAT_MS) return;
     this.lastPoseKey = key;
+    this.lastPoseMs = nowMs;
     try {
-      this.poseHistory.push({ timeMs: Date.now(), position, attitude, gimbal });
+      this.poseHistory.push({ timeMs: nowMs, position, attitude, gimbal });
     } catch (error) {
       log.debug(`pose not kept: ${(error as Error).message}`);
     }
@@ -805,6 +824,26 @@ export class Station implements StationApi, Disposable {
       }
     }
   }
+}
+
+/** The simulator's world as spawnSimulator takes it: its camera sees as the station assumes. */
+function simWorldOptions(options: StationOptions): Partial<SimulatorOptions> {
+  const world = options.simWorld;
+  if (!world) return {};
+  const { videoPort, farm, bearStart, bearSeed } = world;
+  return {
+    farm,
+    bearStart,
+    bearSeed,
+    video:
+      videoPort === null
+        ? undefined
+        : {
+            port: videoPort,
+            horizontalFovDeg: options.camera.horizontalFovDeg,
+            verticalFovDeg: options.camera.verticalFovDeg,
+          },
+  };
 }
 
 function isReplay(uri: string): boolean {

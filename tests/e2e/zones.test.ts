@@ -141,6 +141,20 @@ describe('protected zones and alerts in Chromium', { skip: skipReason() }, () =>
       const trackId = Number(await bear.getAttribute('data-target-id'));
       assert.ok(Number.isInteger(trackId), 'the bear marker names its track');
 
+      // Its recent path and the uncertainty of its position are drawn with it.
+      await page.waitForFunction(
+        (id) => {
+          const path = document.querySelector(`.ursa-track-path[data-track-id="${id}"]`);
+          const ellipse = document.querySelector(`.ursa-uncertainty[data-track-id="${id}"]`);
+          const alongM = Number(ellipse?.getAttribute('data-along-range-m'));
+          const crossM = Number(ellipse?.getAttribute('data-cross-range-m'));
+          return Number(path?.getAttribute('data-points')) >= 2 && alongM >= crossM && crossM > 0;
+        },
+        trackId,
+        { timeout: 30_000 },
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-track.png') });
+
       // Draw: tap four corners around the bear, name the zone, save.
       await page.getByTestId('zone-draw').click();
       await page.getByTestId('zone-map-hint').waitFor();

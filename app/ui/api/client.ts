@@ -17,6 +17,7 @@ export type HelloMessage = Extract<ServerMessage, { type: 'hello' }>;
 export type FrameMessage = Extract<ServerMessage, { type: 'frame' }>;
 export type DetectionsMessage = Extract<ServerMessage, { type: 'detections' }>;
 export type VehiclesMessage = Extract<ServerMessage, { type: 'vehicles' }>;
+export type SimTruthMessage = Extract<ServerMessage, { type: 'sim-truth' }>;
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -40,6 +41,8 @@ export interface StationState {
   zones: ProtectedZone[];
   /** Alerts heard on this connection, oldest first: open ones, and acknowledged ones as such. */
   alerts: ZoneAlert[];
+  /** The simulated bear's true position (built-in simulator only); null otherwise. */
+  simTruth: SimTruthMessage['bear'] | null;
 }
 
 export interface StationClient {
@@ -84,6 +87,7 @@ const INITIAL_STATE: StationState = {
   log: [],
   zones: [],
   alerts: [],
+  simTruth: null,
 };
 
 /** Acknowledged alerts kept for the record on screen; open ones are always kept. */
@@ -199,6 +203,9 @@ export function connectStation(options: ClientOptions = {}): StationClient {
         return;
       case 'alert':
         update({ alerts: mergeAlert(state.alerts, message.alert) });
+        return;
+      case 'sim-truth':
+        update({ simTruth: message.bear });
         return;
       case 'command-result':
         settle(message.requestId, message.outcome);

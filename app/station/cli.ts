@@ -19,7 +19,7 @@ import { projectRoot, userDataDir } from './paths';
 import { startServer } from './server';
 import { loadDems } from './terrain/load';
 import type { TilingOptions } from './detector/tiling';
-import { Station } from './station';
+import { Station, type StationOptions } from './station';
 import { openTileStore, type TileStore } from './tiles/tile-store';
 
 const log = createLogger('cli');
@@ -38,7 +38,12 @@ const USAGE = `Usage: npm run station -- [options]
                             (default: signing-keys.json in the data folder)
   --setup-signing           give each --link vehicle a new signing key once heard
                             (the key crosses the link in clear: use a trusted link)
-  --video SPEC              demo | a video file | an image sequence (dir/img_%04d.jpg)
+  --video SPEC              demo | a video file | an image sequence (dir/img_%04d.jpg) |
+                            a live stream, reopened when it drops: rtsp://HOST/PATH
+                            (TCP; ?transport=udp for UDP), udp://HOST:PORT (MPEG-TS,
+                            H.264/H.265), rtp://HOST:PORT?codec=h264|h265 (RTP, payload
+                            96, as QGroundControl's port 5600 streams). With --record,
+                            the video and a frame table are saved beside the .tlog
   --model PATH              the ONNX detector weights (default: URSA_MODEL, the cache,
                             ../shared/models, else downloaded and checked)
   --detect-tiles PX|off     also detect in overlapping PX-wide tiles of each frame, enlarged
@@ -53,6 +58,14 @@ const USAGE = `Usage: npm run station -- [options]
                             (default: zones.json in the data folder)
   --duration SECONDS        stop cleanly after this long
   --home LAT,LON,ALT_MSL    where the simulator starts (default 48.17,-111.95,1060)
+  --video sim               with --sim: the simulated drone's camera, streamed by the
+                            simulator as H.264 to udp://127.0.0.1:PORT and watched there
+  --sim-video-port N        that PORT (default 5600, the usual ground-station port)
+  --sim-farm LAT,LON        the farm the simulated bear walks to (default 80 m north,
+                            300 m east of home)
+  --sim-bear LAT,LON        where the simulated bear starts (default 50 m north, 20 m
+                            west of home, in view of a drone 30-40 m up at home)
+  --sim-seed N              seed of the simulated bear's walk (default: the clock)
   --takeoff-alt M           default take-off altitude (20)
   --standoff M              default push standoff from the bear (30)
   --push-alt M              default push altitude above home (25)
@@ -142,6 +155,61 @@ function parseHome(value: string | undefined): LatLon & { altitudeMslM: number }
     );
   }
   return { latDeg, lonDeg, altitudeMslM };
+}
+
+/** The simulator's camera is watched where it streams to, as any live UDP camera is. */
+function simVideoSource(port: number): string {
+  return `udp://127.0.0.1:${port}`;
+}
+
+function parseLatLon(name: string, value: string): LatLon {
+  const parts = value.split(',').map((part) => part.trim());
+  const [latDeg, lonDeg] = parts.map(Number);
+  const valid =
+    parts.length === 2 &&
+    parts.every((part) => part !== '') &&
+    Math.abs(latDeg) <= 90 &&
+    Math.abs(lonDeg) <= 180;
+  if (!valid) throw new UsageError(`--${name} must be LAT,LON in degrees, not "${value}"`);
+  return { latDeg, lonDeg };
+}
+
+/** The simulator's camera, bear and farm options; they need --sim. */
+function parseSimWorld(values: {
+  sim: boolean;
+  video?: string;
+  'sim-video-port'?: string;
+  'sim-farm'?: string;
+  'sim-bear'?: string;
+  'sim-seed'?: string;
+}): NonNullable<StationOptions['simWorld']> {
+  const given = (['sim-video-port', 'sim-farm', 'sim-bear', 'sim-seed'] as const).filter(
+    (name) => values[name] !== undefined,
+  );
+  if (!values.sim && (values.video === 'sim' || given.length > 0)) {
+    const what = values.video === 'sim' ? '--video sim' : `--${given[0]}`;
+    throw new UsageError(`${what} needs --sim: it is about the built-in simulator`);
+  }
+  const port = parseNumber('sim-video-port', values['sim-video-port'], 5600, {
+    min: 1,
+    max: 65535,
+  });
+  if (!Number.isInteger(port)) throw new UsageError(`--sim-video-port must be a whole number`);
+  if (values['sim-video-port'] !== undefined && values.video !== 'sim') {
+    throw new UsageError('--sim-video-port is for --video sim: the camera streams only then');
+  }
+  const seed = parseNumber('sim-seed', values['sim-seed'], Number.NaN, {
+    min: 0,
+    max: 2 ** 31 - 1,
+  });
+  return {
+    videoPort: values.video === 'sim' ? port : null,
+    farm:
+      values['sim-farm'] === undefined ? undefined : parseLatLon('sim-farm', values['sim-farm']),
+    bearStart:
+      values['sim-bear'] === undefined ? undefined : parseLatLon('sim-bear', values['sim-bear']),
+    bearSeed: Number.isNaN(seed) ? undefined : Math.trunc(seed),
+  };
 }
 
 function parseRecordDir(value: string | undefined): string | null {
@@ -247,6 +315,23 @@ function eventLine(message: ServerMessage): object[] {
       ];
     case 'video-status':
       return [{ type: 'video', t: Date.now(), ...message.video }];
+    case 'sim-truth': {
+      const bear = message.bear;
+      return [
+        {
+          type: 'sim-truth',
+          t: bear.timeMs,
+          what: 'bear',
+          lat: bear.latDeg,
+          lon: bear.lonDeg,
+          headingDeg: bear.headingDeg,
+          speedMps: bear.speedMps,
+          fleeing: bear.fleeing,
+          flightDistanceM: bear.flightDistanceM,
+          droneDistanceM: bear.droneDistanceM,
+        },
+      ];
+    }
     default:
       return [];
   }
@@ -278,6 +363,10 @@ async function main(): Promise<number> {
     'setup-signing': { type: 'boolean', default: false },
     duration: { type: 'string' },
     home: { type: 'string' },
+    'sim-video-port': { type: 'string' },
+    'sim-farm': { type: 'string' },
+    'sim-bear': { type: 'string' },
+    'sim-seed': { type: 'string' },
     'takeoff-alt': { type: 'string' },
     standoff: { type: 'string' },
     'push-alt': { type: 'string' },
@@ -325,6 +414,9 @@ async function main(): Promise<number> {
     log.warn('--model is not used without --video: there is nothing to detect on');
   }
   const home = parseHome(values.home);
+  const simWorld = parseSimWorld(values);
+  const videoSource =
+    simWorld.videoPort === null ? (values.video ?? null) : simVideoSource(simWorld.videoPort);
   const serve = values.serve ? parseHostPort(values.serve) : null;
   const recordDir = parseRecordDir(values.record);
   if (values['setup-signing'] && values.link.length === 0) {
@@ -369,11 +461,12 @@ async function main(): Promise<number> {
       await Station.start({
         sim: values.sim,
         simHome: home,
+        simWorld,
         links: values.link,
         recordDir,
         signingKeyFile: parseSigningKeys(values['signing-keys']),
         setupSigning: values['setup-signing'],
-        video: values.video ?? null,
+        video: videoSource,
         modelPath: values.model ?? process.env.URSA_MODEL,
         detectorTiling: parseDetectTiles(values['detect-tiles']),
         camera: {

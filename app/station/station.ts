@@ -49,6 +49,7 @@ import { frameHeader, type RawFrame } from './tlog/frame';
 import { common } from 'mavlink-mappings';
 import { startTlogRecording, type TlogWriter } from './tlog/writer';
 import { openFrameSource, type FrameSource, type VideoFrame } from './video/frame-source';
+import { VideoRecorder } from './video/recorder';
 
 const log = createLogger('station');
 
@@ -129,6 +130,9 @@ export class Station implements StationApi, Disposable {
   private trackerRefusing = false;
   private readonly logHistory: LogEntry[] = [];
   private video: FrameSource | null = null;
+  private videoRecorder: VideoRecorder | null = null;
+  /** The newest video error told to the operator, so a repeated status does not repeat it. */
+  private videoErrorTold: string | null = null;
   private recorder: TlogWriter | null = null;
   private detector: Detector | null = null;
   private action: ActionStatus | null = null;
@@ -166,6 +170,16 @@ export class Station implements StationApi, Disposable {
   /** The flight record being written, null when there is none (off, replay only, or failed). */
   get recordingPath(): string | null {
     return this.recorder?.isRecording ? this.recorder.path : null;
+  }
+
+  /** The video recorded beside the flight record (MPEG-TS), null when none is being made. */
+  get videoRecordingPath(): string | null {
+    return this.videoRecorder?.isRecording ? this.videoRecorder.videoPath : null;
+  }
+
+  /** The CSV that maps each recorded video frame to its frameId and frameTimeMs, or null. */
+  get videoTablePath(): string | null {
+    return this.videoRecorder?.isRecording ? this.videoRecorder.tablePath : null;
   }
 
   /** The active vehicle, as the link that hears it best sees it. */
@@ -478,20 +492,47 @@ export class Station implements StationApi, Disposable {
       this.detector.onDetections((frame, detections) => this.onDetections(frame, detections)),
     );
 
+    // The video record goes into the store before the source, so it closes after the last frame.
+    const tlogPath = this.recordingPath;
+    if (tlogPath) {
+      try {
+        this.videoRecorder = this.store.add(
+          VideoRecorder.start(tlogPath.replace(/\.tlog$/i, ''), {
+            onError: (message) => this.log('error', message),
+          }),
+        );
+        this.log('info', `Recording the video to ${this.videoRecorder.videoPath}`);
+      } catch (error) {
+        this.log('error', `No video record: ${(error as Error).message}`);
+      }
+    }
+
+    const detector = this.detector;
     this.video = this.store.add(
-      openFrameSource(this.options.video, { cacheDir, sharedDir: sharedDir() }),
+      openFrameSource(this.options.video, {
+        cacheDir,
+        sharedDir: sharedDir(),
+        droppedDownstream: () => detector.stats.framesDropped,
+      }),
     );
     this.store.add(this.video.onFrame((frame) => this.onFrame(frame)));
     this.store.add(
       this.video.onStatus((video) => {
-        if (video.error) this.log('error', `Video: ${video.error}`);
+        // The status repeats every second; the operator hears of each new problem once.
+        if (video.error && video.error !== this.videoErrorTold) {
+          this.log(video.state === 'reconnecting' ? 'warn' : 'error', `Video: ${video.error}`);
+        }
+        this.videoErrorTold = video.error;
         this.broadcast({ type: 'video-status', video });
       }),
     );
   }
 
   private onFrame(frame: VideoFrame): void {
+    // Nothing queues here: the detector keeps only the newest waiting frame, and the recorder
+    // leaves frames out rather than hold them when ffmpeg is behind.
     this.detector?.submit(frame);
+    this.videoRecorder?.write(frame);
 
     const nowMs = Date.now();
     if (nowMs - this.lastFrameBroadcastMs < FRAME_BROADCAST_INTERVAL_MS) return;

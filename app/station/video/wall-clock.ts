@@ -39,7 +39,9 @@ export interface WallClockFormat {
 function checkFormat(format: WallClockFormat): void {
   const { widthPx, heightPx, fps } = format;
   if (!Number.isInteger(widthPx) || !Number.isInteger(heightPx) || widthPx < 16 || heightPx < 16) {
-    throw new Error(`wall-clock stream size must be whole pixels >= 16, got ${widthPx}x${heightPx}`);
+    throw new Error(
+      `wall-clock stream size must be whole pixels >= 16, got ${widthPx}x${heightPx}`,
+    );
   }
   if (widthPx % 2 !== 0 || heightPx % 2 !== 0) {
     throw new Error(`wall-clock stream size must be even for 4:2:0, got ${widthPx}x${heightPx}`);
@@ -57,9 +59,10 @@ export function wallClockEncoderArgs(target: string, format: WallClockFormat): s
   checkFormat(format);
   const h265 = format.codec === 'h265';
   const keyframeEvery = String(Math.max(1, Math.round(format.fps)));
-  const output = target.startsWith('udp://') && !target.includes('pkt_size')
-    ? `${target}${target.includes('?') ? '&' : '?'}pkt_size=1316`
-    : target;
+  const output =
+    target.startsWith('udp://') && !target.includes('pkt_size')
+      ? `${target}${target.includes('?') ? '&' : '?'}pkt_size=1316`
+      : target;
   return [
     '-hide_banner',
     '-loglevel',

@@ -95,6 +95,11 @@ export class SimVideoStream implements Disposable {
       heightPx: this.renderer.height,
       fps: this.options.fps,
     });
+    // The rawvideo demuxer stamps wall-clock time in units of 1/framerate: at the nominal 10 fps
+    // two frames a little under 100 ms apart would share a PTS. Millisecond units give each
+    // frame its own time; the encoder passes frames through, so the rate means nothing else.
+    const rateAt = args.indexOf('-framerate');
+    if (rateAt >= 0 && rateAt < args.indexOf('-i')) args[rateAt + 1] = '1000';
     const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     this.child = child;
     this.busy = false;

@@ -1,4 +1,5 @@
-// `npm start`: the desktop app on the built-in simulated drone and the demo video. Where the
+// `npm start`: the desktop app on the built-in simulated drone and its camera (a rendered
+// field with a bear walking to a farm, streamed as live H.264 over UDP). Where the
 // Electron binary is not installed (it is an optional dependency, and some machines cannot
 // download it), the same station and UI run headless and are served to a browser instead.
 import { spawn } from 'node:child_process';
@@ -28,7 +29,8 @@ if (electron) {
     'Electron is not installed here, so Ursa runs headless: open the operator URL printed\n' +
       `below in a browser (observers use the URL without the token). Serving on ${serve}.\n`,
   );
-  const args = extra.length > 0 ? extra : ['--sim', '--video', 'demo'];
+  // Taking off to 40 m with the gimbal 45 deg down (north) puts the bear in view at once.
+  const args = extra.length > 0 ? extra : ['--sim', '--video', 'sim', '--takeoff-alt', '40'];
   child = spawn(process.execPath, ['dist/station/cli.js', ...args, '--serve', serve], {
     stdio: 'inherit',
   });

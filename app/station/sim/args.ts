@@ -14,11 +14,11 @@ import type { SimVideoSettings } from './world';
 export const DEFAULT_SIM_HOME: SimHome = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 
 /**
- * The demo's layout: the bear starts where a drone that takes off at home and climbs to 30-40 m
- * with the gimbal 45 deg down (looking north) sees it, and walks east toward the farm, across
- * the view. The farm is a few hundred metres on.
+ * The demo's layout: the bear starts where a drone that takes off at home and climbs to 20-40 m
+ * with the gimbal 45 deg down (looking north) sees it, beyond any flight distance of a drone
+ * at home, and walks east toward the farm, across the view. The farm is a few hundred metres on.
  */
-export const DEFAULT_BEAR_START: LocalPointM = { northM: 50, eastM: -20 };
+export const DEFAULT_BEAR_START: LocalPointM = { northM: 45, eastM: -15 };
 export const DEFAULT_FARM: LocalPointM = { northM: 80, eastM: 300 };
 /** The station's default camera (--hfov 60 --vfov 45), streamed as 640x480 at 10 fps. */
 export const DEFAULT_VIDEO = { widthPx: 640, heightPx: 480, fps: 10, hfovDeg: 60, vfovDeg: 45 };
@@ -44,7 +44,7 @@ A simulated ArduCopter quadcopter speaking MAVLink v2 over UDP on 127.0.0.1.
 
 The world: a bear walks toward a farm and runs from the drone within its flight distance.
   --farm LAT,LON          the farm yard (default 80 m north, 300 m east of home)
-  --bear LAT,LON          where the bear starts (default 50 m north, 20 m west of home)
+  --bear LAT,LON          where the bear starts (default 45 m north, 15 m west of home)
   --bear-seed N           seed of the bear's wanderings and flight distance (default: clock)
   --video-port N          stream the drone's camera as H.264 MPEG-TS to udp://127.0.0.1:N
                           (no camera without it; 5600 is the usual ground-station port)

@@ -40,9 +40,9 @@ type Vec3 = [number, number, number];
 
 const TILE_SIZE = 256;
 const TILE_MASK = TILE_SIZE - 1;
-/** Grass detail: 0.2 m texels; patches of dry and green grass: 4 m texels. */
+/** Grass detail: 0.2 m texels; patches of dry and green grass: 1 m texels. */
 const FINE_TEXELS_PER_M = 5;
-const COARSE_TEXELS_PER_M = 0.25;
+const COARSE_TEXELS_PER_M = 1;
 /** Blades and tufts: 5 cm texels of the same noise. */
 const GRAIN_TEXELS_PER_M = 20;
 const HAZE_DISTANCE_M = 2500;
@@ -205,7 +205,8 @@ export class GroundRenderer {
     this.tanHalfV = Math.tan(toRad(camera.verticalFovDeg / 2));
     this.farm = { ...options.farm };
     this.sprite = options.bearSprite ? spriteFrame(options.bearSprite) : null;
-    // A track from home to the farm, and the county road the farm sits on.
+    // A track from home to the farm, the county road the farm sits on, and a field track
+    // north from home past the bear's usual start.
     const yardSouth = { northM: this.farm.northM - YARD_HALF_NORTH_M, eastM: this.farm.eastM };
     this.tracks = [
       track({ northM: 0, eastM: 0 }, yardSouth),
@@ -213,6 +214,7 @@ export class GroundRenderer {
         { northM: this.farm.northM - YARD_HALF_NORTH_M - 400, eastM: this.farm.eastM + 60 },
         { northM: this.farm.northM + YARD_HALF_NORTH_M + 400, eastM: this.farm.eastM + 60 },
       ),
+      track({ northM: -200, eastM: 12 }, { northM: 600, eastM: 12 }),
       track(
         { northM: this.farm.northM, eastM: this.farm.eastM + YARD_HALF_EAST_M },
         { northM: this.farm.northM, eastM: this.farm.eastM + 60 },
@@ -288,9 +290,6 @@ export class GroundRenderer {
     const fineIndex =
       ((Math.floor(northM * FINE_TEXELS_PER_M) & TILE_MASK) << 8) |
       (Math.floor(eastM * FINE_TEXELS_PER_M) & TILE_MASK);
-    const coarseIndex =
-      ((Math.floor(northM * COARSE_TEXELS_PER_M) & TILE_MASK) << 8) |
-      (Math.floor(eastM * COARSE_TEXELS_PER_M) & TILE_MASK);
     const grainIndex =
       ((Math.floor(northM * GRAIN_TEXELS_PER_M) & TILE_MASK) << 8) |
       (Math.floor(eastM * GRAIN_TEXELS_PER_M) & TILE_MASK);
@@ -303,7 +302,22 @@ export class GroundRenderer {
       this.farmColor(fromFarmN, fromFarmE, brightness, out);
       return;
     }
-    const green = smooth(Math.min(1, Math.max(0, (this.coarse[coarseIndex] - 0.5) * 4 + 0.5)));
+    // Bilinear: the patches' edges are soft, not stairs of 1 m texels.
+    const cy = northM * COARSE_TEXELS_PER_M;
+    const cx = eastM * COARSE_TEXELS_PER_M;
+    const y0 = Math.floor(cy);
+    const x0 = Math.floor(cx);
+    const fy = cy - y0;
+    const fx = cx - x0;
+    const row0 = (y0 & TILE_MASK) << 8;
+    const row1 = ((y0 + 1) & TILE_MASK) << 8;
+    const col0 = x0 & TILE_MASK;
+    const col1 = (x0 + 1) & TILE_MASK;
+    const c = this.coarse;
+    const top = c[row0 | col0] + (c[row0 | col1] - c[row0 | col0]) * fx;
+    const bottom = c[row1 | col0] + (c[row1 | col1] - c[row1 | col0]) * fx;
+    const patch = top + (bottom - top) * fy;
+    const green = smooth(Math.min(1, Math.max(0, (patch - 0.5) * 4 + 0.5)));
     let r = DRY_GRASS[0] + (GREEN_GRASS[0] - DRY_GRASS[0]) * green;
     let g = DRY_GRASS[1] + (GREEN_GRASS[1] - DRY_GRASS[1]) * green;
     let b = DRY_GRASS[2] + (GREEN_GRASS[2] - DRY_GRASS[2]) * green;

@@ -78,6 +78,11 @@ export class SimVideoStream implements Disposable {
     this.closed = true;
     clearInterval(this.timer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    const stats = this.stats;
+    log.info(
+      `camera: ${stats.framesSent} frames sent, ${stats.framesDropped} dropped while ffmpeg ` +
+        `was behind, ${stats.renderMsMean.toFixed(1)} ms to render a frame on average`,
+    );
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.stdin?.end();

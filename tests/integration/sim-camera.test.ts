@@ -1,7 +1,8 @@
 // The simulator's camera end to end: the simulator (its own process) streams H.264 in MPEG-TS
 // over UDP on 127.0.0.1, ffmpeg decodes it, and the real YOLOX model finds the bear while the
 // drone follows it 45-60 m up with the gimbal pitched 45-80 deg down, pointed at the bear the
-// way a tracking gimbal would be (DO_SET_ROI_LOCATION at the bear's true position). Needs
+// way a tracking gimbal would be (DO_SET_ROI_LOCATION at the bear's true position), and the
+// box georeferenced as the station does lands within a few metres of the bear. Needs
 // dist/station/sim.js (node scripts/build.mjs), ffmpeg, and ../shared's model and bear picture.
 //
 // The camera is a zoom (10 x 7.5 deg): through the default 60 x 45 deg lens a 1.9 m bear at
@@ -15,7 +16,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { test } from 'node:test';
 
-import { offsetNorthEast } from '../../app/core/geodesy';
+import { distanceM, offsetNorthEast } from '../../app/core/geodesy';
+import { georeferenceDetection } from '../../app/core/georef';
 import type { SimBearTruth } from '../../app/core/protocol';
 import type { Detection } from '../../app/core/types';
 import { Detector } from '../../app/station/detector/detector';
@@ -159,14 +161,21 @@ test('the bear in the simulator camera stream is found by the real model', { ski
 
   await waitForState(link, (s) => (s.position?.altitudeRelM ?? 0) > 44, 60_000, 'at 45 m');
   follow = { behindM: 42, altitudeM: 45 };
-  const phases: Array<{ name: string; seen: number; found: number; pitches: number[] }> = [];
+  const phases: Array<{
+    name: string;
+    seen: number;
+    found: number;
+    pitches: number[];
+    groundErrorsM: number[];
+  }> = [];
 
   const watch = async (
     name: string,
     altitude: [number, number],
     pitch: [number, number],
   ) => {
-    const phase = { name, seen: 0, found: 0, pitches: [] as number[] };
+    const groundErrorsM: number[] = [];
+    const phase = { name, seen: 0, found: 0, pitches: [] as number[], groundErrorsM };
     phases.push(phase);
     // Time to get there, then a while watching.
     const endMs = Date.now() + (PHASE_S + SETTLE_S) * 1000;
@@ -198,6 +207,29 @@ test('the bear in the simulator camera stream is found by the real model', { ski
       const bear = detections.find((d) => d.className === 'bear');
       if (!bear) continue;
       phase.found++;
+      // Georeferenced as the station does (newest telemetry; the station interpolates to the
+      // frame's time), the box lands near the bear's true place, moved on to the frame's time.
+      const truth = sim.latestBear;
+      if (truth && state.position && state.attitude && state.gimbal) {
+        const geo = georeferenceDetection(
+          bear,
+          {
+            position: state.position,
+            altitudeAglM: state.position.altitudeRelM,
+            vehicleAttitude: state.attitude,
+            gimbal: state.gimbal,
+          },
+          ZOOM,
+        );
+        const sinceTruthS = ((frame.captureMs ?? frame.arrivalMs) - truth.timeMs) / 1000;
+        const aheadM = truth.speedMps * sinceTruthS;
+        const expected = offsetNorthEast(
+          truth,
+          aheadM * Math.cos((truth.headingDeg * Math.PI) / 180),
+          aheadM * Math.sin((truth.headingDeg * Math.PI) / 180),
+        );
+        if (geo.ground) groundErrorsM.push(distanceM(geo.ground, expected));
+      }
       // The camera points at the bear: its box is near the middle of the frame.
       const [left, top, width, height] = bear.box;
       const offX = Math.abs(left + width / 2 - WIDTH / 2);
@@ -216,11 +248,15 @@ test('the bear in the simulator camera stream is found by the real model', { ski
   follow = { behindM: 10, altitudeM: 50 };
   const third = await watch('50 m up, 10 m back', [48, 52], [-88, -72]);
 
+  const median = (values: number[]): number =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
   for (const phase of phases) {
     const pitches = phase.pitches;
     t.diagnostic(
       `${phase.name}: bear found in ${phase.found} of ${phase.seen} frames; gimbal pitch ` +
-        `${Math.min(...pitches).toFixed(0)} to ${Math.max(...pitches).toFixed(0)} deg`,
+        `${Math.min(...pitches).toFixed(0)} to ${Math.max(...pitches).toFixed(0)} deg; ` +
+        `ground position off by ${median(phase.groundErrorsM).toFixed(1)} m (median), ` +
+        `${Math.max(...phase.groundErrorsM).toFixed(1)} m at most`,
     );
   }
   for (const phase of [first, second, third]) {
@@ -229,6 +265,7 @@ test('the bear in the simulator camera stream is found by the real model', { ski
       phase.found >= 0.2 * phase.seen,
       `${phase.name}: bear found in ${phase.found} of ${phase.seen} frames`,
     );
+    assert.ok(median(phase.groundErrorsM) < 3, `${phase.name}: georeferenced too far off`);
   }
   // The bear never ran: the drone stayed beyond its flight distance (45 m at most).
   assert.ok(truths.length > 20 && truths.every((truth) => !truth.fleeing));

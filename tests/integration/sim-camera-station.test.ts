@@ -113,7 +113,10 @@ test(TITLE, { skip }, async (t) => {
   assert.ok(walkedM > 0.4 * seconds && walkedM < 1.6 * seconds, `${walkedM} m in ${seconds} s`);
 
   const video = events.filter((e) => e.type === 'video');
-  assert.ok(video.some((v) => String(v.label).includes(`udp://127.0.0.1:${port}`)), 'its port');
+  assert.ok(
+    video.some((v) => String(v.label).includes(`udp://127.0.0.1:${port}`)),
+    'its port',
+  );
   const running = video.filter((v) => v.state === 'running' && v.width === 640);
   assert.ok(running.length >= 5, 'the stream ran');
   assert.equal(running.at(-1)?.height, 480);

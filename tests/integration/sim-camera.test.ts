@@ -169,11 +169,7 @@ test('the bear in the simulator camera stream is found by the real model', { ski
     groundErrorsM: number[];
   }> = [];
 
-  const watch = async (
-    name: string,
-    altitude: [number, number],
-    pitch: [number, number],
-  ) => {
+  const watch = async (name: string, altitude: [number, number], pitch: [number, number]) => {
     const groundErrorsM: number[] = [];
     const phase = { name, seen: 0, found: 0, pitches: [] as number[], groundErrorsM };
     phases.push(phase);

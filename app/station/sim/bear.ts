@@ -107,12 +107,9 @@ export class SimBear {
       // In the yard it noses about in every direction; the farm's pull brings it back in.
       const spreadDeg = inYard ? 4 * WANDER_SPREAD_DEG : WANDER_SPREAD_DEG;
       this.wanderOffsetDeg = this.drift(this.wanderOffsetDeg, spreadDeg, WANDER_TIME_S, dtS);
-      this.wanderSpeedMps = WALK_SPEED_MPS + this.drift(
-        this.wanderSpeedMps - WALK_SPEED_MPS,
-        WALK_SPEED_SPREAD_MPS,
-        WANDER_TIME_S,
-        dtS,
-      );
+      this.wanderSpeedMps =
+        WALK_SPEED_MPS +
+        this.drift(this.wanderSpeedMps - WALK_SPEED_MPS, WALK_SPEED_SPREAD_MPS, WANDER_TIME_S, dtS);
       wantHeadingDeg = this.bearingToFarmDeg() + this.wanderOffsetDeg;
       wantSpeedMps = inYard ? FORAGE_SPEED_MPS : clamp(this.wanderSpeedMps, 0.5, 1.5);
       turnRateDegS = WALK_TURN_RATE_DEG_S;

@@ -74,7 +74,7 @@ export class SimWorld implements Disposable {
       seed: options.bearSeed,
     });
     log.info(
-      `bear at ${fmt(options.bearStart)} m from home, farm at ${fmt(options.farm)} m, ` +
+      `bear at ${fmt(options.bearStart)} of home, farm at ${fmt(options.farm)}, ` +
         `flight distance ${this.bear.flightDistanceM.toFixed(1)} m (seed ${options.bearSeed})`,
     );
     if (options.video) {
@@ -158,5 +158,5 @@ function round(value: number, digits: number): number {
 }
 
 function fmt(point: LocalPointM): string {
-  return `${point.northM.toFixed(0)} N ${point.eastM.toFixed(0)} E`;
+  return `${point.northM.toFixed(0)} m north, ${point.eastM.toFixed(0)} m east`;
 }

@@ -19,6 +19,7 @@ import { projectRoot, userDataDir } from './paths';
 import { startServer } from './server';
 import { loadDems } from './terrain/load';
 import type { TilingOptions } from './detector/tiling';
+import { DEFAULT_VIDEO } from './sim/args';
 import { Station, type StationOptions } from './station';
 import { openTileStore, type TileStore } from './tiles/tile-store';
 
@@ -69,7 +70,8 @@ const USAGE = `Usage: npm run station -- [options]
   --takeoff-alt M           default take-off altitude (20)
   --standoff M              default push standoff from the bear (30)
   --push-alt M              default push altitude above home (25)
-  --hfov DEG, --vfov DEG    the camera's field of view (60 x 45)
+  --hfov DEG, --vfov DEG    the camera's field of view (60 x 45; with --video sim the
+                            simulator's zoom camera, 8 x 6)
   --dem SPEC                the ground from an elevation model instead of flat at home
                             altitude (repeatable, first with data wins): FILE.tif (one
                             band, EPSG:4326 or 3857) | terrarium:DIR | mapbox:DIR (z/x/y.png)
@@ -103,6 +105,7 @@ function parseDetectTiles(value: string | undefined): TilingOptions | null {
 
 const STATUS_EVENT_INTERVAL_MS = 1000;
 const FOV_RANGE_DEG = { min: 1, max: 179 };
+const DEFAULT_LENS = { hfovDeg: 60, vfovDeg: 45 };
 /** Beyond 20 deg an ellipse says nothing useful; 0 leaves only GPS and altitude error. */
 const ATTITUDE_ERROR_RANGE_DEG = { min: 0, max: 20 };
 /** setTimeout's limit (about 24.8 days). */
@@ -417,6 +420,8 @@ async function main(): Promise<number> {
   const simWorld = parseSimWorld(values);
   const videoSource =
     simWorld.videoPort === null ? (values.video ?? null) : simVideoSource(simWorld.videoPort);
+  // The simulator's camera is a zoom lens: the station must georeference with the same one.
+  const lens = simWorld.videoPort === null ? DEFAULT_LENS : DEFAULT_VIDEO;
   const serve = values.serve ? parseHostPort(values.serve) : null;
   const recordDir = parseRecordDir(values.record);
   if (values['setup-signing'] && values.link.length === 0) {
@@ -470,8 +475,8 @@ async function main(): Promise<number> {
         modelPath: values.model ?? process.env.URSA_MODEL,
         detectorTiling: parseDetectTiles(values['detect-tiles']),
         camera: {
-          horizontalFovDeg: parseNumber('hfov', values.hfov, 60, FOV_RANGE_DEG),
-          verticalFovDeg: parseNumber('vfov', values.vfov, 45, FOV_RANGE_DEG),
+          horizontalFovDeg: parseNumber('hfov', values.hfov, lens.hfovDeg, FOV_RANGE_DEG),
+          verticalFovDeg: parseNumber('vfov', values.vfov, lens.vfovDeg, FOV_RANGE_DEG),
         },
         defaults,
         tiles: tiles.source,

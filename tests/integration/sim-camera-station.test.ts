@@ -58,6 +58,8 @@ const TITLE = '--video sim: the station watches the simulator camera, the bear i
 test(TITLE, { skip }, async (t) => {
   const port = await freeUdpPort();
   const bearStart = offsetNorthEast(HOME, 45, -15);
+  // A farm far to the east: the bear walks the whole time instead of foraging in a yard.
+  const farm = offsetNorthEast(HOME, 80, 300);
   const child = spawn(
     process.execPath,
     [
@@ -69,6 +71,8 @@ test(TITLE, { skip }, async (t) => {
       String(port),
       '--sim-bear',
       `${bearStart.latDeg},${bearStart.lonDeg}`,
+      '--sim-farm',
+      `${farm.latDeg},${farm.lonDeg}`,
       '--sim-seed',
       '9',
       '--events',

@@ -5,8 +5,8 @@
 // box georeferenced as the station does lands within a few metres of the bear. Needs
 // dist/station/sim.js (node scripts/build.mjs), ffmpeg, and ../shared's model and bear picture.
 //
-// The camera is a zoom (10 x 7.5 deg): through the default 60 x 45 deg lens a 1.9 m bear at
-// 60-70 m is 20 pixels long, and YOLOX-Nano (COCO) calls it a cow, a sheep or nothing.
+// The camera is a zoom (10 x 7.5 deg): through a 60 x 45 deg lens a 1.9 m bear at 60-70 m is
+// 20 pixels long, and YOLOX-Nano (COCO) calls it a cow, a sheep or nothing.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

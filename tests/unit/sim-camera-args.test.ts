@@ -22,14 +22,14 @@ test('without --video-port there is no camera; the bear and farm have their defa
   assert.equal(args.bearSeed, 12);
 });
 
-test('the camera defaults to the station camera: 60 x 45 deg, 640x480, 10 fps', () => {
+test('the camera defaults to the station camera under --video sim: 8 x 6 deg, 640x480, 10 fps', () => {
   const args = parseSimArgs([...OUT, '--video-port', '5600']);
   assert.deepEqual(args.video, {
     port: 5600,
     widthPx: 640,
     heightPx: 480,
     fps: 10,
-    camera: { horizontalFovDeg: 60, verticalFovDeg: 45 },
+    camera: { horizontalFovDeg: 8, verticalFovDeg: 6 },
   });
   const zoom = parseSimArgs([
     ...OUT,

@@ -1,5 +1,6 @@
 // The simulator's camera draws the world where the station's georeferencing says it is: the
-// same pinhole model, pixel convention and flat ground, the bear at its true place and size.
+// same pinhole model, pixel convention and flat ground; the bear upright, its feet at its true
+// place, its true size at its range.
 // Needs the bear cut-out from ../shared (URSA_SHARED_DIR).
 
 import assert from 'node:assert/strict';
@@ -96,7 +97,7 @@ test('a ground point projects where georeferencing puts that pixel back', () => 
   }
 });
 
-test('the bear is drawn at its true position, at its true size', { skip: noPicture }, () => {
+test('the bear stands upright, its feet on its true ground point', { skip: noPicture }, () => {
   const renderer = new GroundRenderer({
     width: WIDTH,
     height: HEIGHT,
@@ -104,7 +105,8 @@ test('the bear is drawn at its true position, at its true size', { skip: noPictu
     farm: FARM,
     bearSprite: loadBearPicture(),
   });
-  // Straight down from 12 m the ground is a map: about 2 cm a pixel.
+  // Straight down from 12 m, looking north: the photo stays upright in the image all the same,
+  // as the detector was trained on animals seen from the side.
   const view: ViewPose = {
     northM: 0,
     eastM: 0,
@@ -119,42 +121,74 @@ test('the bear is drawn at its true position, at its true size', { skip: noPictu
   const box = changed(ground, withBear);
   assert.ok(box.count > 1000, `${box.count} bear pixels`);
 
-  const metresPerPixel = (2 * view.altitudeAglM * Math.tan(Math.PI / 6)) / WIDTH;
-  const lengthM = (box.right - box.left) * metresPerPixel;
-  assert.ok(Math.abs(lengthM - BEAR_LENGTH_M) < 0.1, `drawn ${lengthM} m long`);
+  // Its feet (the bottom centre of what was drawn) are where the ground point projects.
+  const feet = renderer.project(view, bear);
+  assert.ok(feet);
+  assert.ok(Math.abs((box.left + box.right) / 2 - feet.x) < 1.5, `feet at x ${feet.x}`);
+  assert.ok(Math.abs(box.bottom - feet.y) < 1.5, `feet at y ${feet.y}, box bottom ${box.bottom}`);
+  // 1.9 m long at its slant range, through the same pinhole.
+  const slantM = Math.hypot(bear.northM, bear.eastM, view.altitudeAglM);
+  const pxPerMX = WIDTH / 2 / Math.tan(Math.PI / 6) / slantM;
+  const pxPerMY = HEIGHT / 2 / Math.tan((22.5 * Math.PI) / 180) / slantM;
+  const lengthM = (box.right - box.left) / pxPerMX;
+  assert.ok(Math.abs(lengthM - BEAR_LENGTH_M) < 0.05, `drawn ${lengthM} m long`);
   const size = renderer.bearSizeM;
-  assert.ok(size);
-  // The pixels are not square: 60 x 45 deg over 640 x 480.
-  const metresPerRow = (2 * view.altitudeAglM * Math.tan((22.5 * Math.PI) / 180)) / HEIGHT;
-  const widthM = (box.bottom - box.top) * metresPerRow;
-  assert.ok(Math.abs(widthM - size.widthM) < 0.1, `drawn ${widthM} m across, not ${size.widthM}`);
+  assert.ok(size && size.heightM > 1 && size.heightM < 2, `bear ${size?.heightM} m high`);
+  const heightM = (box.bottom - box.top) / pxPerMY;
+  assert.ok(Math.abs(heightM - size.heightM) < 0.05, `drawn ${heightM} m high`);
+  const screen = renderer.bearOnScreen(view, bear);
+  assert.ok(screen && !screen.mirrored, 'walking right across the screen: the photo as it is');
+  assert.ok(Math.abs(screen.slantRangeM - slantM) < 1e-9);
 
-  // The centre of what was drawn georeferences to the bear's true place.
+  // The bottom centre georeferences to the bear's true place, as the station assumes.
   const fix = pixelToGround(
     stationPose(view, 0),
     CAMERA,
-    { x: (box.left + box.right) / 2, y: (box.top + box.bottom) / 2 },
+    { x: (box.left + box.right) / 2, y: box.bottom },
     { width: WIDTH, height: HEIGHT },
   );
   assert.ok(fix.ok);
   const drawn = northEastOf(HOME, fix.position);
   const offM = Math.hypot(drawn.northM - bear.northM, drawn.eastM - bear.eastM);
-  assert.ok(offM < 0.1, `drawn ${offM} m from where the bear is`);
+  assert.ok(offM < 0.05, `drawn ${offM} m from where the bear is`);
 
-  // Walking east under a north-facing camera the bear lies across the frame; walking north,
-  // along it.
-  const north = changed(ground, renderer.render(view, { ...bear, headingDeg: 0 }));
-  assert.ok(box.right - box.left > box.bottom - box.top);
-  assert.ok(north.bottom - north.top > north.right - north.left);
-  const northLengthM = (north.bottom - north.top) * metresPerRow;
-  assert.ok(Math.abs(northLengthM - BEAR_LENGTH_M) < 0.1, `drawn ${northLengthM} m long`);
+  // Walking west it faces left: the same pixels mirrored about its feet.
+  const west = renderer.render(view, { ...bear, headingDeg: 270 });
+  assert.ok(renderer.bearOnScreen(view, { ...bear, headingDeg: 270 })?.mirrored);
+  const westBox = changed(ground, west);
+  assert.ok(Math.abs(westBox.left - box.left) <= 1 && Math.abs(westBox.right - box.right) <= 1);
+  let differenceSum = 0;
+  let mirroredDifferenceSum = 0;
+  let compared = 0;
+  for (let y = box.top; y < box.bottom; y++) {
+    for (let x = box.left; x < box.right; x++) {
+      const mirrorX = Math.round(2 * feet.x - 1 - x);
+      const i = (y * WIDTH + x) * 3;
+      const j = (y * WIDTH + mirrorX) * 3;
+      // Only the bear's own pixels: the grass around it is not mirrored.
+      if (Math.abs(withBear[i] - ground[i]) < 24 || Math.abs(west[j] - ground[j]) < 24) continue;
+      compared++;
+      differenceSum += Math.abs(withBear[i] - west[i]);
+      mirroredDifferenceSum += Math.abs(withBear[i] - west[j]);
+    }
+  }
+  assert.ok(compared > 1000, `${compared} bear pixels compared`);
+  const mirroredMean = mirroredDifferenceSum / compared;
+  const plainMean = differenceSum / compared;
+  assert.ok(mirroredMean < 0.5 * plainMean, `mirrored ${mirroredMean}, as it is ${plainMean}`);
+
+  // Walking toward or away from the camera it still shows its side, at the same size.
+  const away = changed(ground, renderer.render(view, { ...bear, headingDeg: 0 }));
+  assert.ok(Math.abs(away.right - away.left - (box.right - box.left)) <= 1);
+  assert.ok(Math.abs(away.bottom - away.top - (box.bottom - box.top)) <= 1);
 });
 
-test('seen obliquely, the bear is still where geometry says', { skip: noPicture }, () => {
+test('seen obliquely, the feet are where geometry says', { skip: noPicture }, () => {
+  const camera = { horizontalFovDeg: 8, verticalFovDeg: 6 };
   const renderer = new GroundRenderer({
     width: WIDTH,
     height: HEIGHT,
-    camera: { horizontalFovDeg: 10, verticalFovDeg: 7.5 },
+    camera,
     farm: FARM,
     bearSprite: loadBearPicture(),
   });
@@ -177,10 +211,24 @@ test('seen obliquely, the bear is still where geometry says', { skip: noPicture 
   const projected = renderer.project(view, bear);
   assert.ok(projected);
   assert.ok(Math.abs(projected.x - 320) < 1 && Math.abs(projected.y - 240) < 1, 'in the centre');
-  assert.ok(box.left < projected.x && projected.x < box.right);
-  assert.ok(box.top < projected.y && projected.y < box.bottom);
-  // About 69 m away through a 10 deg lens: roughly 1.9 m x 53 px/m wide.
-  assert.ok(box.right - box.left > 60 && box.right - box.left < 130, `${box.right - box.left} px`);
+  assert.ok(Math.abs((box.left + box.right) / 2 - projected.x) < 1.5, 'centred on its feet');
+  assert.ok(Math.abs(box.bottom - projected.y) < 1.5, 'standing on its feet');
+  // About 58.7 m away through an 8 deg lens: 1.9 m x 77.7 px/m, about 148 px long.
+  const slantM = 45 / Math.sin((50 * Math.PI) / 180);
+  const expectedPx = ((WIDTH / 2 / Math.tan((4 * Math.PI) / 180)) * BEAR_LENGTH_M) / slantM;
+  const lengthPx = box.right - box.left;
+  assert.ok(Math.abs(lengthPx - expectedPx) < 2, `${lengthPx} px long, not ${expectedPx}`);
+
+  const fix = pixelToGround(
+    stationPose(view, 20),
+    camera,
+    { x: (box.left + box.right) / 2, y: box.bottom },
+    { width: WIDTH, height: HEIGHT },
+  );
+  assert.ok(fix.ok);
+  const drawn = northEastOf(HOME, fix.position);
+  const offM = Math.hypot(drawn.northM - bear.northM, drawn.eastM - bear.eastM);
+  assert.ok(offM < 0.1, `its box's bottom centre lands ${offM} m from the bear`);
 });
 
 test('the ground has texture, so a moving camera sees motion', () => {

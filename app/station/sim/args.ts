@@ -14,14 +14,20 @@ import type { SimVideoSettings } from './world';
 export const DEFAULT_SIM_HOME: SimHome = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 
 /**
- * The demo's layout: the bear starts where a drone that takes off at home and climbs to 20-40 m
- * with the gimbal 45 deg down (looking north) sees it, beyond any flight distance of a drone
- * at home, and walks east toward the farm, across the view. The farm is a few hundred metres on.
+ * The demo's layout: a farm yard 50 m north of home (the truck parks at its southern edge), a
+ * bear 70 m out to the north-west that walks in and forages about the yard's middle. A drone
+ * that takes off at home to 50 m with the gimbal 45 deg down (looking north) has the yard's
+ * middle in the centre of its view, and stays beyond any bear's flight distance (45 m at most).
  */
-export const DEFAULT_BEAR_START: LocalPointM = { northM: 45, eastM: -15 };
-export const DEFAULT_FARM: LocalPointM = { northM: 80, eastM: 300 };
-/** The station's default camera (--hfov 60 --vfov 45), streamed as 640x480 at 10 fps. */
-export const DEFAULT_VIDEO = { widthPx: 640, heightPx: 480, fps: 10, hfovDeg: 60, vfovDeg: 45 };
+export const DEFAULT_BEAR_START: LocalPointM = { northM: 60, eastM: -35 };
+export const DEFAULT_FARM: LocalPointM = { northM: 50, eastM: 0 };
+/**
+ * A zoom camera at about 8x (an H20T-class zoom spans 4-67 deg), 640x480 at 10 fps: YOLOX-Nano
+ * finds the 1.9 m bear when it is about 100 px long or more, and at 85 m (60 m up, 45 deg down)
+ * this lens draws it 124 px long. Through a 32 x 24 deg thermal-class lens it is 30-50 px at
+ * 30-60 m and the model finds it in no frame at all.
+ */
+export const DEFAULT_VIDEO = { widthPx: 640, heightPx: 480, fps: 10, hfovDeg: 8, vfovDeg: 6 };
 
 /** An outage lasts this long when --drop-every-s is given without --drop-for-s. */
 const DEFAULT_DROP_FOR_S = 3;
@@ -43,14 +49,15 @@ A simulated ArduCopter quadcopter speaking MAVLink v2 over UDP on 127.0.0.1.
   --no-message-interval   answer SET_MESSAGE_INTERVAL with UNSUPPORTED, as old firmware does
 
 The world: a bear walks toward a farm and runs from the drone within its flight distance.
-  --farm LAT,LON          the farm yard (default 80 m north, 300 m east of home)
-  --bear LAT,LON          where the bear starts (default 45 m north, 15 m west of home)
+  --farm LAT,LON          the farm yard (default 50 m north of home)
+  --bear LAT,LON          where the bear starts (default 60 m north, 35 m west of home)
   --bear-seed N           seed of the bear's wanderings and flight distance (default: clock)
   --video-port N          stream the drone's camera as H.264 MPEG-TS to udp://127.0.0.1:N
                           (no camera without it; 5600 is the usual ground-station port)
   --video-size WxH        frame size (default 640x480)
   --video-fps N           frames per second (default 10)
-  --hfov DEG, --vfov DEG  the camera's field of view (default 60 x 45, as the station's)
+  --hfov DEG, --vfov DEG  the camera's field of view (default 8 x 6, as the station's with
+                          --video sim)
 
 On stdout it prints one JSON line per event: {"event":"ready","localPort":N} once listening,
 {"event":"gcs","systemId":S,"componentId":C} when a ground station is first heard, and

@@ -2,8 +2,11 @@
 // altitude, as the station's georeferencing (app/core/georef.ts) assumes, with the same pinhole
 // model (the field of view spans the frame edge to edge). The ground is procedural: grass with
 // patches, dirt tracks, a farm yard with a barn and a silo, so motion shows. The bear is the
-// cut-out photo laid on the ground at its true place and size, its length along its heading and
-// its back away from the camera, as a real bear's side would show from above.
+// cut-out photo standing upright in the image (a billboard): a COCO detector knows bears from
+// the side, not as a photo lying rotated on the grass. Its feet stand at the projection of its
+// true ground point, the bottom centre of the box a detector draws, which is what
+// georeferencing takes as the animal's place; it is 1.9 m long at its slant range, and faces
+// the way it walks across the screen.
 
 import type { CameraModel } from '../../core/types';
 import type { LocalPointM } from './bear';
@@ -128,15 +131,16 @@ function smooth(t: number): number {
   return t * t * (3 - 2 * t);
 }
 
-/** The bear photo's opaque part: its centre and how many photo pixels make a metre. */
+/** The bear photo's opaque part, in photo pixels: its feet and how many pixels make a metre. */
 interface SpriteFrame {
   /** The photo and its halvings (box-filtered), so a far bear is not a shimmer of fur. */
   levels: RgbaImage[];
-  centreX: number;
-  centreY: number;
+  left: number;
+  top: number;
+  /** One past the opaque part's last column and row. */
+  right: number;
+  bottom: number;
   pxPerM: number;
-  halfLengthM: number;
-  halfHeightM: number;
 }
 
 function spriteFrame(image: RgbaImage): SpriteFrame {
@@ -151,9 +155,6 @@ function spriteFrame(image: RgbaImage): SpriteFrame {
     }
   }
   if (right < left) throw new Error('the bear picture is fully transparent');
-  const widthPx = right - left + 1;
-  const heightPx = bottom - top + 1;
-  const pxPerM = widthPx / BEAR_LENGTH_M;
   const levels = [image];
   while (levels.length < 6) {
     const half = halve(levels[levels.length - 1]);
@@ -162,12 +163,27 @@ function spriteFrame(image: RgbaImage): SpriteFrame {
   }
   return {
     levels,
-    centreX: (left + right + 1) / 2,
-    centreY: (top + bottom + 1) / 2,
-    pxPerM,
-    halfLengthM: widthPx / pxPerM / 2,
-    halfHeightM: heightPx / pxPerM / 2,
+    left,
+    top,
+    right: right + 1,
+    bottom: bottom + 1,
+    pxPerM: (right + 1 - left) / BEAR_LENGTH_M,
   };
+}
+
+/** Where the bear is drawn: its opaque part's box on screen, continuous pixels. */
+export interface BearOnScreen {
+  /** The projection of the bear's ground point: the bottom centre of the box. */
+  footX: number;
+  footY: number;
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+  /** Camera to the bear's ground point. */
+  slantRangeM: number;
+  /** The photo faces right; mirrored when the bear walks leftward across the screen. */
+  mirrored: boolean;
 }
 
 export class GroundRenderer {
@@ -222,10 +238,44 @@ export class GroundRenderer {
     ];
   }
 
-  /** The size of the bear drawn, metres along its length and across; null without a bear. */
-  get bearSizeM(): { lengthM: number; widthM: number } | null {
+  /** The size of the bear drawn, metres nose to tail and feet to back; null without a bear. */
+  get bearSizeM(): { lengthM: number; heightM: number } | null {
     if (!this.sprite) return null;
-    return { lengthM: 2 * this.sprite.halfLengthM, widthM: 2 * this.sprite.halfHeightM };
+    const { top, bottom, pxPerM } = this.sprite;
+    return { lengthM: BEAR_LENGTH_M, heightM: (bottom - top) / pxPerM };
+  }
+
+  /** Where the bear shows in the frame; null without a bear picture or behind the camera. */
+  bearOnScreen(pose: ViewPose, bear: BearPose): BearOnScreen | null {
+    const sprite = this.sprite;
+    if (!sprite) return null;
+    const m = rotationZyx(pose.headingDeg, pose.pitchDeg, pose.rollDeg);
+    const heightM = Math.max(MIN_CAMERA_HEIGHT_M, pose.altitudeAglM);
+    const foot = this.projectUnclipped(m, pose, heightM, bear);
+    if (!foot) return null;
+    const slantRangeM = Math.hypot(bear.northM - pose.northM, bear.eastM - pose.eastM, heightM);
+    // Pixels a metre at that range, from the same pinhole model as everything else.
+    const screenPxPerMX = this.width / 2 / this.tanHalfH / slantRangeM;
+    const screenPxPerMY = this.height / 2 / this.tanHalfV / slantRangeM;
+    const halfLengthPx = ((sprite.right - sprite.left) / sprite.pxPerM / 2) * screenPxPerMX;
+    const heightPx = ((sprite.bottom - sprite.top) / sprite.pxPerM) * screenPxPerMY;
+    // Which way the bear walks across the screen: its head a metre ahead, projected.
+    const headingRad = toRad(bear.headingDeg);
+    const ahead = this.projectUnclipped(m, pose, heightM, {
+      northM: bear.northM + Math.cos(headingRad),
+      eastM: bear.eastM + Math.sin(headingRad),
+    });
+    const mirrored = ahead !== null && ahead.x < foot.x;
+    return {
+      footX: foot.x,
+      footY: foot.y,
+      left: foot.x - halfLengthPx,
+      right: foot.x + halfLengthPx,
+      top: foot.y - heightPx,
+      bottom: foot.y,
+      slantRangeM,
+      mirrored,
+    };
   }
 
   /** Renders rgb24 into `out` (allocated when absent) and returns it. */
@@ -270,7 +320,7 @@ export class GroundRenderer {
         frame[o + 2] = color[2] + (SKY[2] - color[2]) * haze;
       }
     }
-    if (bear && this.sprite) this.drawBear(frame, pose, cameraHeightM, bear, this.sprite);
+    if (bear && this.sprite) this.drawBear(frame, pose, bear, this.sprite);
     return frame;
   }
 
@@ -372,69 +422,18 @@ export class GroundRenderer {
     out[2] = Math.min(255, GRAVEL[2] * brightness * shadow);
   }
 
-  private drawBear(
-    frame: Uint8Array,
-    pose: ViewPose,
-    cameraHeightM: number,
-    bear: BearPose,
-    sprite: SpriteFrame,
-  ): void {
-    const m = rotationZyx(pose.headingDeg, pose.pitchDeg, pose.rollDeg);
-    const [c0, c1, c2] = columns(m);
-    const headingRad = toRad(bear.headingDeg);
-    const forwardN = Math.cos(headingRad);
-    const forwardE = Math.sin(headingRad);
-    // The photo's top (the bear's back) goes to the side of the bear away from the camera.
-    let awayN = -c2[0];
-    let awayE = -c2[1];
-    if (Math.hypot(awayN, awayE) < 1e-6) [awayN, awayE] = [c0[0], c0[1]];
-    const side = -forwardE * awayN + forwardN * awayE > 0 ? 1 : -1;
-    const upN = side * -forwardE;
-    const upE = side * forwardN;
-
-    const { halfLengthM, halfHeightM } = sprite;
-    let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const [a, b] of [
-      [-1, -1],
-      [-1, 1],
-      [1, -1],
-      [1, 1],
-    ]) {
-      const corner = {
-        northM: bear.northM + a * halfLengthM * forwardN + b * halfHeightM * upN,
-        eastM: bear.eastM + a * halfLengthM * forwardE + b * halfHeightM * upE,
-      };
-      const p = this.projectUnclipped(m, pose, cameraHeightM, corner);
-      if (!p) return;
-      minX = Math.min(minX, p.x);
-      maxX = Math.max(maxX, p.x);
-      minY = Math.min(minY, p.y);
-      maxY = Math.max(maxY, p.y);
-    }
-    const x0 = Math.max(0, Math.floor(minX));
-    const x1 = Math.min(this.width - 1, Math.ceil(maxX));
-    const y0 = Math.max(0, Math.floor(minY));
-    const y1 = Math.min(this.height - 1, Math.ceil(maxY));
-    const rightStep = (2 * this.tanHalfH) / this.width;
-    const rightStart = -this.tanHalfH + rightStep / 2;
-    const { centreX, centreY, pxPerM } = sprite;
-    // Photo pixels per screen pixel at the bear (the geometric mean of the two axes) picks the
-    // level: about one texel a pixel.
-    const centre = this.projectUnclipped(m, pose, cameraHeightM, bear);
-    const along = this.projectUnclipped(m, pose, cameraHeightM, {
-      northM: bear.northM + forwardN,
-      eastM: bear.eastM + forwardE,
-    });
-    const across = this.projectUnclipped(m, pose, cameraHeightM, {
-      northM: bear.northM + upN,
-      eastM: bear.eastM + upE,
-    });
-    if (!centre || !along || !across) return;
-    const screenPxPerM = Math.sqrt(
-      Math.hypot(along.x - centre.x, along.y - centre.y) *
-        Math.hypot(across.x - centre.x, across.y - centre.y),
-    );
-    const texelsPerPixel = pxPerM / Math.max(1e-6, screenPxPerM);
+  private drawBear(frame: Uint8Array, pose: ViewPose, bear: BearPose, sprite: SpriteFrame): void {
+    const box = this.bearOnScreen(pose, bear);
+    if (!box) return;
+    const x0 = Math.max(0, Math.floor(box.left));
+    const x1 = Math.min(this.width - 1, Math.ceil(box.right));
+    const y0 = Math.max(0, Math.floor(box.top));
+    const y1 = Math.min(this.height - 1, Math.ceil(box.bottom));
+    if (x0 > x1 || y0 > y1) return;
+    // Photo pixels per screen pixel pick the level: about one texel a pixel.
+    const photoPerScreenX = (sprite.right - sprite.left) / (box.right - box.left);
+    const photoPerScreenY = (sprite.bottom - sprite.top) / (box.bottom - box.top);
+    const texelsPerPixel = Math.sqrt(photoPerScreenX * photoPerScreenY);
     const level = Math.max(
       0,
       Math.min(sprite.levels.length - 1, Math.floor(Math.log2(Math.max(1, texelsPerPixel)))),
@@ -442,17 +441,11 @@ export class GroundRenderer {
     const image = sprite.levels[level];
     const levelScale = 1 / 2 ** level;
     for (let y = y0; y <= y1; y++) {
-      const down = ((y + 0.5 - this.height / 2) / (this.height / 2)) * this.tanHalfV;
+      const sy = (sprite.top + (y + 0.5 - box.top) * photoPerScreenY) * levelScale - 0.5;
       for (let x = x0; x <= x1; x++) {
-        const right = rightStart + x * rightStep;
-        const rayD = c0[2] + right * c1[2] + down * c2[2];
-        if (rayD <= 1e-9) continue;
-        const scale = cameraHeightM / rayD;
-        const dn = pose.northM + (c0[0] + right * c1[0] + down * c2[0]) * scale - bear.northM;
-        const de = pose.eastM + (c0[1] + right * c1[1] + down * c2[1]) * scale - bear.eastM;
-        const sx = (centreX + (dn * forwardN + de * forwardE) * pxPerM) * levelScale - 0.5;
-        const sy = (centreY - (dn * upN + de * upE) * pxPerM) * levelScale - 0.5;
-        const texel = sampleRgba(image, sx, sy);
+        const along = (x + 0.5 - box.left) * photoPerScreenX;
+        const photoX = box.mirrored ? sprite.right - along : sprite.left + along;
+        const texel = sampleRgba(image, photoX * levelScale - 0.5, sy);
         if (texel[3] <= 0) continue;
         const alpha = texel[3] / 255;
         const o = (y * this.width + x) * 3;

@@ -45,7 +45,12 @@ export function runFfmpeg(
   signal?: AbortSignal,
 ): Promise<FfmpegResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'], signal });
+    // SIGKILL: ffmpeg blocked reading a silent UDP stream does not act on SIGTERM.
+    const child = spawn(ffmpegPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal,
+      killSignal: 'SIGKILL',
+    });
     const stdout: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

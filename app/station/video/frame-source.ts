@@ -317,7 +317,8 @@ class FfmpegFrameSource implements FrameSource {
   private async killChild(): Promise<void> {
     const child = this.child;
     if (child && child.pid !== undefined && child.exitCode === null && !child.signalCode) {
-      child.kill('SIGTERM');
+      // A live ffmpeg blocked on a silent socket ignores SIGTERM, and has nothing to finish.
+      child.kill(this.live ? 'SIGKILL' : 'SIGTERM');
       const killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await this.exited;
       clearTimeout(killTimer);

@@ -74,8 +74,10 @@ export function wallClockEncoderArgs(target: string, format: WallClockFormat): s
     format.pixelFormat ?? 'rgb24',
     '-video_size',
     `${format.widthPx}x${format.heightPx}`,
+    // The raw demuxer's time base is 1/framerate, and wall-clock stamps are rounded to it:
+    // 1000 keeps them to the millisecond. The nominal rate goes to the encoder with -r.
     '-framerate',
-    String(format.fps),
+    '1000',
     '-use_wallclock_as_timestamps',
     '1',
     '-i',
@@ -94,6 +96,10 @@ export function wallClockEncoderArgs(target: string, format: WallClockFormat): s
     ...(h265 ? ['-x265-params', 'log-level=error:repeat-headers=1'] : []),
     '-pix_fmt',
     'yuv420p',
+    '-r',
+    String(format.fps),
+    '-enc_time_base',
+    '1/90000',
     '-fps_mode',
     'passthrough',
     '-copyts',

@@ -1,0 +1,183 @@
+// The headless station records live video beside its flight record: BASE.ts (MPEG-TS) and
+// BASE.frames.csv, one row per encoded frame. Real station process, real UDP stream on
+// 127.0.0.1, real ffmpeg and ffprobe; and a kill -9 mid-recording leaves both readable.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { yoloxNanoCard } from '../../app/station/detector/model-card';
+import { projectRoot, sharedDir } from '../../app/station/paths';
+import { FRAME_TABLE_HEADER } from '../../app/station/video/recorder';
+import {
+  startWallClockTestStream,
+  type WallClockTestStream,
+} from '../../app/station/video/wall-clock';
+
+const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
+const MODEL = path.join(sharedDir(), 'models', yoloxNanoCard.file.name);
+const skip = existsSync(CLI) && existsSync(MODEL) ? false : `${CLI} or ${MODEL} absent`;
+const WAIT_LIMIT_MS = 90_000;
+
+let root = '';
+const streams: WallClockTestStream[] = [];
+const children: ChildProcess[] = [];
+
+before(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), 'ursa-video-record-'));
+});
+
+after(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const stream of streams) await stream.dispose();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+function startStation(recordDir: string, videoPort: number, extra: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      '--link',
+      'udpin:127.0.0.1:0',
+      '--video',
+      `udp://127.0.0.1:${videoPort}`,
+      '--record',
+      recordDir,
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, URSA_CACHE_DIR: path.join(root, 'cache'), URSA_MODEL: MODEL },
+    },
+  );
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  children.push(child);
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return { child, exited, stderr: () => stderr };
+}
+
+function readTable(file: string): Array<{ frame: number; frameId: number; frameTimeMs: number }> {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  assert.equal(lines[0], FRAME_TABLE_HEADER);
+  return lines
+    .slice(1)
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const [frame, frameId, frameTimeMs] = line.split(',').map(Number);
+      return { frame, frameId, frameTimeMs };
+    });
+}
+
+/** Waits until the folder holds a frame table with at least `rows` rows. */
+async function waitForRows(dir: string, rows: number, stderr: () => string): Promise<string> {
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  while (Date.now() < deadline) {
+    const table = existsSync(dir) ? readdirSync(dir).find((n) => n.endsWith('.frames.csv')) : null;
+    if (table && readTable(path.join(dir, table)).length >= rows) return path.join(dir, table);
+    await sleep(200);
+  }
+  throw new Error(`no frame table with ${rows} rows in ${dir}; station said: ${stderr()}`);
+}
+
+/** Waits until a file stops growing (the recording ffmpeg has finished with it). */
+async function waitUntilSettled(file: string): Promise<void> {
+  let size = -1;
+  for (let i = 0; i < 100; i++) {
+    const now = statSync(file).size;
+    if (now === size) return;
+    size = now;
+    await sleep(500);
+  }
+}
+
+function countFrames(file: string): number {
+  const out = execFileSync('ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=nb_read_frames,codec_name',
+    '-of',
+    'json',
+    file,
+  ]).toString();
+  const stream = (JSON.parse(out) as { streams: Array<Record<string, string>> }).streams[0];
+  assert.equal(stream.codec_name, 'h264');
+  return Number(stream.nb_read_frames);
+}
+
+function checkTable(rows: ReturnType<typeof readTable>): void {
+  assert.ok(rows.length > 0);
+  for (let i = 0; i < rows.length; i++) {
+    assert.equal(rows[i].frame, i, 'rows number the frames of the file in order');
+    if (i === 0) continue;
+    assert.ok(rows[i].frameId > rows[i - 1].frameId, 'frameIds increase');
+    assert.ok(rows[i].frameTimeMs > rows[i - 1].frameTimeMs, 'frame times increase');
+  }
+}
+
+test(
+  'the station records the live video beside the tlog, one table row per frame',
+  { skip },
+  async () => {
+    const port = await freeUdpPort();
+    streams.push(startWallClockTestStream({ port, fps: 20 }));
+    const dir = path.join(root, 'clean');
+    const station = startStation(dir, port);
+    const tablePath = await waitForRows(dir, 30, station.stderr);
+    station.child.kill('SIGTERM');
+    await station.exited;
+
+    const base = tablePath.replace(/\.frames\.csv$/, '');
+    assert.ok(existsSync(`${base}.tlog`), 'the video sits beside the flight record');
+    const videoPath = `${base}.ts`;
+    assert.ok(existsSync(videoPath));
+    const rows = readTable(tablePath);
+    checkTable(rows);
+    // The stream's wall-clock stamps are the frame times: within seconds of now.
+    assert.ok(Math.abs(rows[0].frameTimeMs - Date.now()) < WAIT_LIMIT_MS);
+    assert.equal(countFrames(videoPath), rows.length);
+  },
+);
+
+test('a kill -9 mid-recording leaves the video and the table readable', { skip }, async () => {
+  const port = await freeUdpPort();
+  streams.push(startWallClockTestStream({ port, fps: 20 }));
+  const dir = path.join(root, 'killed');
+  const station = startStation(dir, port);
+  const tablePath = await waitForRows(dir, 20, station.stderr);
+  station.child.kill('SIGKILL');
+  await station.exited;
+
+  const videoPath = tablePath.replace(/\.frames\.csv$/, '.ts');
+  await waitUntilSettled(videoPath);
+  const rows = readTable(tablePath);
+  checkTable(rows);
+  assert.ok(rows.length >= 20);
+  // Each row's picture had reached ffmpeg before the row was written; a frame or two sent
+  // just before the kill may be in the file without its row.
+  const frames = countFrames(videoPath);
+  assert.ok(
+    frames >= rows.length && frames <= rows.length + 3,
+    `${frames} frames, ${rows.length} rows`,
+  );
+});

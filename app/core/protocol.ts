@@ -175,11 +175,37 @@ export type OperatorCommand =
   | { kind: 'push'; targetId: number; safeBearingDeg: number; standoffM: number; altitudeM: number }
   | { kind: 'abort' }
   | { kind: 'return-home' }
+  /**
+   * Points the camera's gimbal: pitch -90 (straight down) to 0 (the horizon), yaw from the
+   * nose, clockwise (0 when absent).
+   */
+  | { kind: 'point-camera'; pitchDeg: number; yawDeg?: number }
   /** Makes another vehicle the active one: every command from then on goes to it. */
   | { kind: 'select-vehicle'; systemId: number }
   /** Adds a zone, or replaces the one with the same id. */
   | { kind: 'save-zone'; zone: ZoneInput }
   | { kind: 'delete-zone'; zoneId: number }
   | { kind: 'ack-alert'; alertId: number };
+
+/** The pitch a point-camera command may ask for: from straight down to the horizon. */
+export const CAMERA_PITCH_RANGE_DEG = { min: -90, max: 0 } as const;
+/** Gimbal yaw from the nose, either way round. */
+export const CAMERA_YAW_RANGE_DEG = { min: -180, max: 180 } as const;
+
+/** Why a point-camera command cannot be sent, or null when it can. */
+export function checkPointCamera(pitchDeg: number, yawDeg: number): string | null {
+  const pitch = CAMERA_PITCH_RANGE_DEG;
+  if (!Number.isFinite(pitchDeg) || pitchDeg < pitch.min || pitchDeg > pitch.max) {
+    return (
+      `camera pitch ${pitchDeg} deg is outside ${pitch.min}..${pitch.max} deg ` +
+      '(-90 is straight down, 0 the horizon)'
+    );
+  }
+  const yaw = CAMERA_YAW_RANGE_DEG;
+  if (!Number.isFinite(yawDeg) || yawDeg < yaw.min || yawDeg > yaw.max) {
+    return `camera yaw ${yawDeg} deg is outside ${yaw.min}..${yaw.max} deg from the nose`;
+  }
+  return null;
+}
 
 export type ClientMessage = { type: 'command'; requestId: string; command: OperatorCommand };

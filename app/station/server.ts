@@ -9,7 +9,13 @@ import path from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Disposable } from '../core/disposable';
 import { createLogger } from '../core/log';
-import type { ClientMessage, OperatorCommand, Role, ServerMessage } from '../core/protocol';
+import {
+  checkPointCamera,
+  type ClientMessage,
+  type OperatorCommand,
+  type Role,
+  type ServerMessage,
+} from '../core/protocol';
 import type { CommandOutcome } from '../core/types';
 import { checkZoneInput } from '../core/zones';
 
@@ -471,6 +477,19 @@ function parseCommand(value: unknown): { command: OperatorCommand } | { error: s
       if (bad !== undefined) return { error: bad };
       const [targetId, safeBearingDeg, standoffM, altitudeM] = fields as number[];
       return { command: { kind: 'push', targetId, safeBearingDeg, standoffM, altitudeM } };
+    }
+    case 'point-camera': {
+      const pitchDeg = numberField('pitchDeg');
+      if (typeof pitchDeg === 'string') return { error: pitchDeg };
+      let yawDeg = 0;
+      if (value.yawDeg !== undefined) {
+        const yaw = numberField('yawDeg');
+        if (typeof yaw === 'string') return { error: yaw };
+        yawDeg = yaw;
+      }
+      const problem = checkPointCamera(pitchDeg, yawDeg);
+      if (problem) return { error: `point-camera refused: ${problem}` };
+      return { command: { kind: 'point-camera', pitchDeg, yawDeg } };
     }
     case 'select-vehicle': {
       const systemId = numberField('systemId');

@@ -24,6 +24,7 @@ import type {
   StationDefaults,
   TileSource,
 } from '../core/protocol';
+import { checkPointCamera } from '../core/protocol';
 import { TrackedTargets } from '../core/targets';
 import { ZoneAlerter, type ZoneAlert, type ZoneEntry } from '../core/zones';
 import type {
@@ -273,6 +274,12 @@ export class Station implements StationApi, Disposable {
       case 'return-home':
         this.setAction(null);
         return link.setMode('RTL');
+      case 'point-camera': {
+        const yawDeg = command.yawDeg ?? 0;
+        const problem = checkPointCamera(command.pitchDeg, yawDeg);
+        if (problem) return refused(`Point camera refused: ${problem}.`);
+        return link.setGimbal(command.pitchDeg, yawDeg);
+      }
       default:
         return refused(`Unknown command ${JSON.stringify(command)}`);
     }
@@ -922,6 +929,8 @@ function describeCommand(command: OperatorCommand): string {
       return 'ABORT';
     case 'return-home':
       return 'return home';
+    case 'point-camera':
+      return `point the camera to pitch ${command.pitchDeg} deg, yaw ${command.yawDeg ?? 0} deg`;
     case 'select-vehicle':
       return `make vehicle ${command.systemId} active`;
     case 'save-zone':

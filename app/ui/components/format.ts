@@ -41,6 +41,8 @@ export function commandLabel(kind: string): string {
       return 'Return home';
     case 'select-vehicle':
       return 'Make active';
+    case 'point-camera':
+      return 'Point camera';
     default:
       return kind;
   }

@@ -7,9 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 
+// The demo: the simulated drone's camera (a zoom lens) on a bear foraging in a farm yard 50 m
+// north of home; taking off to 50 m with the gimbal 45 deg down puts the yard in the middle of
+// the view, beyond any bear's flight distance.
 const stationArgs = process.argv.includes('--')
   ? process.argv.slice(process.argv.indexOf('--') + 1)
-  : ['--sim', '--video', 'demo'];
+  : ['--sim', '--video', 'sim', '--takeoff-alt', '50'];
 
 let station: ChildProcess | null = null;
 let window: BrowserWindow | null = null;

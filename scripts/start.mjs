@@ -29,8 +29,9 @@ if (electron) {
     'Electron is not installed here, so Ursa runs headless: open the operator URL printed\n' +
       `below in a browser (observers use the URL without the token). Serving on ${serve}.\n`,
   );
-  // Taking off to 40 m with the gimbal 45 deg down (north) puts the bear in view at once.
-  const args = extra.length > 0 ? extra : ['--sim', '--video', 'sim', '--takeoff-alt', '40'];
+  // The bear forages in a farm yard 50 m north of home: taking off to 50 m with the gimbal
+  // 45 deg down (north) puts the yard in the middle of the view, beyond its flight distance.
+  const args = extra.length > 0 ? extra : ['--sim', '--video', 'sim', '--takeoff-alt', '50'];
   child = spawn(process.execPath, ['dist/station/cli.js', ...args, '--serve', serve], {
     stdio: 'inherit',
   });

@@ -323,3 +323,25 @@ test(
     assert.ok((status.droppedFrames ?? 0) >= stats.framesDropped);
   },
 );
+
+test('a station too busy to read its stream reopens it rather than run behind', async () => {
+  const port = await freeUdpPort();
+  stream({ port, fps: 25 });
+  const source = open(`udp://127.0.0.1:${port}`);
+  await collectFrames(source, 5);
+  // A listener that blocks the event loop five times as long as a frame lasts: ffmpeg's
+  // output backs up and the frames that do come are ever older.
+  const busy = source.onFrame(() => {
+    const untilMs = Date.now() + 200;
+    while (Date.now() < untilMs) {
+      // Busy on purpose.
+    }
+  });
+  const behind = await waitForStatus(source, (s) => s.state === 'reconnecting');
+  busy.dispose();
+  assert.match(behind.error ?? '', /fell \d+\.\d s behind live stream/);
+  // Once the station keeps up again the stream comes back, fresh.
+  const frames = await collectFrames(source, 10);
+  checkClockFrames(frames);
+  assert.ok((frames.at(-1)?.delayMs ?? Infinity) < 3000, `delay ${frames.at(-1)?.delayMs}`);
+});

@@ -86,7 +86,7 @@ const RECONNECT_BACKOFF_MS = [500, 1000, 2000, 4000];
  * A wall-clock-stamped stream whose frames arrive this much later than the earliest delay seen
  * in the run has fallen behind (data piling up in ffmpeg): it is reopened to catch up.
  */
-const MAX_FALL_BEHIND_MS = 3000;
+const MAX_FALL_BEHIND_MS = 1500;
 const SHOWINFO_PTS = /Parsed_showinfo_\d+ @ [^\]]*\] n:\s*\d+ pts:\s*(-?\d+|NOPTS)/;
 const DELAY_CLOCK = 'capture to arrival at the station (the stream carries wall-clock times)';
 const DELAY_NOT_CLOCK = "not measurable: the stream's timestamps are not wall-clock time";
@@ -412,18 +412,28 @@ class FfmpegFrameSource implements FrameSource {
       `scale=${width}:${height}:force_original_aspect_ratio=decrease,` +
       `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
     let chain = input.fpsFilter ? `${fit},${input.fpsFilter}` : fit;
-    if (input.live) chain += ',settb=1/1000,showinfo';
+    // After showinfo has read the stream's times, frames are renumbered: a lossy stream can
+    // repeat a timestamp, which would stop the rawvideo muxer.
+    if (input.live) chain += ',settb=1/1000,showinfo,setpts=N';
     const graph = `[0:v]${chain},split=2[a][b];[a]format=rgb24[raw];[b]format=yuvj420p[jpg]`;
     // Every frame the filters pass goes to both outputs once: no duplicates, no drops, so the
     // raw frames, the JPEGs and the showinfo lines pair up in order.
-    const passthrough = ['-fps_mode', 'passthrough'];
+    // Live frames carry their count as timestamps (setpts=N, in ms): the encoders must keep
+    // that time base, not round it to their frame rate's.
+    const passthrough = [
+      '-fps_mode',
+      'passthrough',
+      ...(input.live ? ['-enc_time_base', '1/1000'] : []),
+    ];
     const args = [
       '-hide_banner',
       '-loglevel',
       input.live ? 'info' : 'error',
       '-nostats',
       '-nostdin',
-      ...(input.live ? ['-copyts'] : []),
+      // reinit_filter 0: one filter graph for the whole run, so setpts's count never restarts
+      // (scale still follows a change of picture size).
+      ...(input.live ? ['-copyts', '-reinit_filter', '0'] : []),
       ...input.args,
       '-filter_complex',
       graph,

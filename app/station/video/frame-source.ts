@@ -14,7 +14,14 @@ import { type Disposable, toDisposable } from '../../core/disposable';
 import { createLogger } from '../../core/log';
 import type { VideoStatus } from '../../core/protocol';
 import { DEMO_FPS, DEMO_LABEL, ensureDemoClip } from './demo-clip';
-import { describeSpawnError, ffmpegCommand, parsePpm, runFfmpeg, stderrTail } from './ffmpeg';
+import {
+  describeSpawnError,
+  type FfmpegResult,
+  ffmpegCommand,
+  parsePpm,
+  runFfmpeg,
+  stderrTail,
+} from './ffmpeg';
 import { JpegStreamSplitter } from './jpeg-stream';
 import { isLiveSpec, parseLiveSpec, prepareLiveSpec } from './live-input';
 import { captureTimeFromPts } from './wall-clock';
@@ -232,7 +239,7 @@ function outputSize(widthPx: number, heightPx: number, maxWidthPx: number) {
 interface PendingFrame {
   rgb: Uint8Array;
   jpeg: Buffer;
-  /** The frame's PTS in ms (live streams), NaN where ffmpeg had none. */
+  /** The frame's PTS in ms for live streams (NaN where ffmpeg had none); null for files. */
   ptsMs: number | null;
 }
 
@@ -365,7 +372,7 @@ class FfmpegFrameSource implements FrameSource {
     const onDispose = (): void => probeAbort.abort();
     this.abort.signal.addEventListener('abort', onDispose);
     const probeTimer = this.live ? setTimeout(onDispose, LIVE_OPEN_TIMEOUT_MS) : null;
-    let probe;
+    let probe: FfmpegResult;
     try {
       probe = await runFfmpeg(
         [

@@ -6,12 +6,19 @@
 // the flight record's frame scanner) against bare node-mavlink (splitter and parser) on the
 // same frames from the shared tlogs; and tlog open-and-summarise speed in MB/s on the largest
 // shared tlog against node-mavlink's tlog splitter and parser. For rates, higher is better.
-// Usage: npm run bench [-- --iterations 20 --warmup 3 --threads 1 --only mavlink|detector]
+// Detector path: frames per second through the station's detector against bare session.run.
+// Thermal: people found in real drone thermal frames, whole frame against tiled.
+// Live: video delay and rate of the station's path against bare ffmpeg, and from frame to map
+// with the simulator's camera (see bench-live.ts).
+// Usage: npm run bench [-- --iterations 20 --warmup 3 --threads 1
+//                          --only mavlink|detector|thermal|live]
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchEndToEnd, benchLiveDecode } from './bench-live';
+import { percentile, report, reportRate, round } from './bench-report';
 import {
   MavLinkPacketParser,
   MavLinkPacketSplitter,
@@ -70,34 +77,6 @@ function positiveInteger(value: string | undefined, fallback: number, name: stri
     throw new Error(`--${name} must be a positive integer, got "${value}"`);
   }
   return parsed;
-}
-
-function percentile(samplesMs: number[], fraction: number): number {
-  const sorted = [...samplesMs].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
-  return sorted[Math.max(0, index)];
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-function report(name: string, valueMs: number, baselineMs: number | null): void {
-  const ratio = baselineMs === null ? null : round(valueMs / baselineMs);
-  const line = { name, value: round(valueMs), unit: 'ms', baseline: baselineMs, ratio };
-  process.stdout.write(`BENCH ${JSON.stringify(line)}\n`);
-}
-
-function reportRate(name: string, value: number, unit: string, baseline: number): void {
-  const line = {
-    name,
-    value: value >= 1000 ? Math.round(value) : round(value),
-    unit,
-    baseline: baseline >= 1000 ? Math.round(baseline) : round(baseline),
-    ratio: round(value / baseline),
-    better: 'higher',
-  };
-  process.stdout.write(`BENCH ${JSON.stringify(line)}\n`);
 }
 
 /** The best of `runs` timings of `work`, which returns how many items it handled. */
@@ -284,12 +263,16 @@ async function main(): Promise<void> {
     },
   });
   const only = values.only;
-  if (only !== undefined && !['mavlink', 'detector', 'thermal'].includes(only)) {
-    throw new Error(`--only must be mavlink, detector or thermal, got "${only}"`);
+  if (only !== undefined && !['mavlink', 'detector', 'thermal', 'live'].includes(only)) {
+    throw new Error(`--only must be mavlink, detector, thermal or live, got "${only}"`);
   }
   if (only === undefined || only === 'mavlink') await benchMavlink(5);
   if (only === undefined || only === 'thermal') await benchThermal(values.model);
-  if (only === 'mavlink' || only === 'thermal') return;
+  if (only === undefined || only === 'live') {
+    await benchLiveDecode();
+    await benchEndToEnd();
+  }
+  if (only !== undefined && only !== 'detector') return;
 
   const iterations = positiveInteger(values.iterations, 20, 'iterations');
   const warmup = positiveInteger(values.warmup, 3, 'warmup');

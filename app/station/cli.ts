@@ -299,6 +299,8 @@ function eventLine(message: ServerMessage): object[] {
         box: detection.box.map((value) => Math.round(value)),
         lat: detection.ground?.latDeg ?? null,
         lon: detection.ground?.lonDeg ?? null,
+        groundError: detection.groundError,
+        uncertainty: detection.uncertainty ?? null,
         trackId: detection.trackId ?? null,
       }));
     case 'targets':
@@ -491,7 +493,14 @@ async function main(): Promise<number> {
     throw error;
   }
 
-  if (station.recordingPath) emit({ type: 'record', path: station.recordingPath });
+  if (station.recordingPath) {
+    emit({
+      type: 'record',
+      path: station.recordingPath,
+      video: station.videoRecordingPath,
+      frameTable: station.videoTablePath,
+    });
+  }
 
   // What the station logged while starting (a recording that could not begin, say) came
   // before anyone listened: replay it first.

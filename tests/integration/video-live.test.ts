@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { VideoStatus } from '../../app/core/protocol';
-import { Detector } from '../../app/station/detector/detector';
+import { Detector, SUBMITS_IN_FLIGHT } from '../../app/station/detector/detector';
 import { yoloxNanoCard } from '../../app/station/detector/model-card';
 import { sharedDir } from '../../app/station/paths';
 import {
@@ -26,8 +26,7 @@ import {
 } from '../../app/station/video/wall-clock';
 
 const WAIT_LIMIT_MS = 60_000;
-/** Frames the detector holds at once after submit: one inferring, one prepared. */
-const IN_FLIGHT = 2;
+const IN_FLIGHT = SUBMITS_IN_FLIGHT;
 const MODEL = path.join(sharedDir(), 'models', yoloxNanoCard.file.name);
 const WORKER = path.join(__dirname, '..', '..', 'dist', 'station', 'detector-worker.js');
 

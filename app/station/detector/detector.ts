@@ -24,7 +24,7 @@ const log = createLogger('detector');
 /** How long a closing worker may take to finish its frame before it is terminated. */
 const CLOSE_GRACE_MS = 3000;
 /** One frame in inference and one ready behind it. */
-const SUBMITS_IN_FLIGHT = 2;
+export const SUBMITS_IN_FLIGHT = 2;
 const MAX_SPARE_INPUTS = SUBMITS_IN_FLIGHT;
 
 export interface DetectorOptions {

@@ -37,9 +37,15 @@ const STEP_TIMEOUT_MS = 180_000;
 /** Bear detections with a ground position to judge each set-up by, and seconds at least. */
 const WANTED_DETECTIONS = 30;
 const WATCH_AT_LEAST_MS = 20_000;
-/** The camera is pointed again when the bear is this far off its axis (the lens is 8 x 6). */
-const REPOINT_DEG = 1.2;
+/**
+ * The camera is pointed again when the bear is this far off its axis (the lens is 8 x 6): in
+ * small steps, as the tracker matches boxes in the image and a jump of more than about a box
+ * between frames would start a new track.
+ */
+const REPOINT_DEG = 0.5;
 const TOLERANCE_M = 5;
+/** Time for the track to settle after the camera first turns to the bear. */
+const SETTLE_MS = 5000;
 /** The bear forages within about this of the yard's middle; the camera follows it there. */
 const YARD_RADIUS_M = 20;
 
@@ -173,6 +179,19 @@ function aimAt(vehicle: VehicleState, point: LatLon): { pitchDeg: number; yawDeg
   return { pitchDeg: Math.max(-90, Math.min(0, pitchDeg)), yawDeg };
 }
 
+function angleBetweenDeg(
+  a: { pitchDeg: number; yawDeg: number },
+  b: { pitchDeg: number; yawDeg: number },
+): number {
+  const unit = ({ pitchDeg, yawDeg }: { pitchDeg: number; yawDeg: number }) => {
+    const [p, y] = [(pitchDeg * Math.PI) / 180, (yawDeg * Math.PI) / 180];
+    return [Math.cos(p) * Math.cos(y), Math.cos(p) * Math.sin(y), Math.sin(p)];
+  };
+  const [u, v] = [unit(a), unit(b)];
+  const dot = u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+  return (Math.acos(Math.min(1, dot)) * 180) / Math.PI;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
@@ -202,12 +221,22 @@ const SET_UPS: SetUp[] = [
     bearStart: { northM: 30, eastM: -60 },
   },
   {
-    name: '60 m up, gimbal straight down',
+    name: '45 m up, gimbal 60 deg down',
+    altitudeM: 45,
+    pitchDeg: -60,
+    pitchRangeDeg: [-80, -45],
+    farm: { northM: 26, eastM: 0 },
+    // From the north-east, clear of the silo (north-east of the yard's middle) and the barn.
+    bearStart: { northM: 71, eastM: 45 },
+  },
+  {
+    name: '60 m up, gimbal straight down, then kept on the bear',
     altitudeM: 60,
     pitchDeg: -90,
     pitchRangeDeg: [-90, -70],
     farm: { northM: 0, eastM: 0 },
-    bearStart: { northM: 0, eastM: -70 },
+    // From the north-east, clear of the barn roof (south-west of the yard's middle).
+    bearStart: { northM: 45, eastM: 45 },
   },
 ];
 
@@ -287,6 +316,7 @@ for (const setUp of SET_UPS) {
       // A camera operator keeps the bear in the middle of the view: on each true position
       // (once a second), the camera is pointed again if the bear has drifted off its axis.
       let aimed: { pitchDeg: number; yawDeg: number } | null = null;
+      let followingSinceMs: number | null = null;
       let aiming = false;
       let lastTruthMs = 0;
       const follow = async (): Promise<void> => {
@@ -304,17 +334,13 @@ for (const setUp of SET_UPS) {
           aheadM * Math.sin(headingRad),
         );
         const want = aimAt(vehicle, ahead);
-        const offDeg = aimed
-          ? Math.max(
-              Math.abs(want.pitchDeg - aimed.pitchDeg),
-              Math.abs(want.yawDeg - aimed.yawDeg) * Math.cos((want.pitchDeg * Math.PI) / 180),
-            )
-          : Infinity;
+        const offDeg = aimed ? angleBetweenDeg(want, aimed) : Infinity;
         if (offDeg < REPOINT_DEG) return;
         aiming = true;
         try {
           const outcome = await operator.command({ kind: 'point-camera', ...want });
           if (outcome.ok) aimed = want;
+          followingSinceMs ??= Date.now();
         } finally {
           aiming = false;
         }
@@ -322,13 +348,13 @@ for (const setUp of SET_UPS) {
       const followTimer = setInterval(() => void follow(), 200);
       t.after(() => clearInterval(followTimer));
 
-      // The bear walks into the yard; its track is confirmed once the model has seen it a few
-      // times.
+      // The bear walks into the yard and the camera turns to it (one large move that may well
+      // start a new track); once it follows in small steps, the bear's track is watched.
       const bearTarget = (targets: MapTarget[]) => targets.find((x) => x.className === 'bear');
-      const first = await until('a confirmed bear track, the bear in the yard', () => {
+      const first = await until('a confirmed bear track, the camera following the bear', () => {
         const last = operator.targets.at(-1);
-        const truth = operator.truths.at(-1);
-        return last && truth && inYard(truth) ? bearTarget(last.targets) : null;
+        const following = followingSinceMs !== null && Date.now() - followingSinceMs > SETTLE_MS;
+        return last && following ? bearTarget(last.targets) : null;
       });
       const watchFromMs = Date.now();
       const detectionsFrom = operator.detections.length;
@@ -359,10 +385,9 @@ for (const setUp of SET_UPS) {
       const boxes = operator.detections.slice(detectionsFrom).filter((d) => d.ground);
       const labelled = boxes.filter((d) => d.trackId !== null && d.trackId !== undefined);
       assert.ok(labelled.length > 0.8 * boxes.length, `${labelled.length} of ${boxes.length}`);
-      assert.ok(
-        labelled.every((d) => d.trackId === first.id),
-        'every box is that track',
-      );
+      // A stray box may start a tentative track that never confirms (never on the map).
+      const onTrack = labelled.filter((d) => d.trackId === first.id).length;
+      assert.ok(onTrack >= 0.9 * labelled.length, `${onTrack} of ${labelled.length} on the track`);
 
       // Each box's ground position against the truth at the frame's own time.
       const boxErrorsM: number[] = [];

@@ -15,11 +15,12 @@ export const DEFAULT_SIM_HOME: SimHome = { latDeg: 48.17, lonDeg: -111.95, altit
 
 /**
  * The demo's layout: a farm yard 50 m north of home (the truck parks at its southern edge), a
- * bear 70 m out to the north-west that walks in and forages about the yard's middle. A drone
- * that takes off at home to 50 m with the gimbal 45 deg down (looking north) has the yard's
- * middle in the centre of its view, and stays beyond any bear's flight distance (45 m at most).
+ * bear already in it, 8 m west of its middle, foraging about the middle. A drone that takes off
+ * at home to 50 m with the gimbal 45 deg down (looking north) has the yard's middle in the
+ * centre of its view (the bear in it most of the time, once it has ambled in: 10-30 s), and
+ * stays beyond any bear's flight distance (45 m at most).
  */
-export const DEFAULT_BEAR_START: LocalPointM = { northM: 60, eastM: -35 };
+export const DEFAULT_BEAR_START: LocalPointM = { northM: 50, eastM: -8 };
 export const DEFAULT_FARM: LocalPointM = { northM: 50, eastM: 0 };
 /**
  * A zoom camera at about 8x (an H20T-class zoom spans 4-67 deg), 640x480 at 10 fps: YOLOX-Nano
@@ -50,7 +51,7 @@ A simulated ArduCopter quadcopter speaking MAVLink v2 over UDP on 127.0.0.1.
 
 The world: a bear walks toward a farm and runs from the drone within its flight distance.
   --farm LAT,LON          the farm yard (default 50 m north of home)
-  --bear LAT,LON          where the bear starts (default 60 m north, 35 m west of home)
+  --bear LAT,LON          where the bear starts (default 50 m north, 8 m west of home)
   --bear-seed N           seed of the bear's wanderings and flight distance (default: clock)
   --video-port N          stream the drone's camera as H.264 MPEG-TS to udp://127.0.0.1:N
                           (no camera without it; 5600 is the usual ground-station port)

@@ -22,7 +22,7 @@ test('without --video-port there is no camera; the bear and farm have their defa
   assert.equal(args.bearSeed, 12);
 });
 
-test('the camera defaults to the station camera under --video sim: 8 x 6 deg, 640x480, 10 fps', () => {
+test('the camera defaults to the station camera under --video sim: 8 x 6 deg, 640x480', () => {
   const args = parseSimArgs([...OUT, '--video-port', '5600']);
   assert.deepEqual(args.video, {
     port: 5600,

@@ -89,6 +89,14 @@ export interface TrackerOptions {
   groundSpeedWindowMs?: number;
   /** Shorter spans than this give no speed: GPS and georeference noise would dominate. */
   groundSpeedMinSpanMs?: number;
+  /**
+   * A detection with a ground position that overlaps no track joins a track of its class whose
+   * latest ground fix is this close (plus how far an animal can run since): the camera turned
+   * or the drone moved, so the box jumped, but the animal did not. 0 turns this off.
+   */
+  groundGateM?: number;
+  /** The fastest an animal is taken to move when widening that gate. */
+  groundMaxSpeedMps?: number;
 }
 
 export const TRACKER_DEFAULTS = {
@@ -103,6 +111,9 @@ export const TRACKER_DEFAULTS = {
   groundPathMaxPoints: 120,
   groundSpeedWindowMs: 5_000,
   groundSpeedMinSpanMs: 500,
+  groundGateM: 10,
+  // A charging grizzly runs about 15 m/s, but not for long; hazed bears trot or lope.
+  groundMaxSpeedMps: 8,
 } as const;
 
 type Resolved = { [K in keyof TrackerOptions]-?: number };
@@ -167,6 +178,13 @@ interface LiveTrack {
 /** Smallest box side kept, so that a shrinking prediction never turns inside out. */
 const MIN_SIDE_PX = 1;
 
+/** The ground position a georeferenced detection carries, if it is one and has a sound one. */
+function groundOf(d: Detection): LatLon | null {
+  const ground = (d as { ground?: unknown }).ground as LatLon | null | undefined;
+  if (!ground || !Number.isFinite(ground.latDeg) || !Number.isFinite(ground.lonDeg)) return null;
+  return ground;
+}
+
 function boxOf(track: LiveTrack): PixelBox {
   const w = Math.max(MIN_SIDE_PX, track.w.value);
   const h = Math.max(MIN_SIDE_PX, track.h.value);
@@ -225,6 +243,9 @@ export class MultiObjectTracker {
       groundPathMaxPoints: pick('groundPathMaxPoints', true),
       groundSpeedWindowMs: pick('groundSpeedWindowMs'),
       groundSpeedMinSpanMs: pick('groundSpeedMinSpanMs'),
+      // 0 is allowed here: it turns matching on the ground off.
+      groundGateM: options.groundGateM === 0 ? 0 : pick('groundGateM'),
+      groundMaxSpeedMps: pick('groundMaxSpeedMps'),
     };
     if (this.options.minIou > 1) {
       throw new Error(`tracker: minIou must be at most 1, got ${this.options.minIou}`);
@@ -277,6 +298,12 @@ export class MultiObjectTracker {
     const matchedTracks = new Set<LiveTrack>();
     for (const { index, track } of this.match(detections, valid)) {
       this.correct(track, detections[index], frameTimeMs);
+      matchedTracks.add(track);
+      detectionTrackIds[index] = track.id;
+    }
+    const unmatched = valid.filter((index) => detectionTrackIds[index] === null);
+    for (const { index, track } of this.matchOnGround(detections, unmatched, matchedTracks)) {
+      this.reseat(track, detections[index], frameTimeMs);
       matchedTracks.add(track);
       detectionTrackIds[index] = track.id;
     }
@@ -393,6 +420,68 @@ export class MultiObjectTracker {
     return matches;
   }
 
+  /** Greedy by ground distance, nearest first, within the gate; for boxes that jumped. */
+  private matchOnGround(
+    detections: readonly Detection[],
+    unmatched: readonly number[],
+    taken: ReadonlySet<LiveTrack>,
+  ): Array<{ index: number; track: LiveTrack }> {
+    const { groundGateM, groundMaxSpeedMps } = this.options;
+    if (groundGateM <= 0) return [];
+    const pairs: Array<{ index: number; track: LiveTrack; apartM: number }> = [];
+    for (const track of this.live.values()) {
+      const fix = track.groundPath[track.groundPath.length - 1];
+      if (taken.has(track) || !fix) continue;
+      for (const index of unmatched) {
+        const d = detections[index];
+        const ground = groundOf(d);
+        if (!ground || d.classId !== track.classId || d.className !== track.className) continue;
+        const elapsedS = Math.max(0, (d.frameTimeMs - fix.timeMs) / 1000);
+        const apartM = distanceM(fix, ground);
+        if (apartM <= groundGateM + groundMaxSpeedMps * elapsedS) {
+          pairs.push({ index, track, apartM });
+        }
+      }
+    }
+    pairs.sort((a, b) => a.apartM - b.apartM || a.track.id - b.track.id || a.index - b.index);
+    const usedDetections = new Set<number>();
+    const usedTracks = new Set<LiveTrack>();
+    const matches: Array<{ index: number; track: LiveTrack }> = [];
+    for (const pair of pairs) {
+      if (usedDetections.has(pair.index) || usedTracks.has(pair.track)) continue;
+      usedDetections.add(pair.index);
+      usedTracks.add(pair.track);
+      matches.push({ index: pair.index, track: pair.track });
+    }
+    return matches;
+  }
+
+  /** A hit whose box jumped with the camera: the box filters start again where it is now. */
+  private reseat(track: LiveTrack, d: Detection, timeMs: number): void {
+    const fresh = this.newFilters(d);
+    track.cx = fresh.cx;
+    track.cy = fresh.cy;
+    track.w = fresh.w;
+    track.h = fresh.h;
+    track.filterTimeMs = timeMs;
+    track.score = d.score;
+    track.hits += 1;
+    track.lastHitMs = timeMs;
+  }
+
+  private newFilters(d: Detection): Pick<LiveTrack, 'cx' | 'cy' | 'w' | 'h'> {
+    const r = this.options.measurementStdPx ** 2;
+    const rateVar = this.options.initialSpeedStdPxPerS ** 2;
+    const [left, top, width, height] = d.box;
+    return {
+      cx: new AxisFilter(left + width / 2, r, rateVar),
+      cy: new AxisFilter(top + height / 2, r, rateVar),
+      // Size changes far more slowly than position moves.
+      w: new AxisFilter(width, r, rateVar / 100),
+      h: new AxisFilter(height, r, rateVar / 100),
+    };
+  }
+
   /** Moves a track through its lifecycle; false when it has ended. */
   private advanceState(track: LiveTrack, hit: boolean, timeMs: number): boolean {
     if (timeMs - track.lastHitMs > this.options.maxCoastMs) return false;
@@ -406,20 +495,13 @@ export class MultiObjectTracker {
   }
 
   private start(d: Detection, timeMs: number): LiveTrack {
-    const r = this.options.measurementStdPx ** 2;
-    const rateVar = this.options.initialSpeedStdPxPerS ** 2;
-    const [left, top, width, height] = d.box;
     const track: LiveTrack = {
       id: this.nextId++,
       classId: d.classId,
       className: d.className,
       state: this.options.confirmHits <= 1 ? 'confirmed' : 'tentative',
       score: d.score,
-      cx: new AxisFilter(left + width / 2, r, rateVar),
-      cy: new AxisFilter(top + height / 2, r, rateVar),
-      // Size changes far more slowly than position moves.
-      w: new AxisFilter(width, r, rateVar / 100),
-      h: new AxisFilter(height, r, rateVar / 100),
+      ...this.newFilters(d),
       filterTimeMs: timeMs,
       hits: 1,
       framesSinceBirth: 1,

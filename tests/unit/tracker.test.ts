@@ -319,3 +319,38 @@ test('iou of boxes', () => {
   assert.equal(iou([0, 0, 10, 10], [10, 0, 10, 10]), 0);
   near(iou([0, 0, 10, 10], [5, 0, 10, 10]), 50 / 150, 1e-12, 'half overlap');
 });
+
+test('a box that jumps with the camera keeps its id when its ground position holds', () => {
+  const geo = (box: PixelBox, timeMs: number, northM: number, className = 'bear') => ({
+    ...det(box, className),
+    frameTimeMs: timeMs,
+    ground: offsetNorthEast(CONRAD, northM, 0),
+    groundError: null,
+  });
+  const run = (options: { groundGateM?: number }, jumpNorthM: number, className = 'bear') => {
+    const tracker = new MultiObjectTracker(options);
+    let id: number | null = null;
+    for (let i = 0; i < 5; i++) {
+      const timeMs = T0 + i * FRAME_MS;
+      const result = tracker.update(timeMs, [geo(centred(100, 100), timeMs, 0)]);
+      id = result.detectionTrackIds[0];
+      tracker.attachGround(id as number, timeMs, offsetNorthEast(CONRAD, 0, 0));
+    }
+    // The gimbal swings: the same bear is now 300 px to the right, no overlap at all.
+    const timeMs = T0 + 5 * FRAME_MS;
+    const after = tracker.update(timeMs, [geo(centred(400, 120), timeMs, jumpNorthM, className)]);
+    return { before: id, after: after.detectionTrackIds[0], tracks: after.tracks };
+  };
+
+  const same = run({}, 1.5);
+  assert.equal(same.after, same.before, 'one bear, one id, though its box jumped');
+  const track = same.tracks.find((t) => t.id === same.after) as Track;
+  near(centreOf(track)[0], 400, 1, 'the box starts again where the bear is now');
+  assert.equal(track.hits, 6);
+
+  assert.notEqual(run({}, 40).after, run({}, 40).before, '40 m away in 0.1 s is another bear');
+  assert.notEqual(run({ groundGateM: 0 }, 1.5).after, 1, 'groundGateM 0 turns it off');
+  const person = run({}, 1.5, 'person');
+  assert.notEqual(person.after, person.before, 'a person there is not the bear');
+  assert.throws(() => new MultiObjectTracker({ groundGateM: -1 }), /groundGateM/);
+});

@@ -62,10 +62,10 @@ const USAGE = `Usage: npm run station -- [options]
   --video sim               with --sim: the simulated drone's camera, streamed by the
                             simulator as H.264 to udp://127.0.0.1:PORT and watched there
   --sim-video-port N        that PORT (default 5600, the usual ground-station port)
-  --sim-farm LAT,LON        the farm the simulated bear walks to (default 80 m north,
-                            300 m east of home)
-  --sim-bear LAT,LON        where the simulated bear starts (default 45 m north, 15 m
-                            west of home, in view of a drone 20-40 m up at home)
+  --sim-farm LAT,LON        the farm yard the simulated bear walks to (default 50 m
+                            north of home)
+  --sim-bear LAT,LON        where the simulated bear starts (default 50 m north, 8 m
+                            west of home, in the farm yard)
   --sim-seed N              seed of the simulated bear's walk (default: the clock)
   --takeoff-alt M           default take-off altitude (20)
   --standoff M              default push standoff from the bear (30)

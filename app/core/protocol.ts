@@ -180,6 +180,11 @@ export type OperatorCommand =
    * nose, clockwise (0 when absent).
    */
   | { kind: 'point-camera'; pitchDeg: number; yawDeg?: number }
+  /**
+   * Points the camera (and, on ArduCopter, the nose) at a tracked target where it is now, as a
+   * region of interest on the ground; the gimbal follows that point until told angles again.
+   */
+  | { kind: 'look-at'; targetId: number }
   /** Makes another vehicle the active one: every command from then on goes to it. */
   | { kind: 'select-vehicle'; systemId: number }
   /** Adds a zone, or replaces the one with the same id. */

@@ -491,6 +491,14 @@ function parseCommand(value: unknown): { command: OperatorCommand } | { error: s
       if (problem) return { error: `point-camera refused: ${problem}` };
       return { command: { kind: 'point-camera', pitchDeg, yawDeg } };
     }
+    case 'look-at': {
+      const targetId = numberField('targetId');
+      if (typeof targetId === 'string') return { error: targetId };
+      if (!Number.isInteger(targetId) || targetId < 1) {
+        return { error: `look-at needs a whole number targetId from 1, not ${targetId}` };
+      }
+      return { command: { kind: 'look-at', targetId } };
+    }
     case 'select-vehicle': {
       const systemId = numberField('systemId');
       if (typeof systemId === 'string') return { error: systemId };

@@ -280,6 +280,8 @@ export class Station implements StationApi, Disposable {
         if (problem) return refused(`Point camera refused: ${problem}.`);
         return link.setGimbal(command.pitchDeg, yawDeg);
       }
+      case 'look-at':
+        return this.lookAt(link, command.targetId);
       default:
         return refused(`Unknown command ${JSON.stringify(command)}`);
     }
@@ -794,6 +796,33 @@ export class Station implements StationApi, Disposable {
     };
   }
 
+  /** A region of interest at a tracked target's latest position, on the ground at home level. */
+  private async lookAt(link: VehicleLink, targetId: number): Promise<CommandOutcome> {
+    const target = this.targets.find(targetId, Date.now());
+    if (!target) return refused(`Look at refused: target ${targetId} is not tracked now.`);
+    const vehicle = link.state;
+    if (vehicle.link !== 'connected') {
+      return refused('Look at refused: no vehicle is connected (no heartbeat on the link).');
+    }
+    // The flat ground the detections were placed on; without home, the ground below the drone.
+    const homeAltitudeMslM =
+      vehicle.home?.altitudeMslM ??
+      (vehicle.position ? vehicle.position.altitudeMslM - vehicle.position.altitudeRelM : null);
+    if (homeAltitudeMslM === null) {
+      return refused('Look at refused: the vehicle has reported neither home nor a position.');
+    }
+    const outcome = await link.setRegionOfInterest({
+      ...target.position,
+      altitudeMslM: homeAltitudeMslM,
+    });
+    // A fixed point: the camera stays on it, not on the animal, until asked again.
+    const what = `${target.className} #${target.id}`;
+    const text = outcome.ok
+      ? `Camera pointed at where ${what} is now (${outcome.result})`
+      : `Look at ${what}: ${outcome.text}`;
+    return { ...outcome, text };
+  }
+
   private async abort(link: VehicleLink): Promise<CommandOutcome> {
     if (this.action) {
       this.setAction({ ...this.action, phase: 'aborted', text: 'ABORTED by operator' });
@@ -931,6 +960,8 @@ function describeCommand(command: OperatorCommand): string {
       return 'return home';
     case 'point-camera':
       return `point the camera to pitch ${command.pitchDeg} deg, yaw ${command.yawDeg ?? 0} deg`;
+    case 'look-at':
+      return `point the camera at target ${command.targetId}`;
     case 'select-vehicle':
       return `make vehicle ${command.systemId} active`;
     case 'save-zone':

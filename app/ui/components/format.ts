@@ -43,6 +43,8 @@ export function commandLabel(kind: string): string {
       return 'Make active';
     case 'point-camera':
       return 'Point camera';
+    case 'look-at':
+      return 'Look at';
     default:
       return kind;
   }

@@ -8,6 +8,7 @@ import type { LatLon } from '../core/types';
 import type { ZoneAlert, ZoneInput } from '../core/zones';
 import { ActionPanel } from './components/ActionPanel';
 import { AlertBanner } from './components/AlertBanner';
+import { CameraControls } from './components/CameraControls';
 import { Controls } from './components/Controls';
 import { formatAgeS } from './components/format';
 import { useClient, useNow, useStaleness, useStation } from './components/hooks';
@@ -207,6 +208,12 @@ export function App() {
     }
   };
 
+  // Aiming the camera moves nothing but the gimbal: it never waits on, or blocks, other buttons.
+  const pointCamera = (pitchDeg: number, yawDeg: number) =>
+    send({ kind: 'point-camera', pitchDeg, yawDeg });
+
+  const lookAt = (targetId: number) => void send({ kind: 'look-at', targetId });
+
   const selectVehicle = async (systemId: number) => {
     setBusy(true);
     try {
@@ -322,6 +329,7 @@ export function App() {
               onChange={setDraft}
               onCancel={() => setDraft(null)}
               onConfirm={(confirmed) => void confirmPush(confirmed)}
+              onLookAt={() => lookAt(selectedTargetId)}
               onClose={() => {
                 setSelectedTargetId(null);
                 setDraft(null);
@@ -342,6 +350,13 @@ export function App() {
               onReturnHome={() => void send({ kind: 'return-home' })}
             />
           ) : null}
+          <CameraControls
+            gimbal={vehicle?.gimbal ?? null}
+            headingDeg={vehicle?.attitude?.yawDeg ?? null}
+            canCommand={canCommand}
+            linkUp={connection === 'open' && vehicle?.link === 'connected'}
+            onPoint={pointCamera}
+          />
           <ZonePanel
             zones={zones}
             alerts={alerts}

@@ -31,6 +31,8 @@ export interface PushPanelProps {
   onCancel(): void;
   onConfirm(plan: PushPlan): void;
   onClose(): void;
+  /** Points the camera at this target; absent where the screen cannot command. */
+  onLookAt?(): void;
 }
 
 /** A card for a target that left the map stays this long, then closes itself. */
@@ -100,6 +102,17 @@ export function PushPanel(props: PushPanelProps) {
         </dd>
       </dl>
 
+      {props.canCommand && props.onLookAt ? (
+        <button
+          type="button"
+          className="big-button look-at"
+          data-testid="look-at"
+          onClick={props.onLookAt}
+          disabled={props.busy}
+        >
+          Look at this {target.className}
+        </button>
+      ) : null}
       {!props.canCommand ? null : target.className !== 'bear' ? (
         <p className="hint" data-testid="push-not-bear">
           Only bears are pushed: the drone is never sent at a {target.className}.

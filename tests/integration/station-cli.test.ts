@@ -2,18 +2,17 @@
 // tile pack's text, and what the operator hears when the simulator dies.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 
-import { projectRoot } from '../../app/station/paths';
+import { runStation, stationEnv, StationProcess, type StationEvent } from '../helpers/station';
+import { stationWsUrl } from '../helpers/station-client';
 import { makeTileFolder } from '../helpers/tiles';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
 let workDir: string;
 
 before(() => {
@@ -24,58 +23,17 @@ after(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function env(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    URSA_DATA_DIR: path.join(workDir, 'data'),
-    URSA_CACHE_DIR: path.join(workDir, 'cache'),
-  };
-}
-
 function runCli(args: string[]): { status: number | null; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], {
-    env: env(),
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { status: result.status, stderr: result.stderr };
+  return runStation(args, stationEnv(workDir));
 }
 
-interface Running {
-  child: ChildProcess;
-  events: Array<Record<string, unknown>>;
-  waitFor(match: (e: Record<string, unknown>) => boolean, what: string): Promise<void>;
+function startStation(args: string[]): StationProcess {
+  return StationProcess.start([...args, '--events', '-', '--record', 'off'], stationEnv(workDir));
 }
 
-function startStation(args: string[]): Running {
-  const child = spawn(process.execPath, [CLI, ...args, '--events', '-', '--record', 'off'], {
-    env: env(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const events: Array<Record<string, unknown>> = [];
-  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-    events.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.resume();
-  return {
-    child,
-    events,
-    async waitFor(match, what) {
-      const deadline = Date.now() + 20_000;
-      while (!events.some(match)) {
-        if (Date.now() > deadline) throw new Error(`no ${what}: ${JSON.stringify(events)}`);
-        if (child.exitCode !== null) throw new Error(`station exited waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
-  };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+/** Waits for an event the station writes soon after it starts. */
+function waitFor(station: StationProcess, match: (e: StationEvent) => boolean, what: string) {
+  return station.waitEvent(match, 20_000, what);
 }
 
 test('bad options are refused with a message that names them', () => {
@@ -114,9 +72,8 @@ test("a tile pack's attribution reaches the map as text, never as markup", async
 
   const station = startStation(['--sim', '--serve', '127.0.0.1:0', '--tiles', tiles]);
   try {
-    await station.waitFor((e) => e.type === 'serve', 'serve event');
-    const serve = station.events.find((e) => e.type === 'serve') as { url: string };
-    const socket = new WebSocket(`${serve.url.replace(/^http/, 'ws')}ws`);
+    const serve = await waitFor(station, (e) => e.type === 'serve', 'serve event');
+    const socket = new WebSocket(stationWsUrl(String(serve.url)));
     const hello = await new Promise<{ tiles: { attribution: string } }>((resolve, reject) => {
       socket.on('message', (data) => {
         const message = JSON.parse(String(data)) as { type: string };
@@ -130,14 +87,14 @@ test("a tile pack's attribution reaches the map as text, never as markup", async
       '&lt;img src=x onerror=alert(1)&gt; &quot;ALL CLEAR&quot; &amp; more',
     );
   } finally {
-    await stop(station.child);
+    await station.stop();
   }
 });
 
 test('the operator hears at once when the simulator dies', { timeout: 60_000 }, async () => {
   const station = startStation(['--sim']);
   try {
-    await station.waitFor((e) => e.type === 'vehicle' && e.link === 'connected', 'vehicle');
+    await waitFor(station, (e) => e.type === 'vehicle' && e.link === 'connected', 'vehicle');
     const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(station.child.pid)])
       .toString()
       .split('\n')
@@ -145,18 +102,20 @@ test('the operator hears at once when the simulator dies', { timeout: 60_000 }, 
     assert.equal(children.length, 1, 'one simulator child');
     process.kill(Number(children[0].trim().split(/\s+/)[0]), 'SIGKILL');
 
-    await station.waitFor(
+    await waitFor(
+      station,
       (e) => e.type === 'log' && /The simulator stopped \(killed by SIGKILL\)/.test(String(e.text)),
       'simulator-stopped log entry',
     );
-    await station.waitFor((e) => e.type === 'vehicle' && e.link === 'lost', 'link lost');
+    await waitFor(station, (e) => e.type === 'vehicle' && e.link === 'lost', 'link lost');
     // The stream keeps saying so, once a second, rather than falling silent.
-    await station.waitFor(
+    await waitFor(
+      station,
       () => station.events.filter((e) => e.type === 'vehicle' && e.link === 'lost').length >= 3,
       'repeated link-lost vehicle lines',
     );
     assert.equal(station.child.exitCode, null, 'the station keeps running');
   } finally {
-    await stop(station.child);
+    await station.stop();
   }
 });

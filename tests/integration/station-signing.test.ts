@@ -2,19 +2,16 @@
 // link, keeps it in a private file, and a later session uses it to talk to that vehicle.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 
-import { projectRoot } from '../../app/station/paths';
 import { spawnSimulator, type SimulatorProcess } from '../../app/station/sim/spawn';
 import { summarizeTlogFile } from '../../app/station/tlog/summary';
+import { freeUdpPort } from '../helpers/net';
+import { stationEnv, StationProcess, type StationEvent } from '../helpers/station';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
 let workDir: string;
 let simulator: SimulatorProcess | null = null;
 
@@ -27,42 +24,14 @@ after(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
 function startStation(args: string[], recordDir: string | null = null) {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [CLI, ...args, '--events', '-', '--record', recordDir ?? 'off'],
-    {
-      env: { ...process.env, URSA_DATA_DIR: path.join(workDir, 'data') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const station = StationProcess.start(
+    [...args, '--events', '-', '--record', recordDir ?? 'off'],
+    stationEnv(workDir),
   );
-  const events: Array<Record<string, unknown>> = [];
-  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-    events.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.resume();
-  const waitFor = async (match: (e: Record<string, unknown>) => boolean, what: string) => {
-    const deadline = Date.now() + 20_000;
-    while (!events.some(match)) {
-      if (Date.now() > deadline) throw new Error(`no ${what}: ${JSON.stringify(events)}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return { events, waitFor, stop };
+  const waitFor = (match: (e: StationEvent) => boolean, what: string) =>
+    station.waitEvent(match, 20_000, what);
+  return { events: station.events, waitFor, stop: () => station.stop() };
 }
 
 test(

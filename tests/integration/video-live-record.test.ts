@@ -3,74 +3,54 @@
 // 127.0.0.1, real ffmpeg and ffprobe; and a kill -9 mid-recording leaves both readable.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { yoloxNanoCard } from '../../app/station/detector/model-card';
-import { projectRoot, sharedDir } from '../../app/station/paths';
+import { sharedDir } from '../../app/station/paths';
 import { FRAME_TABLE_HEADER } from '../../app/station/video/recorder';
 import {
   startWallClockTestStream,
   type WallClockTestStream,
 } from '../../app/station/video/wall-clock';
+import { freeUdpPort } from '../helpers/net';
+import { stationEnv, stationMissing, StationProcess } from '../helpers/station';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
 const MODEL = path.join(sharedDir(), 'models', yoloxNanoCard.file.name);
-const skip = existsSync(CLI) && existsSync(MODEL) ? false : `${CLI} or ${MODEL} absent`;
+const skip = stationMissing([MODEL]);
 const WAIT_LIMIT_MS = 90_000;
 
 let root = '';
 const streams: WallClockTestStream[] = [];
-const children: ChildProcess[] = [];
+const stations: StationProcess[] = [];
 
 before(() => {
   root = mkdtempSync(path.join(os.tmpdir(), 'ursa-video-record-'));
 });
 
 after(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const station of stations) await station.stop();
   for (const stream of streams) await stream.dispose();
   rmSync(root, { recursive: true, force: true });
 });
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-function startStation(recordDir: string, videoPort: number, extra: string[] = []) {
-  const child = spawn(
-    process.execPath,
+function startStation(recordDir: string, videoPort: number): StationProcess {
+  const station = StationProcess.start(
     [
-      CLI,
       '--link',
       'udpin:127.0.0.1:0',
       '--video',
       `udp://127.0.0.1:${videoPort}`,
       '--record',
       recordDir,
-      ...extra,
     ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, URSA_CACHE_DIR: path.join(root, 'cache'), URSA_MODEL: MODEL },
-    },
+    stationEnv(root, { URSA_MODEL: MODEL }),
   );
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
-  children.push(child);
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  return { child, exited, stderr: () => stderr };
+  stations.push(station);
+  return station;
 }
 
 function readTable(file: string): Array<{ frame: number; frameId: number; frameTimeMs: number }> {
@@ -86,14 +66,14 @@ function readTable(file: string): Array<{ frame: number; frameId: number; frameT
 }
 
 /** Waits until the folder holds a frame table with at least `rows` rows. */
-async function waitForRows(dir: string, rows: number, stderr: () => string): Promise<string> {
+async function waitForRows(dir: string, rows: number, station: StationProcess): Promise<string> {
   const deadline = Date.now() + WAIT_LIMIT_MS;
   while (Date.now() < deadline) {
     const table = existsSync(dir) ? readdirSync(dir).find((n) => n.endsWith('.frames.csv')) : null;
     if (table && readTable(path.join(dir, table)).length >= rows) return path.join(dir, table);
     await sleep(200);
   }
-  throw new Error(`no frame table with ${rows} rows in ${dir}; station said: ${stderr()}`);
+  throw new Error(`no frame table with ${rows} rows in ${dir}; station said: ${station.log}`);
 }
 
 /** Waits until a file stops growing (the recording ffmpeg has finished with it). */
@@ -143,7 +123,7 @@ test(
     streams.push(startWallClockTestStream({ port, fps: 20 }));
     const dir = path.join(root, 'clean');
     const station = startStation(dir, port);
-    const tablePath = await waitForRows(dir, 30, station.stderr);
+    const tablePath = await waitForRows(dir, 30, station);
     station.child.kill('SIGTERM');
     await station.exited;
 
@@ -164,7 +144,7 @@ test('a kill -9 mid-recording leaves the video and the table readable', { skip }
   streams.push(startWallClockTestStream({ port, fps: 20 }));
   const dir = path.join(root, 'killed');
   const station = startStation(dir, port);
-  const tablePath = await waitForRows(dir, 20, station.stderr);
+  const tablePath = await waitForRows(dir, 20, station);
   station.child.kill('SIGKILL');
   await station.exited;
 

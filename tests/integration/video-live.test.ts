@@ -5,7 +5,6 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import {
   startWallClockTestStream,
   type WallClockTestStream,
 } from '../../app/station/video/wall-clock';
+import { freeUdpPort } from '../helpers/net';
 
 const WAIT_LIMIT_MS = 60_000;
 const IN_FLIGHT = SUBMITS_IN_FLIGHT;
@@ -41,15 +41,6 @@ after(async () => {
   for (const item of owned.reverse()) await item.dispose();
   rmSync(root, { recursive: true, force: true });
 });
-
-/** A UDP port on 127.0.0.1 that nothing holds right now. */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 function open(spec: string): FrameSource {
   const source = openFrameSource(spec, { cacheDir: path.join(root, 'cache'), sharedDir: root });

@@ -9,7 +9,7 @@ import type { GimbalState } from '../../core/types';
 export const NUDGE_STEP_DEG = 5;
 /** Preset pitches: straight down, and the two most used for spotting at 30-60 m. */
 export const PITCH_PRESETS_DEG: readonly number[] = [-90, -60, -45];
-/** A reported pitch this close to the one asked for has arrived there. */
+/** A reported pitch this close to the one asked for (or to a limit) has arrived there. */
 const ARRIVED_WITHIN_DEG = 1.5;
 
 function clamp(value: number, min: number, max: number): number {
@@ -126,7 +126,7 @@ export function CameraControls(props: CameraControlsProps) {
               type="button"
               className="camera-button"
               data-testid="camera-nudge-up"
-              disabled={disabled || !gimbal || gimbal.pitchDeg >= max}
+              disabled={disabled || !gimbal || gimbal.pitchDeg >= max - ARRIVED_WITHIN_DEG}
               onClick={() => gimbal && point(nudgedPitchDeg(gimbal.pitchDeg, NUDGE_STEP_DEG))}
             >
               ▲ Up {NUDGE_STEP_DEG}°
@@ -135,7 +135,7 @@ export function CameraControls(props: CameraControlsProps) {
               type="button"
               className="camera-button"
               data-testid="camera-nudge-down"
-              disabled={disabled || !gimbal || gimbal.pitchDeg <= min}
+              disabled={disabled || !gimbal || gimbal.pitchDeg <= min + ARRIVED_WITHIN_DEG}
               onClick={() => gimbal && point(nudgedPitchDeg(gimbal.pitchDeg, -NUDGE_STEP_DEG))}
             >
               ▼ Down {NUDGE_STEP_DEG}°

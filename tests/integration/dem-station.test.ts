@@ -4,24 +4,24 @@
 // asks for. The test works the same answer out itself from the vehicle's reported pose.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
-import WebSocket from 'ws';
 
 import { bearingDeg, distanceM } from '../../app/core/geodesy';
 import { georeferenceDetection, type CameraPose } from '../../app/core/georef';
-import type { OperatorCommand, ServerMessage } from '../../app/core/protocol';
-import type { CommandOutcome, GeoDetection, VehicleState } from '../../app/core/types';
-import { projectRoot, sharedDir } from '../../app/station/paths';
+import type { GeoDetection, VehicleState } from '../../app/core/types';
 import { loadGeoTiffTerrain } from '../../app/station/terrain/geotiff';
+import {
+  stationEnv,
+  stationMissing,
+  StationProcess,
+  YOLOX_MODEL as MODEL,
+} from '../helpers/station';
+import { StationClient, stationWsUrl } from '../helpers/station-client';
 import { writeGeoTiff } from '../unit/terrain-fixtures';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
-const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
 const TOKEN = 'dem-station-test-operator-token';
 const WAIT_MS = 90_000;
 // The simulator's default home, and the station's default camera.
@@ -29,12 +29,6 @@ const HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 const CAMERA = { horizontalFovDeg: 60, verticalFovDeg: 45 };
 const M_PER_DEG_LAT = 111_320;
 const M_PER_DEG_LON = M_PER_DEG_LAT * Math.cos((HOME.latDeg * Math.PI) / 180);
-
-function skipReason(): string | false {
-  if (!existsSync(CLI)) return `${CLI} is missing: run "node scripts/build.mjs" first`;
-  if (!existsSync(MODEL)) return `no detector model at ${MODEL} (see ../shared/README.md)`;
-  return false;
-}
 
 let workDir: string;
 before(() => {
@@ -70,99 +64,29 @@ function writeBowl(file: string): void {
   });
 }
 
-class Client {
-  readonly messages: Array<{ atMs: number; message: ServerMessage }> = [];
-  private counter = 0;
-
-  private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (data) =>
-      this.messages.push({ atMs: Date.now(), message: JSON.parse(String(data)) as ServerMessage }));
-  }
-
-  static async open(url: string): Promise<Client> {
-    const socket = new WebSocket(url);
-    const client = new Client(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return client;
-  }
-
-  async waitFor(what: string, match: (message: ServerMessage) => boolean): Promise<ServerMessage> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const found = this.messages.find((entry) => match(entry.message));
-      if (found) return found.message;
-      if (Date.now() > deadline) throw new Error(`no ${what} from the station`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async command(command: OperatorCommand): Promise<CommandOutcome> {
-    const requestId = `dem-${++this.counter}`;
-    this.socket.send(JSON.stringify({ type: 'command', requestId, command }));
-    const result = await this.waitFor(
-      `the result of ${command.kind}`,
-      (m) => m.type === 'command-result' && m.requestId === requestId,
-    );
-    return (result as Extract<ServerMessage, { type: 'command-result' }>).outcome;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 test(
   'with --dem the bear is placed where the camera ray meets the terrain, with its uncertainty',
-  { skip: skipReason(), timeout: 300_000 },
+  { skip: stationMissing([MODEL]), timeout: 300_000 },
   async (t) => {
     const dem = path.join(workDir, 'bowl.tif');
     writeBowl(dem);
     const terrain = await loadGeoTiffTerrain(dem);
-    const child = spawn(
-      process.execPath,
+    const station = StationProcess.start(
       [
-        CLI,
         ...['--sim', '--video', 'demo', '--model', MODEL, '--serve', '127.0.0.1:0'],
         ...['--token', TOKEN, '--record', 'off', '--dem', dem, '--attitude-error', '3'],
       ],
-      {
-        env: {
-          ...process.env,
-          URSA_DATA_DIR: path.join(workDir, 'data'),
-          URSA_CACHE_DIR: path.join(workDir, 'cache'),
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+      stationEnv(workDir),
     );
-    t.after(() => stop(child));
-    let serveUrl: string | null = null;
+    t.after(() => station.stop());
     let groundLine: string | null = null;
-    readline.createInterface({ input: child.stderr! }).on('line', (line) => {
-      const match = /observers: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-      if (match) serveUrl = match[1];
+    station.onLogLine((line) => {
       if (/ground from GeoTIFF/.test(line)) groundLine = line;
     });
     const deadline = Date.now() + WAIT_MS;
-    const served = (): string | null => serveUrl;
-    while (!served()) {
-      if (child.exitCode !== null) throw new Error(`station exited (${child.exitCode})`);
-      if (Date.now() > deadline) throw new Error('the station never served');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const served = await station.serveUrl(WAIT_MS);
     assert.match(groundLine ?? '', /bowl\.tif \(400x400, EPSG:4326\)/);
-    const operator = await Client.open(`${served()!.replace(/^http/, 'ws')}ws?token=${TOKEN}`);
+    const operator = await StationClient.open(stationWsUrl(served, TOKEN), { waitMs: WAIT_MS });
     t.after(() => operator.close());
     await operator.waitFor('hello', (m) => m.type === 'hello');
     const takeoff = await operator.command({ kind: 'arm-takeoff', altitudeM: 20 });
@@ -172,7 +96,7 @@ test(
     const checked: string[] = [];
     while (checked.length < 3) {
       if (Date.now() > deadline + WAIT_MS) {
-        const seen = operator.messages.flatMap(({ message }) =>
+        const seen = operator.received.flatMap(({ message }) =>
           message.type === 'detections'
             ? message.detections.map((d) => `${d.className}:${d.groundError ?? 'ground'}`)
             : message.type === 'vehicle'
@@ -181,7 +105,7 @@ test(
         throw new Error(`too few checked (${checked.length}); seen ${seen.slice(-40).join('; ')}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const entries = operator.messages;
+      const entries = operator.received;
       for (let i = 0; i < entries.length && checked.length < 3; i += 1) {
         const { message } = entries[i];
         if (message.type !== 'detections') continue;

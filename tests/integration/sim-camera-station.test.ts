@@ -5,26 +5,26 @@
 // ../shared's model and bear picture.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 
 import { distanceM, offsetNorthEast } from '../../app/core/geodesy';
-import { projectRoot, sharedDir } from '../../app/station/paths';
+import { sharedDir } from '../../app/station/paths';
 import { BEAR_PICTURE } from '../../app/station/sim/world';
+import { freeUdpPort } from '../helpers/net';
+import {
+  runStation,
+  stationEnv,
+  stationMissing,
+  StationProcess,
+  YOLOX_MODEL,
+  type StationEvent,
+} from '../helpers/station';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
 const HOME = { latDeg: 48.17, lonDeg: -111.95 };
-const needed = [
-  path.join(sharedDir(), 'models', 'yolox-nano-416.onnx'),
-  path.join(sharedDir(), BEAR_PICTURE),
-];
-const missing = needed.filter((file) => !existsSync(file));
-const skip = missing.length > 0 ? `missing ${missing.join(', ')}` : false;
+const skip = stationMissing([YOLOX_MODEL, path.join(sharedDir(), BEAR_PICTURE)]);
 let workDir: string;
 
 before(() => {
@@ -35,23 +35,7 @@ after(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function env(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    URSA_DATA_DIR: path.join(workDir, 'data'),
-    URSA_CACHE_DIR: path.join(workDir, 'cache'),
-  };
-}
-
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-type Event = Record<string, unknown>;
+type Event = StationEvent;
 
 const TITLE = '--video sim: the station watches the simulator camera, the bear is reported';
 
@@ -60,10 +44,8 @@ test(TITLE, { skip }, async (t) => {
   const bearStart = offsetNorthEast(HOME, 45, -15);
   // A farm far to the east: the bear walks the whole time instead of foraging in a yard.
   const farm = offsetNorthEast(HOME, 80, 300);
-  const child = spawn(
-    process.execPath,
+  const station = StationProcess.start(
     [
-      CLI,
       '--sim',
       '--video',
       'sim',
@@ -84,19 +66,12 @@ test(TITLE, { skip }, async (t) => {
       '--duration',
       '25',
     ],
-    { env: env(), stdio: ['ignore', 'pipe', 'pipe'] },
+    stationEnv(workDir),
   );
-  t.after(() => child.kill('SIGKILL'));
-  const events: Event[] = [];
-  readline.createInterface({ input: child.stdout }).on('line', (line) => {
-    events.push(JSON.parse(line) as Event);
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  assert.equal(code, 0, stderr);
+  t.after(() => station.stop());
+  const events = station.events;
+  const code = await station.exited;
+  assert.equal(code, 0, station.log);
 
   const truths = events.filter((e) => e.type === 'sim-truth');
   assert.ok(truths.length >= 15, `${truths.length} truth lines`);
@@ -134,12 +109,7 @@ test(TITLE, { skip }, async (t) => {
 });
 
 test('the simulator camera options are refused without --sim or with bad values', () => {
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, [CLI, ...args, '--record', 'off'], {
-      env: env(),
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+  const run = (args: string[]) => runStation([...args, '--record', 'off'], stationEnv(workDir));
   const cases: Array<[string[], RegExp]> = [
     [['--link', 'udpin:127.0.0.1:14550', '--video', 'sim'], /--video sim needs --sim/],
     [['--sim', '--video', 'sim', '--sim-video-port', '70000'], /--sim-video-port must be/],

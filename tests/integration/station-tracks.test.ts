@@ -3,31 +3,26 @@
 // track raises one alert, the alert reaches the event log, and observers cannot touch zones.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
-import WebSocket from 'ws';
 
 import { offsetNorthEast } from '../../app/core/geodesy';
-import type { OperatorCommand, ServerMessage } from '../../app/core/protocol';
-import type { CommandOutcome, MapTarget } from '../../app/core/types';
+import type { ServerMessage } from '../../app/core/protocol';
+import type { MapTarget } from '../../app/core/types';
 import { parseZonesFile, pointInPolygon, type ZoneAlert } from '../../app/core/zones';
-import { projectRoot, sharedDir } from '../../app/station/paths';
+import {
+  stationEnv,
+  stationMissing,
+  StationProcess,
+  YOLOX_MODEL as MODEL,
+} from '../helpers/station';
+import { StationClient, stationWsUrl } from '../helpers/station-client';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
-const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
 const TOKEN = 'station-tracks-test-operator-token';
 // The detector takes about 130 ms a frame on a small machine; take-off takes tens of seconds.
 const WAIT_MS = 90_000;
-
-function skipReason(): string | false {
-  if (!existsSync(CLI)) return `${CLI} is missing: run "node scripts/build.mjs" first`;
-  if (!existsSync(MODEL)) return `no detector model at ${MODEL} (see ../shared/README.md)`;
-  return false;
-}
 
 let workDir: string;
 before(() => {
@@ -37,64 +32,6 @@ after(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-/** A WebSocket client of the station that keeps every message it hears. */
-class Client {
-  readonly messages: ServerMessage[] = [];
-  private counter = 0;
-
-  private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (data) => this.messages.push(JSON.parse(String(data)) as ServerMessage));
-  }
-
-  static async open(url: string): Promise<Client> {
-    const socket = new WebSocket(url);
-    const client = new Client(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return client;
-  }
-
-  async waitFor<T extends ServerMessage>(
-    what: string,
-    match: (message: ServerMessage) => message is T,
-    from = 0,
-  ): Promise<T> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const found = this.messages.slice(from).find(match);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${what} from the station`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async command(command: OperatorCommand): Promise<CommandOutcome> {
-    const requestId = `test-${++this.counter}`;
-    this.socket.send(JSON.stringify({ type: 'command', requestId, command }));
-    const result = await this.waitFor(
-      `the result of ${command.kind}`,
-      (m): m is Extract<ServerMessage, { type: 'command-result' }> =>
-        m.type === 'command-result' && m.requestId === requestId,
-    );
-    return result.outcome;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 const isType =
   <K extends ServerMessage['type']>(type: K) =>
   (m: ServerMessage): m is Extract<ServerMessage, { type: K }> =>
@@ -102,45 +39,24 @@ const isType =
 
 test(
   'a zone saved over the WebSocket around the bear raises one alert, logged and acknowledged',
-  { skip: skipReason(), timeout: 240_000 },
+  { skip: stationMissing([MODEL]), timeout: 240_000 },
   async (t) => {
     const zonesFile = path.join(workDir, 'zones.json');
     // A file left broken: the station must start anyway, say why, and keep it aside.
     writeFileSync(zonesFile, '{"version":1,"zones":[{"name":"half');
     const eventsFile = path.join(workDir, 'events.jsonl');
-    const child = spawn(
-      process.execPath,
+    const station = StationProcess.start(
       [
-        CLI,
         ...['--sim', '--video', 'demo', '--model', MODEL, '--serve', '127.0.0.1:0'],
         ...['--token', TOKEN, '--zones', zonesFile, '--events', eventsFile, '--record', 'off'],
       ],
-      {
-        env: {
-          ...process.env,
-          URSA_DATA_DIR: path.join(workDir, 'data'),
-          URSA_CACHE_DIR: path.join(workDir, 'cache'),
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+      stationEnv(workDir),
     );
-    t.after(() => stop(child));
-    let serveUrl = null as string | null;
-    readline.createInterface({ input: child.stderr! }).on('line', (line) => {
-      const match = /observers: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-      if (match) serveUrl = match[1];
-    });
-    const deadline = Date.now() + WAIT_MS;
-    const served = (): string | null => serveUrl;
-    while (!served()) {
-      if (child.exitCode !== null) throw new Error(`station exited (${child.exitCode})`);
-      if (Date.now() > deadline) throw new Error('the station never served');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const wsUrl = `${served()!.replace(/^http/, 'ws')}ws`;
-    const operator = await Client.open(`${wsUrl}?token=${TOKEN}`);
+    t.after(() => station.stop());
+    const served = await station.serveUrl(WAIT_MS);
+    const operator = await StationClient.open(stationWsUrl(served, TOKEN), { waitMs: WAIT_MS });
     t.after(() => operator.close());
-    const observer = await Client.open(wsUrl);
+    const observer = await StationClient.open(stationWsUrl(served), { waitMs: WAIT_MS });
     t.after(() => observer.close());
 
     const hello = await operator.waitFor('hello', isType('hello'));
@@ -282,6 +198,6 @@ test(
     const emptied = await observer.waitFor('zones after deleting', isType('zones'), deleteAt);
     assert.deepEqual(emptied.zones, []);
     assert.deepEqual(parseZonesFile(readFileSync(zonesFile, 'utf8'), zonesFile), []);
-    assert.equal(child.exitCode, null, 'the station kept running throughout');
+    assert.equal(station.child.exitCode, null, 'the station kept running throughout');
   },
 );

@@ -798,12 +798,13 @@ export class Station implements StationApi, Disposable {
 
   /** A region of interest at a tracked target's latest position, on the ground at home level. */
   private async lookAt(link: VehicleLink, targetId: number): Promise<CommandOutcome> {
-    const target = this.targets.find(targetId, Date.now());
-    if (!target) return refused(`Look at refused: target ${targetId} is not tracked now.`);
     const vehicle = link.state;
     if (vehicle.link !== 'connected') {
-      return refused('Look at refused: no vehicle is connected (no heartbeat on the link).');
+      const why = vehicle.link === 'lost' ? 'the link to the vehicle is lost' : 'none heard yet';
+      return refused(`Look at refused: no vehicle is connected (${why}).`);
     }
+    const target = this.targets.find(targetId, Date.now());
+    if (!target) return refused(`Look at refused: target ${targetId} is not tracked now.`);
     // The flat ground the detections were placed on; without home, the ground below the drone.
     const homeAltitudeMslM =
       vehicle.home?.altitudeMslM ??

@@ -207,6 +207,10 @@ describe('camera controls in Chromium', { skip: skipReason() }, () => {
       );
       await page.getByTestId('camera-nudge-up').click();
       await waitPitch(page, -85);
+      // Two quick taps add up, even while the gimbal is still turning.
+      await page.getByTestId('camera-nudge-up').click();
+      await page.getByTestId('camera-nudge-up').click();
+      await waitPitch(page, -75);
       await page.getByTestId('camera-pitch-45').click();
       await waitPitch(page, -45);
 

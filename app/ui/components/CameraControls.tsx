@@ -11,6 +11,8 @@ export const NUDGE_STEP_DEG = 5;
 export const PITCH_PRESETS_DEG: readonly number[] = [-90, -60, -45];
 /** A reported pitch this close to the one asked for (or to a limit) has arrived there. */
 const ARRIVED_WITHIN_DEG = 1.5;
+/** How long an unreached pitch is shown as where the gimbal is going; gimbals slew in seconds. */
+const ASKED_PITCH_KEPT_MS = 8_000;
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
@@ -69,6 +71,12 @@ export function CameraControls(props: CameraControlsProps) {
   useEffect(() => {
     if (arrived) setAskedPitchDeg(null);
   }, [arrived]);
+  useEffect(() => {
+    if (askedPitchDeg === null) return undefined;
+    // Something else may have taken the gimbal (a region of interest, the pilot's sticks).
+    const timer = setTimeout(() => setAskedPitchDeg(null), ASKED_PITCH_KEPT_MS);
+    return () => clearTimeout(timer);
+  }, [askedPitchDeg]);
 
   const point = (pitchDeg: number): void => {
     setAskedPitchDeg(pitchDeg);
@@ -80,6 +88,8 @@ export function CameraControls(props: CameraControlsProps) {
   const { min, max } = CAMERA_PITCH_RANGE_DEG;
   const disabled = !props.linkUp;
   const yawDeg = yawFromNoseDeg(gimbal, props.headingDeg);
+  // Quick taps while the gimbal still turns add up from where it was asked to go.
+  const nudgeFromDeg = askedPitchDeg ?? reportedPitchDeg;
 
   return (
     <section className="panel camera-controls" data-testid="camera-controls" aria-label="Camera">
@@ -89,7 +99,6 @@ export function CameraControls(props: CameraControlsProps) {
           className="camera-pitch"
           data-testid="camera-pitch"
           data-pitch-deg={gimbal ? gimbal.pitchDeg.toFixed(1) : undefined}
-          aria-live="polite"
         >
           {gimbal ? formatPitch(gimbal.pitchDeg) : 'no gimbal'}
         </span>
@@ -126,8 +135,12 @@ export function CameraControls(props: CameraControlsProps) {
               type="button"
               className="camera-button"
               data-testid="camera-nudge-up"
-              disabled={disabled || !gimbal || gimbal.pitchDeg >= max - ARRIVED_WITHIN_DEG}
-              onClick={() => gimbal && point(nudgedPitchDeg(gimbal.pitchDeg, NUDGE_STEP_DEG))}
+              disabled={
+                disabled || nudgeFromDeg === null || nudgeFromDeg >= max - ARRIVED_WITHIN_DEG
+              }
+              onClick={() =>
+                nudgeFromDeg !== null && point(nudgedPitchDeg(nudgeFromDeg, NUDGE_STEP_DEG))
+              }
             >
               ▲ Up {NUDGE_STEP_DEG}°
             </button>
@@ -135,8 +148,12 @@ export function CameraControls(props: CameraControlsProps) {
               type="button"
               className="camera-button"
               data-testid="camera-nudge-down"
-              disabled={disabled || !gimbal || gimbal.pitchDeg <= min + ARRIVED_WITHIN_DEG}
-              onClick={() => gimbal && point(nudgedPitchDeg(gimbal.pitchDeg, -NUDGE_STEP_DEG))}
+              disabled={
+                disabled || nudgeFromDeg === null || nudgeFromDeg <= min + ARRIVED_WITHIN_DEG
+              }
+              onClick={() =>
+                nudgeFromDeg !== null && point(nudgedPitchDeg(nudgeFromDeg, -NUDGE_STEP_DEG))
+              }
             >
               ▼ Down {NUDGE_STEP_DEG}°
             </button>

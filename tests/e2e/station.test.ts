@@ -3,11 +3,8 @@
 // Chromium the way an operator would: take off, find the bear, push it away, abort.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
@@ -15,110 +12,15 @@ import { distanceM } from '../../app/core/geodesy';
 import type { ActionStatus, ServerMessage } from '../../app/core/protocol';
 import type { LatLon } from '../../app/core/types';
 import { projectRoot, sharedDir } from '../../app/station/paths';
-import {
-  chromiumMissing,
-  isLocalUrl,
-  launchChromium,
-  openTrackedPage,
-  type TrackedPage,
-} from '../helpers/browser';
-import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
+import { isLocalUrl } from '../helpers/browser';
+import { YOLOX_MODEL as MODEL } from '../helpers/station';
+import { StationUi, stationUiMissing, waitForLinkConnected } from '../helpers/station-ui';
+import { CONRAD_MT } from '../helpers/tiles';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
-const UI_INDEX = path.join(projectRoot, 'dist', 'ui', 'index.html');
-const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
 const DEMO_PHOTO = path.join(sharedDir(), 'fixtures', 'images', 'bear-coco-285.jpg');
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts');
 // Inference takes about 130 ms a frame on a small machine; flights take tens of seconds.
 const FLIGHT_TIMEOUT_MS = 60_000;
-
-function skipReason(): string | false {
-  const chromium = chromiumMissing();
-  if (chromium) return chromium;
-  if (!existsSync(CLI) || !existsSync(UI_INDEX)) {
-    return `${CLI} or ${UI_INDEX} is missing: run "node scripts/build.mjs" first`;
-  }
-  if (!existsSync(MODEL)) return `no detector model at ${MODEL} (see ../shared/README.md)`;
-  if (!existsSync(DEMO_PHOTO)) return `no demo photos at ${path.dirname(DEMO_PHOTO)}`;
-  return false;
-}
-
-type StationEvent = { type: string; [key: string]: unknown };
-
-/** The station as a child process, with its stdout event stream parsed as it arrives. */
-class StationProcess {
-  readonly events: StationEvent[] = [];
-  private readonly stderrTail: string[] = [];
-  private readonly exited: Promise<number | null>;
-
-  constructor(private readonly child: ChildProcessWithoutNullStreams) {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        this.events.push(JSON.parse(line) as StationEvent);
-      } catch {
-        this.stderrTail.push(`(stdout, not JSON) ${line}`);
-      }
-    });
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > 80) this.stderrTail.shift();
-    });
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  }
-
-  static start(args: string[], env: NodeJS.ProcessEnv): StationProcess {
-    return new StationProcess(
-      spawn(process.execPath, [CLI, ...args], { cwd: projectRoot, env, stdio: 'pipe' }),
-    );
-  }
-
-  /** The station's own log, for failure messages. */
-  get log(): string {
-    return this.stderrTail.join('\n');
-  }
-
-  /** Waits for an event at or after index `from` of the events seen so far. */
-  async waitEvent(
-    match: (event: StationEvent) => boolean,
-    timeoutMs: number,
-    what: string,
-    from = 0,
-  ) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.events.slice(from).find(match);
-      if (found) return found;
-      if (this.child.exitCode !== null) {
-        throw new Error(
-          `station exited (${this.child.exitCode}) waiting for ${what}:\n${this.log}`,
-        );
-      }
-      if (Date.now() > deadline) throw new Error(`no ${what} from the station:\n${this.log}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  /** SIGTERM, then SIGKILL if it will not go. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-/** A clean environment: the station's cache and data in the test's own folder, a fresh token. */
-function stationEnv(workDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    URSA_CACHE_DIR: path.join(workDir, 'cache'),
-    URSA_DATA_DIR: path.join(workDir, 'data'),
-  };
-  delete env.URSA_TOKEN;
-  delete env.URSA_TILES;
-  return env;
-}
 
 async function attribute(page: Page, testId: string, name: string): Promise<string | null> {
   return page.getByTestId(testId).getAttribute(name);
@@ -154,47 +56,25 @@ async function eventually<T>(
   }
 }
 
-describe('the headless station in Chromium', { skip: skipReason() }, () => {
-  let workDir: string;
-  let station: StationProcess;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+const skip = stationUiMissing([MODEL, DEMO_PHOTO]);
+
+describe('the headless station in Chromium', { skip }, () => {
+  let ui: StationUi;
+  let station: StationUi['station'];
   let url: string;
   let operatorUrl: string;
-  const pages: TrackedPage[] = [];
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    workDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-e2e-'));
-    const tileDir = path.join(workDir, 'tiles');
-    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 14, maxZoom: 17, radiusTiles: 3 });
-    station = StationProcess.start(
-      [
-        '--sim',
-        '--video',
-        'demo',
-        '--model',
-        MODEL,
-        '--serve',
-        '127.0.0.1:0',
-        '--tiles',
-        tileDir,
-        '--events',
-        '-',
-      ],
-      stationEnv(workDir),
-    );
-    const serve = await station.waitEvent((e) => e.type === 'serve', 60_000, 'serve event');
-    url = String(serve.url);
-    operatorUrl = String(serve.operatorUrl);
-    browser = await launchChromium();
+    ui = await StationUi.start({
+      prefix: 'ursa-e2e-',
+      args: () => ['--sim', '--video', 'demo', '--model', MODEL],
+      tiles: { center: CONRAD_MT, minZoom: 14, maxZoom: 17, radiusTiles: 3 },
+    });
+    ({ station, url, operatorUrl } = ui);
   });
 
-  after(async () => {
-    for (const tracked of pages) await tracked.dispose().catch(() => {});
-    await browser?.close();
-    await station?.stop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => ui?.dispose());
 
   test('the station announces where it serves, on 127.0.0.1 only', () => {
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -203,18 +83,11 @@ describe('the headless station in Chromium', { skip: skipReason() }, () => {
   });
 
   test('operator: take off, see a bear, push it away, abort', { timeout: 240_000 }, async () => {
-    const tracked = await openTrackedPage(browser, operatorUrl);
-    pages.push(tracked);
+    const tracked = await ui.open(operatorUrl);
     const { page } = tracked;
 
     // Status bar: link up and a flight mode shown.
-    await page.waitForFunction(
-      () =>
-        document.querySelector('[data-testid="status-link"]')?.getAttribute('data-state') ===
-        'connected',
-      null,
-      { timeout: 30_000 },
-    );
+    await waitForLinkConnected(page);
     assert.match(await page.getByTestId('status-link').innerText(), /OK/);
     const groundMode = await attribute(page, 'status-mode', 'data-state');
     assert.ok(groundMode, 'a flight mode is shown');
@@ -366,8 +239,7 @@ describe('the headless station in Chromium', { skip: skipReason() }, () => {
     'observer: view only, and a command without the token is refused',
     { timeout: 60_000 },
     async () => {
-      const tracked = await openTrackedPage(browser, url);
-      pages.push(tracked);
+      const tracked = await ui.open(url);
       const { page } = tracked;
       await page.getByTestId('observer-banner').waitFor({ timeout: 30_000 });
       await page.locator('.ursa-drone').waitFor({ timeout: 30_000 });

@@ -2,36 +2,18 @@
 // the column), and the test reads the video canvas's real pixels under each palette.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { projectRoot, sharedDir } from '../../app/station/paths';
-import {
-  chromiumMissing,
-  launchChromium,
-  openTrackedPage,
-  type TrackedPage,
-} from '../helpers/browser';
-import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
+import { YOLOX_MODEL as MODEL } from '../helpers/station';
+import { StationUi, stationUiMissing } from '../helpers/station-ui';
+import { CONRAD_MT } from '../helpers/tiles';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
-const UI_INDEX = path.join(projectRoot, 'dist', 'ui', 'index.html');
-const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
 const WAIT_LIMIT_MS = 60_000;
 const RAMP_WIDTH_PX = 256;
 const RAMP_HEIGHT_PX = 64;
-
-function skipReason(): string | false {
-  const chromium = chromiumMissing();
-  if (chromium) return chromium;
-  if (!existsSync(CLI) || !existsSync(UI_INDEX)) return `${CLI} or ${UI_INDEX} missing: build`;
-  if (!existsSync(MODEL)) return `no detector model at ${MODEL}`;
-  return false;
-}
 
 type Rgb = [number, number, number];
 
@@ -70,100 +52,45 @@ async function eventuallyPixels(
 const near = (a: number, b: number, tolerance = 10): boolean => Math.abs(a - b) <= tolerance;
 const grey = (pixel: Rgb, value: number): boolean => pixel.every((c) => near(c, value));
 
-describe('the video palette switch in Chromium', { skip: skipReason() }, () => {
-  let workDir = '';
-  let station: ChildProcess | null = null;
-  let browser: Awaited<ReturnType<typeof launchChromium>> | null = null;
-  let operatorUrl = '';
-  const pages: TrackedPage[] = [];
+/** A thermal-like grey frame in its own folder: luminance 0 at the left to 255 at the right. */
+function writeRamp(workDir: string): string {
+  const rampDir = path.join(workDir, 'ramp');
+  mkdirSync(rampDir);
+  execFileSync('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=black:s=${RAMP_WIDTH_PX}x${RAMP_HEIGHT_PX},format=gray,geq=lum='X'`,
+    '-frames:v',
+    '1',
+    path.join(rampDir, 'ramp.png'),
+  ]);
+  return rampDir;
+}
+
+describe('the video palette switch in Chromium', { skip: stationUiMissing([MODEL]) }, () => {
+  let ui: StationUi | null = null;
 
   before(async () => {
-    workDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-palette-'));
-    const rampDir = path.join(workDir, 'ramp');
-    mkdirSync(rampDir);
-    // A thermal-like grey frame: luminance rises from 0 at the left to 255 at the right.
-    execFileSync('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `color=c=black:s=${RAMP_WIDTH_PX}x${RAMP_HEIGHT_PX},format=gray,geq=lum='X'`,
-      '-frames:v',
-      '1',
-      path.join(rampDir, 'ramp.png'),
-    ]);
-    const tileDir = path.join(workDir, 'tiles');
-    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 14, maxZoom: 15, radiusTiles: 1 });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      URSA_CACHE_DIR: path.join(workDir, 'cache'),
-      URSA_DATA_DIR: path.join(workDir, 'data'),
-    };
-    delete env.URSA_TOKEN;
-    delete env.URSA_TILES;
-    station = spawn(
-      process.execPath,
-      [
-        CLI,
+    ui = await StationUi.start({
+      prefix: 'ursa-palette-',
+      args: (workDir) => [
         // No vehicle is needed to watch video, but the station wants a link: one nobody uses.
-        '--link',
-        'udpin:127.0.0.1:0',
-        '--video',
-        rampDir,
-        '--model',
-        MODEL,
-        '--serve',
-        '127.0.0.1:0',
-        '--tiles',
-        tileDir,
-        '--record',
-        'off',
-        '--events',
-        '-',
+        ...['--link', 'udpin:127.0.0.1:0', '--video', writeRamp(workDir), '--model', MODEL],
+        ...['--record', 'off'],
       ],
-      { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const child = station;
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000);
+      tiles: { center: CONRAD_MT, minZoom: 14, maxZoom: 15, radiusTiles: 1 },
     });
-    operatorUrl = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no serve event: ${stderr}`)), 60_000);
-      child.once('exit', (code) => reject(new Error(`station exited (${code}): ${stderr}`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        try {
-          const event = JSON.parse(line) as { type: string; operatorUrl?: string };
-          if (event.type !== 'serve' || !event.operatorUrl) return;
-          clearTimeout(timer);
-          resolve(event.operatorUrl);
-        } catch {
-          // Not an event line.
-        }
-      });
-    });
-    browser = await launchChromium();
   });
 
-  after(async () => {
-    for (const tracked of pages) await tracked.dispose().catch(() => {});
-    await browser?.close();
-    if (station && station.exitCode === null) {
-      const exited = new Promise((resolve) => station?.once('exit', resolve));
-      station.kill('SIGTERM');
-      const timer = setTimeout(() => station?.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => ui?.dispose());
 
   test('white-hot, black-hot and ironbow recolour the real canvas pixels, and stick', async () => {
-    assert.ok(browser);
-    const tracked = await openTrackedPage(browser, operatorUrl);
-    pages.push(tracked);
+    assert.ok(ui);
+    const tracked = await ui.open(ui.operatorUrl);
     const { page } = tracked;
     await page.locator('[data-testid="video-frame"][data-frame-id]').waitFor({ timeout: 60_000 });
     const columns = [16, 128, 240];

@@ -4,114 +4,41 @@
 // sees the zone and the alert but cannot change zones.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { parseZonesFile, pointInPolygon } from '../../app/core/zones';
-import { projectRoot, sharedDir } from '../../app/station/paths';
-import {
-  chromiumMissing,
-  isLocalUrl,
-  launchChromium,
-  openTrackedPage,
-  type TrackedPage,
-} from '../helpers/browser';
-import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
+import { projectRoot } from '../../app/station/paths';
+import { isLocalUrl } from '../helpers/browser';
+import { YOLOX_MODEL as MODEL, type StationEvent } from '../helpers/station';
+import { StationUi, stationUiMissing, waitForLinkConnected } from '../helpers/station-ui';
+import { CONRAD_MT } from '../helpers/tiles';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
-const UI_INDEX = path.join(projectRoot, 'dist', 'ui', 'index.html');
-const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts');
 // Inference takes about 130 ms a frame on a small machine; take-off takes tens of seconds.
 const WAIT_MS = 90_000;
 /** Half the side of the zone drawn around the bear, in screen pixels (about 0.4 m each). */
 const ZONE_HALF_PX = 70;
 
-function skipReason(): string | false {
-  const chromium = chromiumMissing();
-  if (chromium) return chromium;
-  if (!existsSync(CLI) || !existsSync(UI_INDEX)) {
-    return `${CLI} or ${UI_INDEX} is missing: run "node scripts/build.mjs" first`;
-  }
-  if (!existsSync(MODEL)) return `no detector model at ${MODEL} (see ../shared/README.md)`;
-  return false;
-}
+describe('protected zones and alerts in Chromium', { skip: stationUiMissing([MODEL]) }, () => {
+  let ui: StationUi;
 
-type StationEvent = { type: string; [key: string]: unknown };
-
-describe('protected zones and alerts in Chromium', { skip: skipReason() }, () => {
-  let workDir: string;
-  let child: ChildProcessWithoutNullStreams;
-  let exited: Promise<unknown>;
-  const events: StationEvent[] = [];
-  const stderrTail: string[] = [];
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
-  let url: string;
-  let operatorUrl: string;
-  const pages: TrackedPage[] = [];
-
-  async function waitEvent(match: (e: StationEvent) => boolean, what: string) {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const found = events.find(match);
-      if (found) return found;
-      if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`no ${what} from the station:\n${stderrTail.join('\n')}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  function waitEvent(match: (e: StationEvent) => boolean, what: string) {
+    return ui.station.waitEvent(match, WAIT_MS, what);
   }
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    workDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-e2e-zones-'));
-    const tileDir = path.join(workDir, 'tiles');
-    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 14, maxZoom: 17, radiusTiles: 3 });
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      URSA_CACHE_DIR: path.join(workDir, 'cache'),
-      URSA_DATA_DIR: path.join(workDir, 'data'),
-    };
-    delete env.URSA_TOKEN;
-    delete env.URSA_TILES;
-    child = spawn(
-      process.execPath,
-      [
-        CLI,
-        ...['--sim', '--video', 'demo', '--model', MODEL, '--serve', '127.0.0.1:0'],
-        ...['--tiles', tileDir, '--events', '-', '--record', 'off'],
-      ],
-      { cwd: projectRoot, env, stdio: 'pipe' },
-    );
-    exited = new Promise((resolve) => child.once('exit', resolve));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      events.push(JSON.parse(line) as StationEvent);
+    ui = await StationUi.start({
+      prefix: 'ursa-e2e-zones-',
+      args: () => ['--sim', '--video', 'demo', '--model', MODEL, '--record', 'off'],
+      tiles: { center: CONRAD_MT, minZoom: 14, maxZoom: 17, radiusTiles: 3 },
+      serveTimeoutMs: WAIT_MS,
     });
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      stderrTail.push(line);
-      if (stderrTail.length > 80) stderrTail.shift();
-    });
-    const serve = await waitEvent((e) => e.type === 'serve', 'serve event');
-    url = String(serve.url);
-    operatorUrl = String(serve.operatorUrl);
-    browser = await launchChromium();
   });
 
-  after(async () => {
-    for (const tracked of pages) await tracked.dispose().catch(() => {});
-    await browser?.close();
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-  });
+  after(() => ui?.dispose());
 
   async function bearOnMap(page: Page) {
     const bear = page.locator('.ursa-target[data-class="bear"]').first();
@@ -123,19 +50,12 @@ describe('protected zones and alerts in Chromium', { skip: skipReason() }, () =>
     'the operator draws a zone around the bear and is alerted',
     { timeout: 240_000 },
     async () => {
-      const tracked = await openTrackedPage(browser, operatorUrl);
-      pages.push(tracked);
+      const tracked = await ui.open(ui.operatorUrl);
       const { page } = tracked;
       await page.getByTestId('zone-panel').waitFor({ timeout: 30_000 });
       assert.equal(await page.getByTestId('zone-count').innerText(), '0');
 
-      await page.waitForFunction(
-        () =>
-          document.querySelector('[data-testid="status-link"]')?.getAttribute('data-state') ===
-          'connected',
-        null,
-        { timeout: 30_000 },
-      );
+      await waitForLinkConnected(page);
       await page.getByTestId('takeoff-button').click();
       const bear = await bearOnMap(page);
       const trackId = Number(await bear.getAttribute('data-target-id'));
@@ -185,7 +105,7 @@ describe('protected zones and alerts in Chromium', { skip: skipReason() }, () =>
       assert.match(await item.innerText(), /alert within 30 m · 4 corners/);
       await page.locator('[data-testid="map-zone"]').waitFor();
       assert.equal(await page.getByTestId('zone-draft').count(), 0, 'the draft is closed');
-      const zonesFile = path.join(workDir, 'data', 'zones.json');
+      const zonesFile = path.join(ui.workDir, 'data', 'zones.json');
       const [saved] = parseZonesFile(readFileSync(zonesFile, 'utf8'), zonesFile);
       assert.equal(saved.name, 'Farm yard');
       assert.equal(saved.alertDistanceM, 30);
@@ -218,8 +138,7 @@ describe('protected zones and alerts in Chromium', { skip: skipReason() }, () =>
       assert.ok(await banner.isVisible(), 'the banner stays until acknowledged');
 
       // The observer sees the zone and the alert, and cannot change zones.
-      const watcher = await openTrackedPage(browser, url);
-      pages.push(watcher);
+      const watcher = await ui.open(ui.url);
       const observer = watcher.page;
       await observer.getByTestId('observer-banner').waitFor({ timeout: 30_000 });
       await observer.locator('[data-testid="zone-item"][data-zone-name="Farm yard"]').waitFor();
@@ -244,7 +163,9 @@ describe('protected zones and alerts in Chromium', { skip: skipReason() }, () =>
         'the acknowledgement event',
       );
       assert.ok(
-        events.some((e) => e.type === 'log' && /ALERT: bear #\d+ is/.test(String(e.text))),
+        ui.station.events.some(
+          (e) => e.type === 'log' && /ALERT: bear #\d+ is/.test(String(e.text)),
+        ),
         'the alert is in the station log',
       );
 

@@ -8,7 +8,6 @@
 //   detections placed on the map (the 'detections' message), p50 and p95.
 
 import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import { ffmpegCommand } from '../app/station/video/ffmpeg';
 import { openFrameSource } from '../app/station/video/frame-source';
 import { parseLiveSpec } from '../app/station/video/live-input';
 import { captureTimeFromPts, startWallClockTestStream } from '../app/station/video/wall-clock';
+import { freeUdpPort } from '../tests/helpers/net';
 import { percentile, report, reportRate } from './bench-report';
 
 const STREAM = { widthPx: 640, heightPx: 480, fps: 30 };
@@ -32,14 +32,6 @@ const RECEIVE_TIMEOUT_MS = 60_000;
 const END_TO_END_FRAMES = 100;
 const END_TO_END_TIMEOUT_MS = 240_000;
 const TAKEOFF_ALTITUDE_M = 50;
-
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 interface Reception {
   delaysMs: number[];

@@ -805,7 +805,8 @@ export class Station implements StationApi, Disposable {
     }
     const target = this.targets.find(targetId, Date.now());
     if (!target) return refused(`Look at refused: target ${targetId} is not tracked now.`);
-    // The flat ground the detections were placed on; without home, the ground below the drone.
+    // Flat ground at home, as startPush aims; without HOME_POSITION, home's height from the
+    // drone's MSL and relative altitudes.
     const homeAltitudeMslM =
       vehicle.home?.altitudeMslM ??
       (vehicle.position ? vehicle.position.altitudeMslM - vehicle.position.altitudeRelM : null);

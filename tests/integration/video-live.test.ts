@@ -9,7 +9,6 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { VideoStatus } from '../../app/core/protocol';
 import { Detector, SUBMITS_IN_FLIGHT } from '../../app/station/detector/detector';
 import { yoloxNanoCard } from '../../app/station/detector/model-card';
 import { sharedDir } from '../../app/station/paths';
@@ -24,8 +23,9 @@ import {
   type WallClockTestStream,
 } from '../../app/station/video/wall-clock';
 import { freeUdpPort } from '../helpers/net';
+import { collectFrames, VIDEO_WAIT_MS, waitForStatus } from '../helpers/video';
 
-const WAIT_LIMIT_MS = 60_000;
+const WAIT_LIMIT_MS = VIDEO_WAIT_MS;
 const IN_FLIGHT = SUBMITS_IN_FLIGHT;
 const MODEL = path.join(sharedDir(), 'models', yoloxNanoCard.file.name);
 const WORKER = path.join(__dirname, '..', '..', 'dist', 'station', 'detector-worker.js');
@@ -52,47 +52,6 @@ function stream(options: Parameters<typeof startWallClockTestStream>[0]): WallCl
   const started = startWallClockTestStream(options);
   owned.push(started);
   return started;
-}
-
-function waitForStatus(
-  source: FrameSource,
-  accept: (status: VideoStatus) => boolean,
-): Promise<VideoStatus> {
-  return new Promise((resolve, reject) => {
-    if (accept(source.status)) {
-      resolve(source.status);
-      return;
-    }
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      reject(new Error(`no such status in time; last ${JSON.stringify(source.status)}`));
-    }, WAIT_LIMIT_MS);
-    const subscription = source.onStatus((status) => {
-      if (!accept(status)) return;
-      clearTimeout(timer);
-      subscription.dispose();
-      resolve(status);
-    });
-  });
-}
-
-function collectFrames(source: FrameSource, count: number): Promise<VideoFrame[]> {
-  return new Promise((resolve, reject) => {
-    const frames: VideoFrame[] = [];
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      reject(
-        new Error(`only ${frames.length} of ${count} frames; ${JSON.stringify(source.status)}`),
-      );
-    }, WAIT_LIMIT_MS);
-    const subscription = source.onFrame((frame) => {
-      frames.push(frame);
-      if (frames.length < count) return;
-      clearTimeout(timer);
-      subscription.dispose();
-      resolve(frames);
-    });
-  });
 }
 
 function checkClockFrames(frames: VideoFrame[]): void {

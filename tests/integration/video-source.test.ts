@@ -15,7 +15,6 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { VideoStatus } from '../../app/core/protocol';
 import { sharedDir } from '../../app/station/paths';
 import { DEMO_PHOTOS, ensureDemoClip } from '../../app/station/video/demo-clip';
 import { decodeImageRgb } from '../../app/station/video/ffmpeg';
@@ -24,11 +23,12 @@ import {
   type VideoFrame,
   openFrameSource,
 } from '../../app/station/video/frame-source';
+import { collectFrames, VIDEO_WAIT_MS, waitForStatus } from '../helpers/video';
 
 const SHARED = sharedDir();
 const IMAGES = path.join(SHARED, 'fixtures', 'images');
 const skip = existsSync(IMAGES) ? false : `${IMAGES} is absent (see ../shared/README.md)`;
-const WAIT_LIMIT_MS = 60_000;
+const WAIT_LIMIT_MS = VIDEO_WAIT_MS;
 
 let root = '';
 const opened: FrameSource[] = [];
@@ -50,48 +50,6 @@ function open(spec: string, options: Partial<Parameters<typeof openFrameSource>[
   });
   opened.push(source);
   return source;
-}
-
-/** Resolves with the first status the predicate accepts; fails rather than hang. */
-function waitForStatus(
-  source: FrameSource,
-  accept: (status: VideoStatus) => boolean,
-): Promise<VideoStatus> {
-  return new Promise((resolve, reject) => {
-    if (accept(source.status)) {
-      resolve(source.status);
-      return;
-    }
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      reject(new Error(`no such status within the limit; last ${JSON.stringify(source.status)}`));
-    }, WAIT_LIMIT_MS);
-    const subscription = source.onStatus((status) => {
-      if (!accept(status)) return;
-      clearTimeout(timer);
-      subscription.dispose();
-      resolve(status);
-    });
-  });
-}
-
-function collectFrames(source: FrameSource, count: number): Promise<VideoFrame[]> {
-  return new Promise((resolve, reject) => {
-    const frames: VideoFrame[] = [];
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      reject(
-        new Error(`only ${frames.length} of ${count} frames; ${JSON.stringify(source.status)}`),
-      );
-    }, WAIT_LIMIT_MS);
-    const subscription = source.onFrame((frame) => {
-      frames.push(frame);
-      if (frames.length < count) return;
-      clearTimeout(timer);
-      subscription.dispose();
-      resolve(frames);
-    });
-  });
 }
 
 /** Mean absolute difference per byte between a frame's rgb and its JPEG, decoded apart. */

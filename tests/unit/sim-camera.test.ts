@@ -37,6 +37,28 @@ function stationPose(view: ViewPose, vehicleYawDeg: number): CameraPose {
   };
 }
 
+/**
+ * How far the bottom middle of a drawn box (the bear's feet), georeferenced as the station
+ * does, lands from where the bear really is.
+ */
+function feetOffM(
+  view: ViewPose,
+  vehicleYawDeg: number,
+  camera: CameraModel,
+  box: { left: number; right: number; bottom: number },
+  bear: { northM: number; eastM: number },
+): number {
+  const fix = pixelToGround(
+    stationPose(view, vehicleYawDeg),
+    camera,
+    { x: (box.left + box.right) / 2, y: box.bottom },
+    { width: WIDTH, height: HEIGHT },
+  );
+  assert.ok(fix.ok);
+  const drawn = northEastOf(HOME, fix.position);
+  return Math.hypot(drawn.northM - bear.northM, drawn.eastM - bear.eastM);
+}
+
 /** Pixels that differ between two frames, and their bounding box. */
 function changed(a: Uint8Array, b: Uint8Array) {
   let [left, top, right, bottom, count] = [WIDTH, HEIGHT, -1, -1, 0];
@@ -141,15 +163,7 @@ test('the bear stands upright, its feet on its true ground point', { skip: noPic
   assert.ok(Math.abs(screen.slantRangeM - slantM) < 1e-9);
 
   // The bottom centre georeferences to the bear's true place, as the station assumes.
-  const fix = pixelToGround(
-    stationPose(view, 0),
-    CAMERA,
-    { x: (box.left + box.right) / 2, y: box.bottom },
-    { width: WIDTH, height: HEIGHT },
-  );
-  assert.ok(fix.ok);
-  const drawn = northEastOf(HOME, fix.position);
-  const offM = Math.hypot(drawn.northM - bear.northM, drawn.eastM - bear.eastM);
+  const offM = feetOffM(view, 0, CAMERA, box, bear);
   assert.ok(offM < 0.05, `drawn ${offM} m from where the bear is`);
 
   // Walking west it faces left: the same pixels mirrored about its feet.
@@ -219,15 +233,7 @@ test('seen obliquely, the feet are where geometry says', { skip: noPicture }, ()
   const lengthPx = box.right - box.left;
   assert.ok(Math.abs(lengthPx - expectedPx) < 2, `${lengthPx} px long, not ${expectedPx}`);
 
-  const fix = pixelToGround(
-    stationPose(view, 20),
-    camera,
-    { x: (box.left + box.right) / 2, y: box.bottom },
-    { width: WIDTH, height: HEIGHT },
-  );
-  assert.ok(fix.ok);
-  const drawn = northEastOf(HOME, fix.position);
-  const offM = Math.hypot(drawn.northM - bear.northM, drawn.eastM - bear.eastM);
+  const offM = feetOffM(view, 20, camera, box, bear);
   assert.ok(offM < 0.1, `its box's bottom centre lands ${offM} m from the bear`);
 });
 

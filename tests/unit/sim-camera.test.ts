@@ -12,7 +12,12 @@ import { northEastOf, offsetNorthEast } from '../../app/core/geodesy';
 import { pixelToGround, type CameraPose } from '../../app/core/georef';
 import type { CameraModel } from '../../app/core/types';
 import { sharedDir } from '../../app/station/paths';
-import { BEAR_LENGTH_M, GroundRenderer, type ViewPose } from '../../app/station/sim/render';
+import {
+  BEAR_LENGTH_M,
+  GroundRenderer,
+  type SceneOptions,
+  type ViewPose,
+} from '../../app/station/sim/render';
 import { BEAR_PICTURE, loadBearPicture } from '../../app/station/sim/world';
 
 const HOME = { latDeg: 48.17, lonDeg: -111.95 };
@@ -21,6 +26,18 @@ const CAMERA: CameraModel = { horizontalFovDeg: 60, verticalFovDeg: 45 };
 const [WIDTH, HEIGHT] = [640, 480];
 const picture = path.join(sharedDir(), BEAR_PICTURE);
 const noPicture = existsSync(picture) ? false : `${picture} is absent`;
+
+/** The renderer of these tests: the default lens and frame, the farm, no bear unless given. */
+function makeRenderer(options: Partial<SceneOptions> = {}): GroundRenderer {
+  return new GroundRenderer({
+    width: WIDTH,
+    height: HEIGHT,
+    camera: CAMERA,
+    farm: FARM,
+    bearSprite: null,
+    ...options,
+  });
+}
 
 /** The station's view of the same camera: the vehicle's yaw plus the gimbal's, as MAVLink says. */
 function stationPose(view: ViewPose, vehicleYawDeg: number): CameraPose {
@@ -79,13 +96,7 @@ function changed(a: Uint8Array, b: Uint8Array) {
 }
 
 test('a ground point projects where georeferencing puts that pixel back', () => {
-  const renderer = new GroundRenderer({
-    width: WIDTH,
-    height: HEIGHT,
-    camera: CAMERA,
-    farm: FARM,
-    bearSprite: null,
-  });
+  const renderer = makeRenderer();
   const poses: Array<{ view: ViewPose; vehicleYawDeg: number }> = [
     {
       view: { northM: 5, eastM: -3, altitudeAglM: 40, headingDeg: 30, pitchDeg: -60, rollDeg: 0 },
@@ -120,13 +131,7 @@ test('a ground point projects where georeferencing puts that pixel back', () => 
 });
 
 test('the bear stands upright, its feet on its true ground point', { skip: noPicture }, () => {
-  const renderer = new GroundRenderer({
-    width: WIDTH,
-    height: HEIGHT,
-    camera: CAMERA,
-    farm: FARM,
-    bearSprite: loadBearPicture(),
-  });
+  const renderer = makeRenderer({ bearSprite: loadBearPicture() });
   // Straight down from 12 m, looking north: the photo stays upright in the image all the same,
   // as the detector was trained on animals seen from the side.
   const view: ViewPose = {
@@ -199,13 +204,7 @@ test('the bear stands upright, its feet on its true ground point', { skip: noPic
 
 test('seen obliquely, the feet are where geometry says', { skip: noPicture }, () => {
   const camera = { horizontalFovDeg: 8, verticalFovDeg: 6 };
-  const renderer = new GroundRenderer({
-    width: WIDTH,
-    height: HEIGHT,
-    camera,
-    farm: FARM,
-    bearSprite: loadBearPicture(),
-  });
+  const renderer = makeRenderer({ camera, bearSprite: loadBearPicture() });
   const view: ViewPose = {
     northM: 0,
     eastM: 0,
@@ -238,13 +237,7 @@ test('seen obliquely, the feet are where geometry says', { skip: noPicture }, ()
 });
 
 test('the ground has texture, so a moving camera sees motion', () => {
-  const renderer = new GroundRenderer({
-    width: WIDTH,
-    height: HEIGHT,
-    camera: CAMERA,
-    farm: FARM,
-    bearSprite: null,
-  });
+  const renderer = makeRenderer();
   const view: ViewPose = {
     northM: 0,
     eastM: 0,
@@ -271,13 +264,7 @@ test('the ground has texture, so a moving camera sees motion', () => {
 });
 
 test('the farm yard shows its silo and barn from above', () => {
-  const renderer = new GroundRenderer({
-    width: WIDTH,
-    height: HEIGHT,
-    camera: CAMERA,
-    farm: FARM,
-    bearSprite: null,
-  });
+  const renderer = makeRenderer();
   const frame = renderer.render(
     { ...FARM, altitudeAglM: 80, headingDeg: 0, pitchDeg: -90, rollDeg: 0 },
     null,
@@ -294,13 +281,7 @@ test('the farm yard shows its silo and barn from above', () => {
 });
 
 test('above the horizon is sky; bad frame sizes and fields of view are refused', () => {
-  const renderer = new GroundRenderer({
-    width: WIDTH,
-    height: HEIGHT,
-    camera: CAMERA,
-    farm: FARM,
-    bearSprite: null,
-  });
+  const renderer = makeRenderer();
   const frame = renderer.render(
     { northM: 0, eastM: 0, altitudeAglM: 30, headingDeg: 0, pitchDeg: 0, rollDeg: 0 },
     null,
@@ -311,13 +292,7 @@ test('above the horizon is sky; bad frame sizes and fields of view are refused',
   assert.ok(frame[bottom + 1] > frame[bottom + 2], 'grass below');
 
   const make = (width: number, height: number, hfov: number) =>
-    new GroundRenderer({
-      width,
-      height,
-      camera: { horizontalFovDeg: hfov, verticalFovDeg: 45 },
-      farm: FARM,
-      bearSprite: null,
-    });
+    makeRenderer({ width, height, camera: { horizontalFovDeg: hfov, verticalFovDeg: 45 } });
   assert.throws(() => make(641, 480, 60), /must have even sides/);
   assert.throws(() => make(8, 480, 60), /16 or more a side/);
   assert.throws(() => make(640, 480, 0), /horizontal field of view 0 deg is outside/);

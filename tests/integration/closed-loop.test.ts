@@ -7,14 +7,10 @@
 // Needs dist/ (node scripts/build.mjs), ffmpeg, and ../shared's model and bear picture.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
-import WebSocket from 'ws';
 
 import { bearingDeg, distanceM, northEastOf, offsetNorthEast } from '../../app/core/geodesy';
 import type { OperatorCommand, ServerMessage, SimBearTruth } from '../../app/core/protocol';
@@ -25,11 +21,17 @@ import type {
   MapTarget,
   VehicleState,
 } from '../../app/core/types';
-import { projectRoot, sharedDir } from '../../app/station/paths';
+import { sharedDir } from '../../app/station/paths';
 import { BEAR_PICTURE } from '../../app/station/sim/world';
+import { freeUdpPort } from '../helpers/net';
+import {
+  stationEnv,
+  stationMissing,
+  StationProcess,
+  YOLOX_MODEL as MODEL,
+} from '../helpers/station';
+import { StationClient, stationWsUrl } from '../helpers/station-client';
 
-const CLI = path.join(projectRoot, 'dist', 'station', 'cli.js');
-const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
 const HOME: LatLon = { latDeg: 48.17, lonDeg: -111.95 };
 const TOKEN = 'closed-loop-test-operator-token';
 /** Generous: on a loaded two-core machine the detector may manage one frame a second. */
@@ -49,14 +51,6 @@ const SETTLE_MS = 5000;
 /** The bear forages within about this of the yard's middle; the camera follows it there. */
 const YARD_RADIUS_M = 20;
 
-function skipReason(): string | false {
-  if (!existsSync(CLI)) return `${CLI} is missing: run "node scripts/build.mjs" first`;
-  for (const file of [MODEL, path.join(sharedDir(), BEAR_PICTURE)]) {
-    if (!existsSync(file)) return `${file} is missing (see ../shared/README.md)`;
-  }
-  return false;
-}
-
 let workDir: string;
 before(() => {
   workDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-closed-loop-'));
@@ -64,14 +58,6 @@ before(() => {
 after(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -92,25 +78,17 @@ class Operator {
   readonly detections: GeoDetection[] = [];
   readonly targets: Array<{ atMs: number; targets: MapTarget[] }> = [];
   readonly gimbalPitches: Array<{ atMs: number; pitchDeg: number }> = [];
-  private readonly results = new Map<string, CommandOutcome>();
-  private counter = 0;
 
-  private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (data) => this.hear(JSON.parse(String(data)) as ServerMessage));
+  private constructor(private readonly client: StationClient) {
+    client.onMessage((message, atMs) => this.hear(message, atMs));
   }
 
   static async open(url: string): Promise<Operator> {
-    const socket = new WebSocket(url);
-    const operator = new Operator(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return operator;
+    // Only what the test judges by is kept: a run of minutes brings thousands of video frames.
+    return new Operator(await StationClient.open(url, { waitMs: STEP_TIMEOUT_MS, keep: false }));
   }
 
-  private hear(message: ServerMessage): void {
-    const nowMs = Date.now();
+  private hear(message: ServerMessage, nowMs: number): void {
     switch (message.type) {
       case 'vehicle':
         this.vehicle = message.vehicle;
@@ -127,31 +105,17 @@ class Operator {
       case 'targets':
         this.targets.push({ atMs: nowMs, targets: message.targets });
         break;
-      case 'command-result':
-        this.results.set(message.requestId, message.outcome);
-        break;
       default:
     }
   }
 
-  async command(command: OperatorCommand): Promise<CommandOutcome> {
-    const requestId = `closed-loop-${++this.counter}`;
-    this.socket.send(JSON.stringify({ type: 'command', requestId, command }));
-    return until(`the result of ${command.kind}`, () => this.results.get(requestId));
+  command(command: OperatorCommand): Promise<CommandOutcome> {
+    return this.client.command(command);
   }
 
   close(): void {
-    this.socket.close();
+    this.client.close();
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** The bear's true position at a moment, between the once-a-second truths around it. */
@@ -243,16 +207,17 @@ const SET_UPS: SetUp[] = [
 for (const setUp of SET_UPS) {
   test(
     `closed loop, ${setUp.name}: one bear track within ${TOLERANCE_M} m of the truth`,
-    { skip: skipReason(), timeout: 10 * STEP_TIMEOUT_MS },
+    {
+      skip: stationMissing([MODEL, path.join(sharedDir(), BEAR_PICTURE)]),
+      timeout: 10 * STEP_TIMEOUT_MS,
+    },
     async (t) => {
       const port = await freeUdpPort();
       const farm = offsetNorthEast(HOME, setUp.farm.northM, setUp.farm.eastM);
       const bear = offsetNorthEast(HOME, setUp.bearStart.northM, setUp.bearStart.eastM);
       const eventsFile = path.join(workDir, `events-${setUp.altitudeM}.jsonl`);
-      const child = spawn(
-        process.execPath,
+      const station = StationProcess.start(
         [
-          CLI,
           ...['--sim', '--video', 'sim', '--sim-video-port', String(port), '--model', MODEL],
           ...['--sim-farm', `${farm.latDeg},${farm.lonDeg}`, '--sim-seed', '39'],
           ...['--sim-bear', `${bear.latDeg},${bear.lonDeg}`],
@@ -260,31 +225,11 @@ for (const setUp of SET_UPS) {
           ...['--record', 'off', '--signing-keys', 'off'],
           ...['--zones', path.join(workDir, `zones-${setUp.altitudeM}.json`)],
         ],
-        {
-          env: {
-            ...process.env,
-            URSA_DATA_DIR: path.join(workDir, 'data'),
-            URSA_CACHE_DIR: path.join(workDir, 'cache'),
-          },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
+        stationEnv(workDir),
       );
-      t.after(() => stop(child));
-      let serveUrl: string | null = null;
-      const stderrTail: string[] = [];
-      readline.createInterface({ input: child.stderr! }).on('line', (line) => {
-        stderrTail.push(line);
-        if (stderrTail.length > 40) stderrTail.shift();
-        const match = /observers: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-        if (match) serveUrl = match[1];
-      });
-      const url = await until('the station to serve', () => {
-        if (child.exitCode !== null) {
-          throw new Error(`station exited (${child.exitCode}): ${stderrTail.join('\n')}`);
-        }
-        return serveUrl;
-      });
-      const operator = await Operator.open(`${url.replace(/^http/, 'ws')}ws?token=${TOKEN}`);
+      t.after(() => station.stop());
+      const url = await station.serveUrl(STEP_TIMEOUT_MS);
+      const operator = await Operator.open(stationWsUrl(url, TOKEN));
       t.after(() => operator.close());
 
       await until('a connected vehicle', () =>

@@ -10,7 +10,6 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -24,6 +23,7 @@ import { Detector } from '../../app/station/detector/detector';
 import { sharedDir } from '../../app/station/paths';
 import { BEAR_PICTURE } from '../../app/station/sim/world';
 import { captureTimeFromPts } from '../../app/station/video/wall-clock';
+import { freeUdpPort } from '../helpers/net';
 import { SIM_HOME, startSimLink, waitForState } from '../helpers/sim';
 
 const MODEL = path.join(sharedDir(), 'models', 'yolox-nano-416.onnx');
@@ -39,14 +39,6 @@ const PHASE_S = 15;
 const SETTLE_S = 15;
 /** Frames run through the model in each phase, at most. */
 const PHASE_FRAMES = 100;
-
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 interface DecodedFrame {
   index: number;

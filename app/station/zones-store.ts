@@ -2,7 +2,7 @@
 // never stops the station: it starts with no zones, says why, and keeps the bad file aside
 // (renamed, not overwritten) when the operator first saves, so nothing drawn is lost unseen.
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   checkZoneInput,
@@ -18,6 +18,25 @@ import { userDataDir } from './paths';
 /** The user's zones when no --zones file is named. */
 export function defaultZonesFile(): string {
   return path.join(userDataDir(), 'zones.json');
+}
+
+/**
+ * Why `file` cannot be the zones file (it exists and is not a regular file, e.g. a folder);
+ * null when it is a regular file or does not exist yet. For checking --zones at start-up.
+ */
+export function zonesPathProblem(file: string): string | null {
+  const resolved = path.resolve(file);
+  let stats: Stats;
+  try {
+    stats = statSync(resolved);
+  } catch {
+    // Missing is fine (made on the first save); other failures show when it is read.
+    return null;
+  }
+  if (stats.isFile()) return null;
+  const what = stats.isDirectory() ? 'a folder' : 'not a regular file';
+  const example = stats.isDirectory() ? ` (e.g. ${path.join(resolved, 'zones.json')})` : '';
+  return `the zones file ${resolved} is ${what}: give --zones a file${example}`;
 }
 
 export class ZoneStore {
@@ -37,6 +56,8 @@ export class ZoneStore {
   /** Reads the file if there is one. Never throws: see loadError. */
   static open(file: string): ZoneStore {
     const resolved = path.resolve(file);
+    const notAFile = zonesPathProblem(resolved);
+    if (notAFile !== null) return new ZoneStore(resolved, [], notAFile);
     let text: string;
     try {
       text = readFileSync(resolved, 'utf8');
@@ -96,6 +117,10 @@ export class ZoneStore {
   }
 
   private write(zones: ProtectedZone[]): void {
+    // Only a regular file is ever renamed aside or replaced: a folder named by mistake (or a
+    // device, a socket) must survive whole.
+    const notAFile = zonesPathProblem(this.file);
+    if (notAFile !== null) throw new Error(`cannot save zones: ${notAFile}`);
     makeFolder(path.dirname(this.file));
     if (this.badFile !== null) {
       // Keep what could not be read: it may hold zones someone wants back.

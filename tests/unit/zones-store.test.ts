@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 
 import { offsetNorthEast } from '../../app/core/geodesy';
 import { parseZonesFile } from '../../app/core/zones';
-import { ZoneStore } from '../../app/station/zones-store';
+import { zonesPathProblem, ZoneStore } from '../../app/station/zones-store';
 
 const CONRAD = { latDeg: 48.17, lonDeg: -111.95 };
 const SQUARE = [
@@ -80,9 +80,30 @@ test('a bad file gives no zones and a reason, and is kept aside on the next save
   assert.equal(names.length, 2);
   assert.ok(names[1].startsWith('zones.json.bad-'), names.join(', '));
   assert.match(readFileSync(path.join(folder, names[1]), 'utf8'), /"alertDistanceM":-3/);
+});
 
-  const unreadable = ZoneStore.open(folder);
-  assert.match(unreadable.loadError ?? '', /cannot read .*bad \(EISDIR\)/);
+test('a folder named as the zones file is refused and never renamed or replaced', () => {
+  const folder = path.join(dir, 'zones-folder');
+  mkdirSync(folder);
+  writeFileSync(path.join(folder, 'notes.txt'), 'keep me');
+  assert.match(zonesPathProblem(folder) ?? '', /zones-folder is a folder: give --zones a file/);
+  assert.equal(zonesPathProblem(path.join(folder, 'zones.json')), null, 'missing is fine');
+
+  const store = ZoneStore.open(folder);
+  assert.deepEqual(store.zones, []);
+  assert.match(store.loadError ?? '', /zones-folder is a folder/);
+  assert.throws(
+    () => store.save({ name: 'Silo', alertDistanceM: 3, polygon: SQUARE }),
+    /cannot save zones: the zones file .*zones-folder is a folder/,
+  );
+  assert.deepEqual(store.zones, []);
+  assert.deepEqual(readdirSync(folder), ['notes.txt']);
+  assert.equal(readFileSync(path.join(folder, 'notes.txt'), 'utf8'), 'keep me');
+  assert.deepEqual(
+    readdirSync(dir).filter((name) => name.startsWith('zones-folder')),
+    ['zones-folder'],
+    'nothing renamed aside',
+  );
 });
 
 test('a zones file that cannot be written is an error, and nothing changes', (t) => {

@@ -44,6 +44,14 @@ export function PushPanel(props: PushPanelProps) {
   const closeRef = useRef(props.onClose);
   closeRef.current = props.onClose;
 
+  // Once the operator has chosen a direction, the confirm button must be in sight: the
+  // sidebar may have grown below the fold (a finished action's card, the camera panel).
+  const confirmRef = useRef<HTMLDivElement>(null);
+  const planReady = plan !== null && !('error' in plan);
+  useEffect(() => {
+    if (planReady) confirmRef.current?.scrollIntoView({ block: 'nearest' });
+  }, [planReady]);
+
   const gone = target === null;
   useEffect(() => {
     if (!gone) return undefined;
@@ -176,14 +184,16 @@ export function PushPanel(props: PushPanelProps) {
               .
             </p>
           ) : null}
-          <HoldButton
-            label="Hold to push away"
-            testId="push-confirm"
-            disabled={!validPlan || props.busy}
-            onConfirm={() => {
-              if (validPlan) props.onConfirm(validPlan);
-            }}
-          />
+          <div ref={confirmRef}>
+            <HoldButton
+              label="Hold to push away"
+              testId="push-confirm"
+              disabled={!validPlan || props.busy}
+              onConfirm={() => {
+                if (validPlan) props.onConfirm(validPlan);
+              }}
+            />
+          </div>
           <button
             type="button"
             className="big-button secondary"

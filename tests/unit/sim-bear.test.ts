@@ -7,12 +7,13 @@ import { test } from 'node:test';
 
 import {
   CALM_AT_FLIGHT_DISTANCES,
-  FARM_YARD_RADIUS_M,
+  FORAGE_RADIUS_M,
   FLIGHT_DISTANCE_RANGE_M,
   RUN_SPEED_MPS,
   SimBear,
   type DroneSighting,
 } from '../../app/station/sim/bear';
+import { DEFAULT_BEAR_START, DEFAULT_FARM } from '../../app/station/sim/args';
 
 const FARM = { northM: 0, eastM: 300 };
 const STEP_S = 0.05;
@@ -39,7 +40,7 @@ test('the bear walks toward the farm at about walking speed', () => {
   assert.equal(bear.fleeing, false);
 });
 
-test('at the farm the bear stays in the yard, foraging slowly', () => {
+test('at the farm the bear forages slowly within a few metres of the middle', () => {
   const bear = new SimBear({ start: { northM: 0, eastM: 260 }, farm: FARM, seed: 11 });
   run(bear, 120);
   let farthestM = 0;
@@ -47,7 +48,7 @@ test('at the farm the bear stays in the yard, foraging slowly', () => {
     bear.step(STEP_S, null);
     farthestM = Math.max(farthestM, bear.farmDistanceM);
   }
-  assert.ok(farthestM < FARM_YARD_RADIUS_M + 10, `strayed ${farthestM} m from the farm`);
+  assert.ok(farthestM < FORAGE_RADIUS_M + 2, `strayed ${farthestM} m from the farm`);
   assert.ok(bear.speedMps < 0.6, `forages at ${bear.speedMps} m/s`);
 });
 
@@ -111,4 +112,25 @@ test('a start or farm that is not a number is refused by name', () => {
     () => new SimBear({ start: { northM: 0, eastM: 0 }, farm: farAway, seed: 1 }),
     /farm east Infinity is not a number/,
   );
+});
+
+test('the default demo bear stays where the demo camera looks, whatever the seed', () => {
+  // The demo drone hovers 50 m up over home with the camera 45 deg down, looking north at the
+  // yard's middle: an 8 x 6 deg view covers about 45-55 m north and 5 m either side there.
+  for (let seed = 0; seed < 50; seed++) {
+    const bear = new SimBear({ start: DEFAULT_BEAR_START, farm: DEFAULT_FARM, seed });
+    const drone: DroneSighting = { northM: 0, eastM: 0, altitudeRelM: 50, flying: true };
+    // Take-off and climbing to 50 m take about 15 s: by then it has ambled in.
+    run(bear, 15, drone);
+    let farthestNorthM = 0;
+    let farthestEastM = 0;
+    for (let t = 0; t < 600; t += STEP_S) {
+      bear.step(STEP_S, drone);
+      farthestNorthM = Math.max(farthestNorthM, Math.abs(bear.northM - DEFAULT_FARM.northM));
+      farthestEastM = Math.max(farthestEastM, Math.abs(bear.eastM - DEFAULT_FARM.eastM));
+    }
+    const where = `seed ${seed}: ${farthestNorthM} m north-south, ${farthestEastM} m east-west`;
+    assert.ok(farthestNorthM < 5 && farthestEastM < 5, where);
+    assert.equal(bear.fleeing, false, `seed ${seed}: the hovering drone scared it`);
+  }
 });

@@ -15,10 +15,11 @@ export const DEFAULT_SIM_HOME: SimHome = { latDeg: 48.17, lonDeg: -111.95, altit
 
 /**
  * The demo's layout: a farm yard 50 m north of home (the truck parks at its southern edge), a
- * bear already in it, 8 m west of its middle, foraging about the middle. A drone that takes off
- * at home to 50 m with the gimbal 45 deg down (looking north) has the yard's middle in the
- * centre of its view (the bear in it most of the time, once it has ambled in: 10-30 s), and
- * stays beyond any bear's flight distance (45 m at most).
+ * bear already in it, 8 m west of its middle, that ambles to the middle and forages within a
+ * few metres of it (FORAGE_RADIUS_M). A drone that takes off at home to 50 m with the gimbal
+ * 45 deg down (looking north) has the yard's middle in the centre of its view, which spans only
+ * about 45-55 m north and 5 m either side, so the bear is in it from about 12 s on, and stays
+ * beyond any bear's flight distance (45 m at most).
  */
 export const DEFAULT_BEAR_START: LocalPointM = { northM: 50, eastM: -8 };
 export const DEFAULT_FARM: LocalPointM = { northM: 50, eastM: 0 };

@@ -32,8 +32,11 @@ export const RUN_SPEED_MPS = 6;
 export const FLIGHT_DISTANCE_RANGE_M = { min: 20, max: 45 } as const;
 /** It calms down this many flight distances away from the drone. */
 export const CALM_AT_FLIGHT_DISTANCES = 2;
-/** Within this of the farm's centre the bear is in the yard and forages. */
-export const FARM_YARD_RADIUS_M = 20;
+/**
+ * The bear forages within this of the yard's middle: the demo camera looks at that point and
+ * sees only about 10 m of ground across, so a bear roaming the whole yard is mostly out of view.
+ */
+export const FORAGE_RADIUS_M = 4;
 const ACCEL_MPS2 = 3;
 const WALK_TURN_RATE_DEG_S = 45;
 const RUN_TURN_RATE_DEG_S = 180;
@@ -103,15 +106,22 @@ export class SimBear {
       wantSpeedMps = RUN_SPEED_MPS;
       turnRateDegS = RUN_TURN_RATE_DEG_S;
     } else {
-      const inYard = this.farmDistanceM < FARM_YARD_RADIUS_M;
-      // In the yard it noses about in every direction; the farm's pull brings it back in.
-      const spreadDeg = inYard ? 4 * WANDER_SPREAD_DEG : WANDER_SPREAD_DEG;
+      const foraging = this.farmDistanceM < FORAGE_RADIUS_M;
+      // Foraging it noses about in every direction; the farm's pull brings it back in.
+      const spreadDeg = foraging ? 4 * WANDER_SPREAD_DEG : WANDER_SPREAD_DEG;
       this.wanderOffsetDeg = this.drift(this.wanderOffsetDeg, spreadDeg, WANDER_TIME_S, dtS);
+      // Out of the foraging patch it turns back at once rather than wandering off for seconds.
+      if (!foraging) {
+        const maxOffsetDeg = 2 * WANDER_SPREAD_DEG;
+        this.wanderOffsetDeg = clamp(this.wanderOffsetDeg, -maxOffsetDeg, maxOffsetDeg);
+      }
       this.wanderSpeedMps =
         WALK_SPEED_MPS +
         this.drift(this.wanderSpeedMps - WALK_SPEED_MPS, WALK_SPEED_SPREAD_MPS, WANDER_TIME_S, dtS);
       wantHeadingDeg = this.bearingToFarmDeg() + this.wanderOffsetDeg;
-      wantSpeedMps = inYard ? FORAGE_SPEED_MPS : clamp(this.wanderSpeedMps, 0.5, 1.5);
+      // Just out of the patch it turns back at foraging pace instead of striding further out.
+      const nearPatch = this.farmDistanceM < 2 * FORAGE_RADIUS_M;
+      wantSpeedMps = nearPatch ? FORAGE_SPEED_MPS : clamp(this.wanderSpeedMps, 0.5, 1.5);
       turnRateDegS = WALK_TURN_RATE_DEG_S;
     }
     const maxTurnDeg = turnRateDegS * dtS;

@@ -22,6 +22,39 @@ test('live URLs are told apart from files', () => {
   for (const spec of ['demo', 'clip.mp4', 'dir/img_%04d.jpg', '/tmp/udp.ts']) {
     assert.equal(isLiveSpec(spec), false, spec);
   }
+  // Any URL is a network source, so an unknown scheme is refused, not looked for as a file.
+  assert.equal(isLiveSpec('bogus://x'), true);
+});
+
+test('hosts that are neither IP literals nor host names are refused before ffmpeg runs', () => {
+  const refused: Array<[string, RegExp]> = [
+    ['udp://999.1.1.1:5600', /host 999\.1\.1\.1 is not a valid IPv4 address/],
+    ['rtp://10.0.0:5600', /host 10\.0\.0 is not a valid IPv4 address/],
+    ['udp://cam_1.local:5600', /host cam_1\.local is not a valid host name/],
+    ['rtsp://-cam/live', /host -cam is not a valid host name/],
+    ['rtsp://', /video source rtsp:\/\/ has no host/],
+    ['rtsp:///live', /video source rtsp:\/\/\/live has no host/],
+  ];
+  for (const [spec, message] of refused) {
+    assert.throws(() => parseLiveSpec(spec, '/tmp'), message, spec);
+  }
+  for (const spec of [
+    'udp://127.0.0.1:5600',
+    'udp://[::1]:5600',
+    'rtp://localhost:5600',
+    'rtsp://drone-cam.local:8554/live',
+    'rtsp://10.0.0.5/cam',
+  ]) {
+    assert.doesNotThrow(() => parseLiveSpec(spec, '/tmp'), spec);
+  }
+});
+
+test('an unknown URL scheme is named, with the ones that work', () => {
+  assert.throws(
+    () => parseLiveSpec('bogus://x', '/tmp'),
+    /^Error: unknown video source scheme bogus:, expected rtsp, udp or rtp$/,
+  );
+  assert.throws(() => parseLiveSpec('http://10.0.0.5/cam', '/tmp'), /scheme http:, expected/);
 });
 
 test('RTSP goes over TCP by default, UDP on request, and hides the password', () => {

@@ -38,8 +38,36 @@ export const LOW_LATENCY_INPUT_ARGS = [
 /** ffmpeg's UDP receive buffer: enough for a few frames, so a stall drops rather than queues. */
 const UDP_FIFO_PACKETS = 2000;
 
+/**
+ * Anything shaped like a URL (scheme://...) is a network source: an unknown scheme is refused
+ * by parseLiveSpec rather than looked for as a file.
+ */
 export function isLiveSpec(spec: string): boolean {
-  return /^(rtsps?|udp|rtp):\/\//i.test(spec.trim());
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.trim());
+}
+
+/** A DNS host name: dot-separated labels of letters, digits and inner hyphens. */
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+const MAX_HOST_NAME_CHARS = 253;
+
+/**
+ * Refuses a host that is neither an IP literal nor a host name, so ffmpeg is never left
+ * resolving a name that cannot exist (udp://999.1.1.1).
+ */
+function checkHost(host: string, display: string): void {
+  if (host.length === 0) throw new Error(`video source ${display} has no host`);
+  if (isIP(host) !== 0) return;
+  if (host.includes(':')) {
+    throw new Error(`video source ${display}: host ${host} is not a valid IPv6 address`);
+  }
+  const labels = host.replace(/\.$/, '').split('.');
+  // A name whose last label is all digits can only be meant as an IPv4 address.
+  if (/^\d+$/.test(labels[labels.length - 1])) {
+    throw new Error(`video source ${display}: host ${host} is not a valid IPv4 address`);
+  }
+  if (host.length > MAX_HOST_NAME_CHARS || !labels.every((label) => HOST_LABEL.test(label))) {
+    throw new Error(`video source ${display}: host ${host} is not a valid host name`);
+  }
 }
 
 function isMulticast(host: string): boolean {
@@ -50,7 +78,7 @@ function isMulticast(host: string): boolean {
 function hostAndPort(url: URL, spec: string): { host: string; port: number } {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port);
-  if (host.length === 0) throw new Error(`video source ${spec} has no host`);
+  checkHost(host, spec);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`video source ${spec} needs a port 1..65535, e.g. udp://127.0.0.1:5600`);
   }
@@ -101,6 +129,8 @@ export function parseLiveSpec(spec: string, sdpDir: string): LiveSpec {
   }
   const kind = url.protocol.replace(/:$/, '').toLowerCase();
   if (kind === 'rtsp' || kind === 'rtsps') {
+    // Without a host ffmpeg would connect to tcp://:554.
+    checkHost(url.hostname.replace(/^\[|\]$/g, ''), redact(url));
     const transport = url.searchParams.get('transport') ?? 'tcp';
     if (transport !== 'tcp' && transport !== 'udp') {
       throw new Error(`video source ${redact(url)}: transport must be tcp or udp`);
@@ -160,5 +190,5 @@ export function parseLiveSpec(spec: string, sdpDir: string): LiveSpec {
       ],
     };
   }
-  throw new Error(`video source ${spec}: unknown scheme (rtsp://, udp:// or rtp://)`);
+  throw new Error(`unknown video source scheme ${url.protocol}, expected rtsp, udp or rtp`);
 }

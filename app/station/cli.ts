@@ -16,7 +16,7 @@ import { alertEvent, EventWriter } from './event-writer';
 import { parseLinkUri } from './mavlink/uri';
 import { installStderrLogSink } from './log';
 import { projectRoot, userDataDir } from './paths';
-import { startServer } from './server';
+import { MIN_TOKEN_LENGTH, startServer } from './server';
 import { loadDems } from './terrain/load';
 import type { TilingOptions } from './detector/tiling';
 import { DEFAULT_VIDEO } from './sim/args';
@@ -51,7 +51,8 @@ const USAGE = `Usage: npm run station -- [options]
                             to the model's input, for small targets (several times the
                             inference per frame; off by default)
   --serve HOST:PORT         serve the UI (default none; 127.0.0.1 keeps it on this machine)
-  --token TOKEN             the operator token (default: a new random one); also URSA_TOKEN
+  --token TOKEN             the operator token, 16 characters or more (default: a new random
+                            one); also URSA_TOKEN
   --tiles SPEC              osm (default) | an https URL template | a tile folder | .mbtiles
                             (also URSA_TILES)
   --events FILE|-           write one JSON object per line (- for stdout)
@@ -441,6 +442,15 @@ async function main(): Promise<number> {
     }
   }
 
+  // Checked before anything starts, so a short token leaves no empty flight record behind.
+  const token = values.token ?? process.env.URSA_TOKEN ?? randomBytes(24).toString('base64url');
+  if (token.length < MIN_TOKEN_LENGTH) {
+    throw new UsageError(
+      `the operator token (--token or URSA_TOKEN) must be at least ${MIN_TOKEN_LENGTH} ` +
+        `characters, got ${token.length}`,
+    );
+  }
+
   const attitudeErrorDeg = parseNumber(
     'attitude-error',
     values['attitude-error'],
@@ -528,7 +538,6 @@ async function main(): Promise<number> {
   }
 
   if (serve) {
-    const token = values.token ?? process.env.URSA_TOKEN ?? randomBytes(24).toString('base64url');
     const server = resources.add(
       await startServer({
         host: serve.host,

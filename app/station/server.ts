@@ -71,7 +71,7 @@ const HEARTBEAT_INTERVAL_MS = 15_000;
  * a UI can tell a quiet station from a dead network within seconds.
  */
 export const CLIENT_HEARTBEAT_INTERVAL_MS = 2_000;
-const MIN_TOKEN_LENGTH = 16;
+export const MIN_TOKEN_LENGTH = 16;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -47,6 +47,7 @@ test('bad options are refused with a message that names them', () => {
     [['--link', 'udp:127.0.0.1:14550'], /unknown scheme "udp"/],
     [['--link', 'tlog:/no/such/file.tlog?speed=4'], /no\/such\/file\.tlog/],
     [['--sim', '--setup-signing'], /--setup-signing needs a --link vehicle/],
+    [['--sim', '--serve', '127.0.0.1:0', '--token', 'short'], /at least 16 characters, got 5/],
   ];
   const records = path.join(workDir, 'typo-records');
   for (const [args, message] of cases) {

@@ -301,7 +301,11 @@ export async function startServer(options: ServerOptions): Promise<StationServer
       ? { error: 'binary messages are not understood; send JSON text' }
       : parseClientMessage(rawText(data));
     if ('error' in parsed) {
-      log.warn(`malformed message from ${client.remote}: ${parsed.error}`);
+      // Only the sender is told. Observers are anyone on the network: their noise stays at
+      // debug so they cannot fill the station's log either.
+      const note = `malformed message from ${client.role} ${client.remote}: ${parsed.error}`;
+      if (client.role === 'operator') log.warn(note);
+      else log.debug(note);
       sendLog(client, 'error', `The station did not understand a message: ${parsed.error}`);
       if (parsed.requestId !== undefined) {
         sendResult(client, parsed.requestId, {

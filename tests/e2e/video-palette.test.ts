@@ -144,4 +144,51 @@ describe('the video palette switch in Chromium', { skip: stationUiMissing([MODEL
     assert.deepEqual(tracked.blocked, []);
     assert.deepEqual(tracked.errors, []);
   });
+
+  test('the title row and palette buttons fit inside the panel from 1024 px wide up', async () => {
+    assert.ok(ui);
+    const tracked = await ui.open(ui.operatorUrl);
+    const { page } = tracked;
+    for (const viewport of [
+      { width: 1024, height: 640 },
+      { width: 1280, height: 800 },
+      { width: 1920, height: 1080 },
+    ]) {
+      await page.setViewportSize(viewport);
+      await page.locator('[data-testid="video-frame"][data-frame-id]').waitFor({ timeout: 60_000 });
+      await page.getByTestId('video-fps').filter({ hasText: 'fps' }).waitFor({ timeout: 60_000 });
+      const at = `at ${viewport.width}x${viewport.height}`;
+      const panel = await page.getByTestId('video-panel').boundingBox();
+      assert.ok(panel, `no video panel ${at}`);
+      const inside = (box: { x: number; y: number; width: number; height: number }): boolean =>
+        box.x >= panel.x - 0.5 &&
+        box.y >= panel.y - 0.5 &&
+        box.x + box.width <= panel.x + panel.width + 0.5 &&
+        box.y + box.height <= panel.y + panel.height + 0.5;
+      const ids = ['video-toggle', 'video-fps', 'video-label'];
+      for (const id of ['colour', 'white-hot', 'black-hot', 'ironbow']) ids.push(`palette-${id}`);
+      for (const id of ids) {
+        const box = await page.getByTestId(id).boundingBox();
+        assert.ok(box && inside(box), `${id} ${JSON.stringify(box)} outside ${at}`);
+        if (id.startsWith('palette-') || id === 'video-toggle') {
+          assert.ok(box.height >= 44 && box.width >= 44, `${id} too small ${at}`);
+        }
+      }
+      // The rate line spans the panel (at most one wrap between its parts), not a narrow column.
+      const meta = await page.getByTestId('video-fps').evaluate((element) => {
+        const range = document.createRange();
+        range.selectNodeContents(element);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        return { lines: tops.size, widthPx: element.getBoundingClientRect().width };
+      });
+      assert.ok(meta.lines <= 2, `the rate line wraps to ${meta.lines} lines ${at}`);
+      assert.ok(meta.widthPx > 0.8 * panel.width, `the rate line is ${meta.widthPx} px wide ${at}`);
+      // Nothing in the panel is cut off by the panel's own width.
+      const overflowPx = await page
+        .getByTestId('video-panel')
+        .evaluate((element) => element.scrollWidth - element.clientWidth);
+      assert.ok(overflowPx <= 0, `the panel's content overflows by ${overflowPx} px ${at}`);
+    }
+    assert.deepEqual(tracked.errors, []);
+  });
 });

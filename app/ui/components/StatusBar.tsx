@@ -15,6 +15,8 @@ function Item(props: {
   state?: string;
   /** Last known, not live: drawn grey with a marker, whatever its tone would be. */
   stale?: boolean;
+  /** Shown on hover: why the value reads as it does. */
+  hint?: string;
 }) {
   const tone = props.stale ? 'stale' : props.tone;
   return (
@@ -24,7 +26,7 @@ function Item(props: {
       data-value={props.value ?? undefined}
       data-state={props.state}
       data-stale={props.stale ? 'true' : undefined}
-      title={props.stale ? 'Last known value: not live' : undefined}
+      title={props.stale ? 'Last known value: not live' : props.hint}
     >
       <span className="status-label">
         {props.label}
@@ -141,8 +143,14 @@ export function StatusBar() {
           tone={!video ? 'neutral' : video.state === 'running' ? 'good' : 'warn'}
           value={video?.framesPerSecond ?? null}
           state={video?.state}
+          hint={video?.state === 'reconnecting' ? (video.error ?? undefined) : undefined}
         >
-          {video ? `${video.framesPerSecond.toFixed(1)} fps` : '—'}
+          {/* A dropped stream's rate reads 0 until it is back: not a number to show. */}
+          {!video
+            ? '—'
+            : video.state === 'reconnecting'
+              ? 'Reconnecting…'
+              : `${video.framesPerSecond.toFixed(1)} fps`}
         </Item>
       )}
     </header>

@@ -108,7 +108,9 @@ export function VideoPanel(props: { panelRef?: Ref<HTMLElement> }) {
   const video = useStation((state) => state.video);
   // Without the station the picture is frozen: it must not pass for live video.
   const { stationDown } = useStaleness();
-  const stale = stationDown && video !== null;
+  // A dropped stream's rate reads 0 until it is back: say so rather than show a frozen number.
+  const reconnecting = !stationDown && video?.state === 'reconnecting';
+  const stale = (stationDown && video !== null) || reconnecting;
   const [shown, setShown] = useState(true);
   const [palette, setPalette] = useState<Palette>(storedPalette);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -175,12 +177,13 @@ export function VideoPanel(props: { panelRef?: Ref<HTMLElement> }) {
           {video?.label ?? 'No video'}
         </span>
         <span
-          className="video-meta"
+          className={`video-meta${reconnecting ? ' reconnecting' : ''}`}
           data-testid="video-fps"
+          data-state={video?.state}
           data-delay-ms={video?.delayMs ?? undefined}
-          title={video?.delayMeasures}
+          title={reconnecting ? (video?.error ?? undefined) : video?.delayMeasures}
         >
-          {stale ? 'not live' : video ? describeVideo(video) : ''}
+          {reconnecting ? 'Reconnecting…' : stale ? 'not live' : video ? describeVideo(video) : ''}
           {video && !stale && video.state !== 'running' ? ` · ${video.state}` : ''}
         </span>
         <button
@@ -214,7 +217,9 @@ export function VideoPanel(props: { panelRef?: Ref<HTMLElement> }) {
         {frame ? null : <div className="video-empty">{video?.error ?? 'Waiting for video…'}</div>}
         {stale && frame ? (
           <div className="video-stale" data-testid="video-stale">
-            Last frame: no connection to the station
+            {reconnecting
+              ? 'Last frame: the stream dropped, reconnecting'
+              : 'Last frame: no connection to the station'}
           </div>
         ) : null}
         <svg

@@ -243,7 +243,21 @@ export function VideoPanel(props: { panelRef?: Ref<HTMLElement> }) {
                 data-class={detection.className}
                 data-track-id={detection.trackId ?? undefined}
               >
-                <rect x={left} y={top} width={boxWidth} height={boxHeight} />
+                {/* A dark band under the coloured stroke keeps it visible on any palette. */}
+                <rect
+                  className="detection-outline"
+                  x={left}
+                  y={top}
+                  width={boxWidth}
+                  height={boxHeight}
+                />
+                <rect
+                  className="detection-stroke"
+                  x={left}
+                  y={top}
+                  width={boxWidth}
+                  height={boxHeight}
+                />
                 <rect
                   className="detection-label-bg"
                   x={left}

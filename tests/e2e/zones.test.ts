@@ -21,6 +21,10 @@ const WAIT_MS = 90_000;
 /** Half the side of the zone drawn around the bear, in screen pixels (about 0.4 m each). */
 const ZONE_HALF_PX = 70;
 
+type Box = { x: number; y: number; width: number; height: number };
+const overlaps = (a: Box, b: Box): boolean =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
 describe('protected zones and alerts in Chromium', { skip: stationUiMissing([MODEL]) }, () => {
   let ui: StationUi;
 
@@ -77,7 +81,17 @@ describe('protected zones and alerts in Chromium', { skip: stationUiMissing([MOD
 
       // Draw: tap four corners around the bear, name the zone, save.
       await page.getByTestId('zone-draw').click();
-      await page.getByTestId('zone-map-hint').waitFor();
+      const hint = page.getByTestId('zone-map-hint');
+      await hint.waitFor();
+      // The hint covers neither the video panel (its palette buttons) nor the map's controls.
+      const hintBox = await hint.boundingBox();
+      const videoBox = await page.getByTestId('video-panel').boundingBox();
+      const mapBox = await page.locator('.map').boundingBox();
+      assert.ok(hintBox && videoBox && mapBox);
+      assert.ok(!overlaps(hintBox, videoBox), `hint ${JSON.stringify(hintBox)} covers the video`);
+      assert.ok(hintBox.y < mapBox.y + mapBox.height / 4, 'the hint sits near the top of the map');
+      const zoomBox = await page.locator('.leaflet-control-zoom').boundingBox();
+      assert.ok(zoomBox && !overlaps(hintBox, zoomBox), 'the hint covers the zoom buttons');
       assert.equal(await page.getByTestId('zone-save').isDisabled(), true, 'no corners yet');
       const box = await bear.boundingBox();
       assert.ok(box, 'the bear marker is on screen');
@@ -105,6 +119,10 @@ describe('protected zones and alerts in Chromium', { skip: stationUiMissing([MOD
       assert.match(await item.innerText(), /alert within 30 m · 4 corners/);
       await page.locator('[data-testid="map-zone"]').waitFor();
       assert.equal(await page.getByTestId('zone-draft').count(), 0, 'the draft is closed');
+      // The confirmation goes away by itself, as every other toast does.
+      const savedToast = page.getByTestId('toast').filter({ hasText: 'Save zone' });
+      await savedToast.waitFor({ timeout: 15_000 });
+      await savedToast.waitFor({ state: 'detached', timeout: 15_000 });
       const zonesFile = path.join(ui.workDir, 'data', 'zones.json');
       const [saved] = parseZonesFile(readFileSync(zonesFile, 'utf8'), zonesFile);
       assert.equal(saved.name, 'Farm yard');

@@ -25,6 +25,15 @@ type Box = { x: number; y: number; width: number; height: number };
 const overlaps = (a: Box, b: Box): boolean =>
   a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
+/** The z-index of the Leaflet pane an element is drawn in. */
+function paneZ(page: Page, selector: string): Promise<number> {
+  return page.evaluate((css) => {
+    const pane = document.querySelector(css)?.closest('.leaflet-pane');
+    if (!pane) throw new Error(`${css} is in no map pane`);
+    return Number(getComputedStyle(pane).zIndex);
+  }, selector);
+}
+
 describe('protected zones and alerts in Chromium', { skip: stationUiMissing([MODEL]) }, () => {
   let ui: StationUi;
 
@@ -123,6 +132,22 @@ describe('protected zones and alerts in Chromium', { skip: stationUiMissing([MOD
       const savedToast = page.getByTestId('toast').filter({ hasText: 'Save zone' });
       await savedToast.waitFor({ timeout: 15_000 });
       await savedToast.waitFor({ state: 'detached', timeout: 15_000 });
+      // The zone's name sits on its top edge, under the markers: it never hides the bear.
+      const label = page.locator('[data-testid="map-zone"]');
+      const labelBox = await label.boundingBox();
+      const bearBox = await bear.boundingBox();
+      const zoneBox = await page.locator('path.ursa-zone').boundingBox();
+      assert.ok(labelBox && bearBox && zoneBox);
+      assert.ok(!overlaps(labelBox, bearBox), `label ${JSON.stringify(labelBox)} on the bear`);
+      assert.ok(
+        Math.abs(labelBox.y + labelBox.height - zoneBox.y) < 12,
+        `label ${JSON.stringify(labelBox)} is not at the zone's top ${zoneBox.y}`,
+      );
+      assert.ok(
+        (await paneZ(page, '[data-testid="map-zone"]')) <
+          (await paneZ(page, '.ursa-target[data-class="bear"]')),
+        'the zone label draws under the markers',
+      );
       const zonesFile = path.join(ui.workDir, 'data', 'zones.json');
       const [saved] = parseZonesFile(readFileSync(zonesFile, 'utf8'), zonesFile);
       assert.equal(saved.name, 'Farm yard');

@@ -22,6 +22,8 @@ const FOLLOW_DEADBAND = 0.25;
 const COVER_MARGIN_PX = 16;
 /** Plans draw above the markers: a target's label must never hide where the drone will go. */
 const PLAN_PANE = 'ursa-plan';
+/** Zone names: above the map's shapes (400), below every marker (600). */
+const ZONE_LABEL_PANE = 'ursa-zone-labels';
 /** The drone draws above everything on the map: it is what the operator must never lose. */
 const DRONE_PANE = 'ursa-drone';
 const DRONE_ICON_PX = 64;
@@ -122,12 +124,18 @@ interface TrackLayers {
   ellipse: L.Polygon;
 }
 
-function zoneCentre(zone: ProtectedZone): LatLon {
-  const n = zone.polygon.length;
-  return {
-    latDeg: zone.polygon.reduce((sum, corner) => sum + corner.latDeg, 0) / n,
-    lonDeg: zone.polygon.reduce((sum, corner) => sum + corner.lonDeg, 0) / n,
-  };
+/** The middle of the zone's northernmost edge: its label sits there, clear of the inside. */
+function zoneTopEdge(zone: ProtectedZone): LatLon {
+  let best: LatLon = zone.polygon[0];
+  zone.polygon.forEach((corner, index) => {
+    const next = zone.polygon[(index + 1) % zone.polygon.length];
+    const middle = {
+      latDeg: (corner.latDeg + next.latDeg) / 2,
+      lonDeg: (corner.lonDeg + next.lonDeg) / 2,
+    };
+    if (index === 0 || middle.latDeg > best.latDeg) best = middle;
+  });
+  return best;
 }
 
 function zoneLayers(zone: ProtectedZone, alerting: boolean): L.Layer[] {
@@ -153,7 +161,9 @@ function zoneLayers(zone: ProtectedZone, alerting: boolean): L.Layer[] {
       // Taps go through to the map: corners of a new zone, a push's safe direction.
       interactive: false,
     }),
-    L.marker(toLatLng(zoneCentre(zone)), {
+    // In its own pane under the markers: a zone's name never hides the bear inside it.
+    L.marker(toLatLng(zoneTopEdge(zone)), {
+      pane: ZONE_LABEL_PANE,
       interactive: false,
       keyboard: false,
       icon: L.divIcon({
@@ -357,6 +367,9 @@ export function MapView(props: MapViewProps) {
       maxZoom: tiles.maxZoom + 2,
     }).addTo(map);
     L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
+    const zoneLabelPane = map.createPane(ZONE_LABEL_PANE);
+    zoneLabelPane.style.zIndex = '450';
+    zoneLabelPane.style.pointerEvents = 'none';
     const planPane = map.createPane(PLAN_PANE);
     planPane.style.zIndex = '650';
     planPane.style.pointerEvents = 'none';

@@ -94,6 +94,15 @@ const RECONNECT_BACKOFF_MS = [500, 1000, 2000, 4000];
  * in the run has fallen behind (data piling up in ffmpeg): it is reopened to catch up.
  */
 const MAX_FALL_BEHIND_MS = 1500;
+/**
+ * What a live ffmpeg (logging at info) says when it caught SIGINT, SIGTERM or SIGHUP. The
+ * station ends its own ffmpegs with SIGKILL, so this is a signal from outside: Ctrl-C to the
+ * whole process group, a shutdown. A new ffmpeg then would be one that signal never reached,
+ * left running (holding the port) if the station goes before it disposes the source.
+ */
+const FFMPEG_GOT_SIGNAL = /received signal (\d+)/;
+const OUTSIDE_SIGNALS = new Set<string>(['SIGINT', 'SIGTERM', 'SIGHUP']);
+
 const SHOWINFO_PTS = /Parsed_showinfo_\d+ @ [^\]]*\] n:\s*\d+ pts:\s*(-?\d+|NOPTS)/;
 const DELAY_CLOCK = 'capture to arrival at the station (the stream carries wall-clock times)';
 const DELAY_NOT_CLOCK = "not measurable: the stream's timestamps are not wall-clock time";
@@ -343,6 +352,14 @@ class FfmpegFrameSource implements FrameSource {
     });
   }
 
+  /** ffmpeg was signalled from outside: say so, and open nothing new. */
+  private stopForGood(reason: string): void {
+    if (this.disposed) return;
+    log.warn(`${reason}; not reopened`);
+    this.latestDelayMs = null;
+    this.update({ state: 'stopped', framesPerSecond: 0, delayMs: null, error: reason });
+  }
+
   /** A live stream dropped: say why, and open it again after a short back-off. */
   private retry(reason: string): void {
     if (this.disposed || this.retryTimer) return;
@@ -585,6 +602,12 @@ class FfmpegFrameSource implements FrameSource {
     child.on('close', (code, signal) => {
       this.clearRunTimers();
       if (this.disposed) return;
+      const caught = FFMPEG_GOT_SIGNAL.exec(stderr);
+      if (endReason === null && (caught || (signal !== null && OUTSIDE_SIGNALS.has(signal)))) {
+        const which = signal ?? `signal ${caught?.[1]}`;
+        this.stopForGood(`ffmpeg reading ${input.what} was stopped by ${which} from outside`);
+        return;
+      }
       if (this.live) {
         this.retry(
           endReason ??

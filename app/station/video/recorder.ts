@@ -65,6 +65,13 @@ export class VideoRecorder implements Disposable {
       '-loglevel',
       'error',
       '-n',
+      // No input probe: by default ffmpeg reads 5 s of stream (at the nominal rate) before it
+      // opens the output, so at a few frames a second the file stayed empty for half a minute.
+      // The input is known: JPEGs, one a frame.
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
       '-f',
       'image2pipe',
       '-c:v',
@@ -85,13 +92,24 @@ export class VideoRecorder implements Disposable {
       'yuv420p',
       '-fps_mode',
       'passthrough',
+      // Each packet goes to the file as it is made: no muxer queueing, no output buffering.
+      '-muxdelay',
+      '0',
+      '-muxpreload',
+      '0',
       '-f',
       'mpegts',
       '-flush_packets',
       '1',
       videoPath,
     ];
-    this.child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // Its own process group: Ctrl-C in a terminal goes to the whole group, and an ffmpeg that
+    // died of it would lose the frames still in the pipe, so the table would list frames the
+    // file lacks. It ends when its input ends: when the station disposes it, or dies.
+    this.child = spawn(ffmpegPath, args, {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      detached: process.platform !== 'win32',
+    });
     this.stdin = this.child.stdin as Writable;
     this.stdin.on('error', (error) => this.fail(`video recording stopped: ${error.message}`));
     this.child.stderr?.setEncoding('utf8');

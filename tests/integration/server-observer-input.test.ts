@@ -83,9 +83,7 @@ test(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(heardByRaw.filter(notUnderstood).length, 3, JSON.stringify(heardByRaw));
-    const answered = heardByRaw.filter(
-      (m) => m.type === 'command-result' && m.requestId === 'r2',
-    );
+    const answered = heardByRaw.filter((m) => m.type === 'command-result' && m.requestId === 'r2');
     assert.equal(answered.length, 1, 'the bad command is answered to its sender');
 
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));

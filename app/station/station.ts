@@ -664,7 +664,11 @@ export class Station implements StationApi, Disposable {
     return {
       ok: true,
       result: 'ACCEPTED',
-      text: `Alert acknowledged: ${alert.className} #${alert.trackId} near "${alert.zoneName}"`,
+      text:
+        `Alert acknowledged: ${alert.className} #${alert.trackId} ` +
+        (alert.inside
+          ? `inside "${alert.zoneName}"`
+          : `${Math.round(alert.distanceM)} m from "${alert.zoneName}"`),
     };
   }
 
@@ -721,10 +725,12 @@ export class Station implements StationApi, Disposable {
    * model's height at home plus the relative altitude (barometric, steadier than GPS height),
    * or the GPS height where home is off the model.
    */
-  private cameraPose(frameTimeMs: number): { ok: true; pose: CameraPose } | {
-    ok: false;
-    reason: string;
-  } {
+  private cameraPose(frameTimeMs: number):
+    | { ok: true; pose: CameraPose }
+    | {
+        ok: false;
+        reason: string;
+      } {
     const at = this.poseHistory.at(frameTimeMs);
     if (!at.ok) return at;
     const { position, attitude, gimbal } = at.sample;

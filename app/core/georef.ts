@@ -80,14 +80,14 @@ const MIN_MARCH_STEP_M = 0.25;
 const MAX_MARCH_STEP_M = 25;
 const METRES_PER_DEG_LAT = 111_320;
 
-type Vec3 = [number, number, number];
-type Mat3 = [Vec3, Vec3, Vec3];
+export type Vec3 = [number, number, number];
+export type Mat3 = [Vec3, Vec3, Vec3];
 
 const toRad = (deg: number): number => (deg * Math.PI) / 180;
 const toDeg = (rad: number): number => (rad * 180) / Math.PI;
 
 // Aerospace Z-Y-X rotation from a body frame (x forward, y right, z down) to north-east-down.
-function rotationZyx(yawDeg: number, pitchDeg: number, rollDeg: number): Mat3 {
+export function rotationZyx(yawDeg: number, pitchDeg: number, rollDeg: number): Mat3 {
   const [cy, sy] = [Math.cos(toRad(yawDeg)), Math.sin(toRad(yawDeg))];
   const [cp, sp] = [Math.cos(toRad(pitchDeg)), Math.sin(toRad(pitchDeg))];
   const [cr, sr] = [Math.cos(toRad(rollDeg)), Math.sin(toRad(rollDeg))];
@@ -99,8 +99,8 @@ function rotationZyx(yawDeg: number, pitchDeg: number, rollDeg: number): Mat3 {
 }
 
 function multiply(a: Mat3, b: Mat3): Mat3 {
-  const row = (i: number): Vec3 => [0, 1, 2].map((j) =>
-    a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j]) as Vec3;
+  const row = (i: number): Vec3 =>
+    [0, 1, 2].map((j) => a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j]) as Vec3;
   return [row(0), row(1), row(2)];
 }
 
@@ -133,8 +133,7 @@ function cameraToNed(pose: CameraPose): Mat3 {
   const stabilized = pose.stabilized ?? true;
   if (stabilized) return rotationZyx(cameraHeadingDeg(pose), gimbal.pitchDeg, 0);
   // An earth-frame yaw on a fixed mount is still a heading: turn it into a mount angle.
-  const mountYawDeg =
-    gimbal.yawFrame === 'earth' ? gimbal.yawDeg - vehicle.yawDeg : gimbal.yawDeg;
+  const mountYawDeg = gimbal.yawFrame === 'earth' ? gimbal.yawDeg - vehicle.yawDeg : gimbal.yawDeg;
   return multiply(
     rotationZyx(vehicle.yawDeg, vehicle.pitchDeg, vehicle.rollDeg),
     rotationZyx(mountYawDeg, gimbal.pitchDeg, gimbal.rollDeg),
@@ -196,9 +195,11 @@ function pixelRay(
   pixel: { x: number; y: number },
   image: { width: number; height: number },
 ): Vec3 {
-  const right = ((pixel.x - image.width / 2) / (image.width / 2)) *
+  const right =
+    ((pixel.x - image.width / 2) / (image.width / 2)) *
     Math.tan(toRad(camera.horizontalFovDeg / 2));
-  const down = ((pixel.y - image.height / 2) / (image.height / 2)) *
+  const down =
+    ((pixel.y - image.height / 2) / (image.height / 2)) *
     Math.tan(toRad(camera.verticalFovDeg / 2));
   const ray = apply(cameraToNed(pose), [1, right, down]);
   const length = Math.hypot(...ray);
@@ -241,12 +242,7 @@ function meetFlat(ray: Vec3, heightM: number): RayResult {
  * then bisects the last step. Rays may leave the model or cross holes in it: a crossing that
  * cannot be bracketed by two heights on the model is refused rather than guessed.
  */
-function meetTerrain(
-  origin: LatLon,
-  cameraMslM: number,
-  ray: Vec3,
-  terrain: Terrain,
-): RayResult {
+function meetTerrain(origin: LatLon, cameraMslM: number, ray: Vec3, terrain: Terrain): RayResult {
   const metresPerDegLon = METRES_PER_DEG_LAT * Math.cos(toRad(origin.latDeg));
   // The local plane is good to centimetres over the 5 km a ray may run.
   const heightAbove = (slantM: number): number | null => {
@@ -368,10 +364,7 @@ function propagateErrors(
   const lineOfSight: [number, number] =
     horizontal > 1e-9 ? [ray[0] / horizontal, ray[1] / horizontal] : [forward[0], forward[1]];
 
-  const displacement = (
-    plus: RayResult,
-    minus: RayResult,
-  ): [number, number] => {
+  const displacement = (plus: RayResult, minus: RayResult): [number, number] => {
     const shift = (r: RayResult): [number, number] | null =>
       r.ok ? [r.northM - hit.northM, r.eastM - hit.eastM] : null;
     const a = shift(plus);
@@ -452,7 +445,8 @@ export function pixelToGround(
   image: { width: number; height: number },
   options: GeorefOptions = {},
 ): GroundFix {
-  const bad = checkInputs(pose, camera, pixel, image) ??
+  const bad =
+    checkInputs(pose, camera, pixel, image) ??
     (options.errors ? checkErrors(options.errors) : null);
   if (bad) return { ok: false, reason: bad };
 

@@ -22,6 +22,7 @@ import type { TilingOptions } from './detector/tiling';
 import { DEFAULT_VIDEO } from './sim/args';
 import { Station, type StationOptions } from './station';
 import { openTileStore, type TileStore } from './tiles/tile-store';
+import { zonesPathProblem } from './zones-store';
 
 const log = createLogger('cli');
 
@@ -226,7 +227,10 @@ function parseRecordDir(value: string | undefined): string | null {
 function parseZonesFile(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (value.trim() === '') throw new UsageError('--zones must name a file');
-  return path.resolve(value);
+  const file = path.resolve(value);
+  const problem = zonesPathProblem(file);
+  if (problem) throw new UsageError(problem);
+  return file;
 }
 
 function parseSigningKeys(value: string | undefined): string | null {
@@ -465,6 +469,8 @@ async function main(): Promise<number> {
   }
   if (terrain) log.info(`ground from ${terrain.description}`);
 
+  const zonesFile = parseZonesFile(values.zones);
+
   const resources = new DisposableStore();
   const tiles = resolveTiles(values.tiles ?? process.env.URSA_TILES ?? 'osm');
   if (tiles.store) resources.add(tiles.store);
@@ -493,7 +499,7 @@ async function main(): Promise<number> {
         defaults,
         tiles: tiles.source,
         mapCenter: home,
-        zonesFile: parseZonesFile(values.zones),
+        zonesFile,
         terrain,
         poseErrors: { ...DEFAULT_POSE_ERRORS, attitudeDeg: attitudeErrorDeg },
       }),
@@ -557,12 +563,21 @@ async function main(): Promise<number> {
   }
 
   await new Promise<void>((resolve) => {
+    // A second Ctrl-C while stopping must not cut the clean-up short (the flight record and
+    // the video are being closed); a third one ends the process at once.
+    let signals = 0;
     const stop = (reason: string): void => {
       log.info(`stopping (${reason})`);
       resolve();
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals === 1) stop(signal);
+      else if (signals === 2) log.warn(`${signal} again: still stopping; a third ends at once`);
+      else process.exit(130);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     if (durationS > 0) setTimeout(() => stop(`--duration ${durationS}`), durationS * 1000);
     // A reader of stdout that goes away (`| head`) must not take the station down.
     process.stdout.on('error', () => {});

@@ -48,6 +48,7 @@ test('bad options are refused with a message that names them', () => {
     [['--link', 'tlog:/no/such/file.tlog?speed=4'], /no\/such\/file\.tlog/],
     [['--sim', '--setup-signing'], /--setup-signing needs a --link vehicle/],
     [['--sim', '--serve', '127.0.0.1:0', '--token', 'short'], /at least 16 characters, got 5/],
+    [['--sim', '--zones', os.tmpdir()], /is a folder: give --zones a file/],
   ];
   const records = path.join(workDir, 'typo-records');
   for (const [args, message] of cases) {

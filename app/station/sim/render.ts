@@ -8,6 +8,7 @@
 // georeferencing takes as the animal's place; it is 1.9 m long at its slant range, and faces
 // the way it walks across the screen.
 
+import { rotationZyx, type Vec3 } from '../../core/georef';
 import type { CameraModel } from '../../core/types';
 import type { LocalPointM } from './bear';
 import type { RgbaImage } from './png';
@@ -38,8 +39,6 @@ export interface SceneOptions {
   /** The bear photo with a transparent background, facing right; null draws no bear. */
   bearSprite: RgbaImage | null;
 }
-
-type Vec3 = [number, number, number];
 
 const TILE_SIZE = 256;
 const TILE_MASK = TILE_SIZE - 1;
@@ -75,18 +74,6 @@ interface Track {
 }
 
 const toRad = (deg: number): number => (deg * Math.PI) / 180;
-
-/** Aerospace Z-Y-X rotation, camera (x forward, y right, z down) to north-east-down. */
-function rotationZyx(yawDeg: number, pitchDeg: number, rollDeg: number): [Vec3, Vec3, Vec3] {
-  const [cy, sy] = [Math.cos(toRad(yawDeg)), Math.sin(toRad(yawDeg))];
-  const [cp, sp] = [Math.cos(toRad(pitchDeg)), Math.sin(toRad(pitchDeg))];
-  const [cr, sr] = [Math.cos(toRad(rollDeg)), Math.sin(toRad(rollDeg))];
-  return [
-    [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
-    [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
-    [-sp, cp * sr, cp * cr],
-  ];
-}
 
 /** Tileable value noise in 0..1: octaves of smoothly interpolated random lattices. */
 function noiseTile(seed: number): Float32Array {

@@ -98,8 +98,7 @@ export class GridTerrain implements Terrain {
     if (!(pixelSizeX > 0 && pixelSizeY > 0 && Number.isFinite(pixelSizeX + pixelSizeY))) {
       throw new Error(`elevation grid pixel size ${pixelSizeX} x ${pixelSizeY} is not positive`);
     }
-    const centreLatDeg =
-      grid.crs === 'EPSG:4326' ? grid.originY - (pixelSizeY * height) / 2 : 0;
+    const centreLatDeg = grid.crs === 'EPSG:4326' ? grid.originY - (pixelSizeY * height) / 2 : 0;
     this.resolutionM =
       grid.crs === 'EPSG:4326'
         ? Math.min(
@@ -130,8 +129,8 @@ export class GridTerrain implements Terrain {
     const cy = Math.min(Math.max(row, 0), grid.height - 1);
     return bilinear(
       (c, r) => {
-        const value = grid.values[Math.min(r, grid.height - 1) * grid.width +
-          Math.min(c, grid.width - 1)];
+        const value =
+          grid.values[Math.min(r, grid.height - 1) * grid.width + Math.min(c, grid.width - 1)];
         return Number.isFinite(value) && value !== grid.noData ? value : null;
       },
       cx,
@@ -165,8 +164,7 @@ export class TiledTerrain implements Terrain {
       throw new Error(`terrain tile size ${tileSize} is invalid`);
     }
     this.resolutionM =
-      ((2 * Math.PI * MERCATOR_RADIUS_M) / (tileSize * 2 ** zoom)) *
-      Math.cos(toRad(centreLatDeg));
+      ((2 * Math.PI * MERCATOR_RADIUS_M) / (tileSize * 2 ** zoom)) * Math.cos(toRad(centreLatDeg));
   }
 
   elevationMslM(point: LatLon): number | null {

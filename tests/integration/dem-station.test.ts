@@ -59,8 +59,14 @@ function writeBowl(file: string): void {
     }
   }
   writeGeoTiff(file, {
-    width: cells, height: cells, values, epsg: 4326, pixelScale: [sx, sy],
-    tiepoint: [0, 0, west, north], noData: '-9999', deflate: true,
+    width: cells,
+    height: cells,
+    values,
+    epsg: 4326,
+    pixelScale: [sx, sy],
+    tiepoint: [0, 0, west, north],
+    noData: '-9999',
+    deflate: true,
   });
 }
 
@@ -101,7 +107,8 @@ test(
             ? message.detections.map((d) => `${d.className}:${d.groundError ?? 'ground'}`)
             : message.type === 'vehicle'
               ? [`alt ${message.vehicle.position?.altitudeRelM.toFixed(1)}`]
-              : []);
+              : [],
+        );
         throw new Error(`too few checked (${checked.length}); seen ${seen.slice(-40).join('; ')}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -138,8 +145,10 @@ test(
           if (apartM < 3) continue;
           const offM = distanceM(detection.ground, onTerrain.ground);
           assert.ok(offM < 1.5, `station ${offM.toFixed(2)} m from the terrain answer`);
-          assert.ok(distanceM(detection.ground, onFlat.ground) > apartM - 1.5,
-            'the station did not use flat ground');
+          assert.ok(
+            distanceM(detection.ground, onFlat.ground) > apartM - 1.5,
+            'the station did not use flat ground',
+          );
           // Nearer the drone than flat ground would put it: the ground rises to meet the ray.
           assert.ok(distanceM(position, detection.ground) < distanceM(position, onFlat.ground));
           const u = detection.uncertainty;
@@ -147,10 +156,14 @@ test(
           assert.ok(u && expected, 'the detection carries its uncertainty');
           // The hovering drone holds its pose: 5 % tells --attitude-error 3 from the default
           // 1.5 deg even when the camera looks nearly straight down (13 % apart then).
-          assert.ok(Math.abs(u.alongRangeM / expected.alongRangeM - 1) < 0.05,
-            `along ${u.alongRangeM} vs ${expected.alongRangeM}`);
-          assert.ok(Math.abs(u.crossRangeM / expected.crossRangeM - 1) < 0.05,
-            `cross ${u.crossRangeM} vs ${expected.crossRangeM}`);
+          assert.ok(
+            Math.abs(u.alongRangeM / expected.alongRangeM - 1) < 0.05,
+            `along ${u.alongRangeM} vs ${expected.alongRangeM}`,
+          );
+          assert.ok(
+            Math.abs(u.crossRangeM / expected.crossRangeM - 1) < 0.05,
+            `cross ${u.crossRangeM} vs ${expected.crossRangeM}`,
+          );
           const towardDeg = bearingDeg(position, detection.ground);
           const axisOffDeg = Math.abs(((u.alongRangeBearingDeg - towardDeg + 540) % 360) - 180);
           assert.ok(axisOffDeg < 20, `along-range axis ${axisOffDeg} deg off the line of sight`);

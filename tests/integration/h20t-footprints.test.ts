@@ -94,7 +94,12 @@ type Point = [number, number];
 
 /** The four corners (top-left, top-right, bottom-right, bottom-left) as north/east metres. */
 function footprint(still: Still, origin: LatLon): Point[] {
-  const corners = [[0, 0], [WIDTH_PX, 0], [WIDTH_PX, HEIGHT_PX], [0, HEIGHT_PX]];
+  const corners = [
+    [0, 0],
+    [WIDTH_PX, 0],
+    [WIDTH_PX, HEIGHT_PX],
+    [0, HEIGHT_PX],
+  ];
   return corners.map(([x, y]) => {
     const fix = pixelToGround(poseOf(still), H20T, { x, y }, IMAGE);
     assert.ok(fix.ok, `${still.file} corner ${x},${y}: ${fix.ok ? '' : fix.reason}`);
@@ -156,8 +161,10 @@ function moveInImage(from: Still, to: Still): { upM: number; rightM: number } {
 
 const skip = existsSync(CSV) ? false : `no H20T survey at ${DIR} (see ../shared/README.md)`;
 
-test('H20T footprints: size by hand geometry, centre below the GPS, overlap by the GPS track',
-  { skip }, (t) => {
+test(
+  'H20T footprints: size by hand geometry, centre below the GPS, overlap by the GPS track',
+  { skip },
+  (t) => {
     const stills = readStills();
     assert.equal(stills.length, 64);
     const origin = stills[0].position;
@@ -232,8 +239,10 @@ test('H20T footprints: size by hand geometry, centre below the GPS, overlap by t
     assert.ok(overlaps.length >= 50, `${overlaps.length} straight-leg pairs`);
     assert.ok(worstOverlapError < 0.01, `overlap off by ${worstOverlapError}`);
     // A survey flown for mapping: every straight-leg pair overlaps by 80-90 %.
-    assert.ok(Math.min(...overlaps) > 0.8 && Math.max(...overlaps) < 0.9,
-      `overlaps ${Math.min(...overlaps)}..${Math.max(...overlaps)}`);
+    assert.ok(
+      Math.min(...overlaps) > 0.8 && Math.max(...overlaps) < 0.9,
+      `overlaps ${Math.min(...overlaps)}..${Math.max(...overlaps)}`,
+    );
     t.diagnostic(
       `${overlaps.length} straight-leg pairs overlap ${(Math.min(...overlaps) * 100).toFixed(1)}` +
         `-${(Math.max(...overlaps) * 100).toFixed(1)} %; footprints agree with the GPS ` +
@@ -253,8 +262,10 @@ function decodeGrey(file: string): Uint8Array[] {
   const size = WIDTH_PX * HEIGHT_PX;
   const data = result.stdout as Buffer;
   assert.equal(data.length % size, 0, `${file} does not decode to ${WIDTH_PX}x${HEIGHT_PX}`);
-  return Array.from({ length: data.length / size }, (_, i) =>
-    new Uint8Array(data.subarray(i * size, (i + 1) * size)));
+  return Array.from(
+    { length: data.length / size },
+    (_, i) => new Uint8Array(data.subarray(i * size, (i + 1) * size)),
+  );
 }
 
 /** In-place iterative radix-2 FFT of one line (length a power of two). */
@@ -360,12 +371,15 @@ function imageShift(
   };
 }
 
-const clipSkip = skip ||
+const clipSkip =
+  skip ||
   (!existsSync(CLIP) ? `no clip at ${CLIP}` : false) ||
   (spawnSync('ffmpeg', ['-version']).status !== 0 ? 'ffmpeg is not installed' : false);
 
-test('H20T clip: which stills it holds, and image shift against the GPS-predicted shift',
-  { skip: clipSkip, timeout: 120_000 }, (t) => {
+test(
+  'H20T clip: which stills it holds, and image shift against the GPS-predicted shift',
+  { skip: clipSkip, timeout: 120_000 },
+  (t) => {
     const stills = readStills();
     const frames = decodeGrey(CLIP);
     assert.equal(frames.length, 24);
@@ -386,9 +400,11 @@ test('H20T clip: which stills it holds, and image shift against the GPS-predicte
       const index = differences.indexOf(ranked[0]);
       assert.ok(ranked[0] * 4 < ranked[1], `${still}: best ${ranked[0]}, next ${ranked[1]}`);
       offsets.push(stills.findIndex((s) => s.file.includes(`_${still}_`)) - index);
-      t.diagnostic(`still ${still} is clip frame ${index} (mean difference ` +
-        `${ranked[0].toFixed(1)}` +
-        ` grey levels; next best ${ranked[1].toFixed(1)})`);
+      t.diagnostic(
+        `still ${still} is clip frame ${index} (mean difference ` +
+          `${ranked[0].toFixed(1)}` +
+          ` grey levels; next best ${ranked[1].toFixed(1)})`,
+      );
     }
     assert.equal(offsets[0], offsets[1], 'both stills put the clip at the same place');
     const first = offsets[0];
@@ -421,10 +437,12 @@ test('H20T clip: which stills it holds, and image shift against the GPS-predicte
       );
       ratios.push(ratio);
       angleErrors.push(angle);
-      rows.push(`${a.file.slice(-10, -6)}>${b.file.slice(-10, -6)} measured ` +
-        `${measured.x.toFixed(1)},${measured.y.toFixed(1)} px predicted ` +
-        `${predicted.x.toFixed(1)},${predicted.y.toFixed(1)} px ratio ${ratio.toFixed(3)} ` +
-        `angle ${angle.toFixed(1)} deg peak ${measured.peak.toFixed(3)}`);
+      rows.push(
+        `${a.file.slice(-10, -6)}>${b.file.slice(-10, -6)} measured ` +
+          `${measured.x.toFixed(1)},${measured.y.toFixed(1)} px predicted ` +
+          `${predicted.x.toFixed(1)},${predicted.y.toFixed(1)} px ratio ${ratio.toFixed(3)} ` +
+          `angle ${angle.toFixed(1)} deg peak ${measured.peak.toFixed(3)}`,
+      );
     }
     for (const row of rows) t.diagnostic(row);
     const median = (values: number[]): number =>
@@ -434,7 +452,10 @@ test('H20T clip: which stills it holds, and image shift against the GPS-predicte
     t.diagnostic(
       `forest pairs: measured/predicted shift median ${median(forest).toFixed(3)} (the canopy ` +
         `is nearer than the take-off ground: ${canopyM.toFixed(1)} m tall if the FOV is right); ` +
-        `last pairs over a clearing: ${ratios.slice(-2).map((r) => r.toFixed(3)).join(', ')}; ` +
+        `last pairs over a clearing: ${ratios
+          .slice(-2)
+          .map((r) => r.toFixed(3))
+          .join(', ')}; ` +
         `direction off by ${median(angleErrors).toFixed(1)} deg (median)`,
     );
 

@@ -82,7 +82,12 @@ test('destination keeps longitude in -180..180 across the antimeridian', () => {
 
 test('offsetNorthEast and northEastOf round-trip', () => {
   const offsets: Array<[number, number]> = [
-    [0, 0], [100, 0], [0, 100], [-250, 40], [35.5, -12.25], [-1000, -1500],
+    [0, 0],
+    [100, 0],
+    [0, 100],
+    [-250, 40],
+    [35.5, -12.25],
+    [-1000, -1500],
   ];
   for (const [northM, eastM] of offsets) {
     const moved = offsetNorthEast(CONRAD, northM, eastM);

@@ -81,7 +81,10 @@ function near(actual: number, expected: number, tolerance: number, what: string)
   );
 }
 
-const slope = (rise: number) => (northM: number): number => GROUND_MSL_M + rise * northM;
+const slope =
+  (rise: number) =>
+  (northM: number): number =>
+    GROUND_MSL_M + rise * northM;
 
 test('a ray meets a slope where hand geometry says', () => {
   // Ground rising 0.2 m per metre northward; camera 50 m up looking north 45 deg down:
@@ -113,8 +116,7 @@ test('flat terrain at home altitude gives the same answer as no terrain', () => 
 test('a ridge in front stops the ray before the flat ground behind it', () => {
   // A 20 m wall 30-40 m north. From 30 m up, 30 deg down, flat ground would be 52 m out; the
   // ray is 12.7 m up at 30 m north, so it meets the wall's face.
-  const ridge = (northM: number): number =>
-    GROUND_MSL_M + (northM >= 30 && northM <= 40 ? 20 : 0);
+  const ridge = (northM: number): number => GROUND_MSL_M + (northM >= 30 && northM <= 40 ? 20 : 0);
   const terrain = new GridTerrain(gridAround(300, 1, ridge), 'ridge');
   const found = hit(pixelToGround(pose(30, -30), CAMERA, CENTRE, IMAGE, { terrain }));
   assert.ok(found.northM > 28.5 && found.northM < 31, `north ${found.northM}`);
@@ -156,8 +158,7 @@ test('rays that leave the model, holes, and cameras below ground give reasons', 
   const values = holed.values as Float32Array;
   // A hole 40-60 m north, where a 45-deg ray from 50 m lands.
   for (let row = 0; row < holed.height; row += 1) {
-    const northM = (holed.originY - (row + 0.5) * holed.pixelSizeY - ORIGIN.latDeg) *
-      M_PER_DEG_LAT;
+    const northM = (holed.originY - (row + 0.5) * holed.pixelSizeY - ORIGIN.latDeg) * M_PER_DEG_LAT;
     if (northM > 40 && northM < 60) values.fill(-9999, row * holed.width, (row + 1) * holed.width);
   }
   const inHole = pixelToGround(pose(50, -45), CAMERA, CENTRE, IMAGE, {
@@ -209,8 +210,15 @@ function mercatorGrid(terrainAt: (point: LatLon) => number): ElevationGrid {
     }
   }
   return {
-    width: cells, height: cells, values, crs: 'EPSG:3857', originX, originY,
-    pixelSizeX: pixelM, pixelSizeY: pixelM, noData: null,
+    width: cells,
+    height: cells,
+    values,
+    crs: 'EPSG:3857',
+    originX,
+    originY,
+    pixelSizeX: pixelM,
+    pixelSizeY: pixelM,
+    noData: null,
   };
 }
 
@@ -255,14 +263,18 @@ test('Web Mercator grids, tiles and layers agree with the degree grid', () => {
     }
   }
   const layered = new LayeredTerrain([
-    new GridTerrain(gridAround(50, 5, () => 5000), 'tiny local'),
+    new GridTerrain(
+      gridAround(50, 5, () => 5000),
+      'tiny local',
+    ),
     degrees,
   ]);
   assert.equal(layered.elevationMslM(ORIGIN), 5000);
   near(layered.elevationMslM(probes[1]) ?? NaN, heightAt(probes[1]), 0.05, 'falls through');
 
   const fixes = ([degrees, mercator, tiled] as Terrain[]).map((terrain) =>
-    hit(pixelToGround(pose(50, -45), CAMERA, CENTRE, IMAGE, { terrain })));
+    hit(pixelToGround(pose(50, -45), CAMERA, CENTRE, IMAGE, { terrain })),
+  );
   for (const fix of fixes) near(fix.northM, fixes[0].northM, 0.1, 'same hit');
 });
 

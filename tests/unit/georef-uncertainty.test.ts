@@ -104,23 +104,35 @@ test('ground that rises away from the camera shrinks the along-range error', () 
   }
   const terrain = new GridTerrain(
     {
-      width: cells, height: cells, values, crs: 'EPSG:4326', noData: null,
+      width: cells,
+      height: cells,
+      values,
+      crs: 'EPSG:4326',
+      noData: null,
       originX: ORIGIN.lonDeg - (cells / 2) * (spacingM / mPerDegLon),
       originY: ORIGIN.latDeg + (cells / 2) * (spacingM / 111_320),
-      pixelSizeX: spacingM / mPerDegLon, pixelSizeY: spacingM / 111_320,
+      pixelSizeX: spacingM / mPerDegLon,
+      pixelSizeY: spacingM / 111_320,
     },
     'rising slope',
   );
   const flat = uncertainty(pose(40, -25), ATTITUDE_ONLY);
   const onSlope = uncertainty(pose(40, -25), ATTITUDE_ONLY, { terrain });
-  assert.ok(onSlope.alongRangeM < flat.alongRangeM / 2,
-    `slope ${onSlope.alongRangeM} vs flat ${flat.alongRangeM}`);
+  assert.ok(
+    onSlope.alongRangeM < flat.alongRangeM / 2,
+    `slope ${onSlope.alongRangeM} vs flat ${flat.alongRangeM}`,
+  );
 });
 
 test('detections carry the default uncertainty; bad errors are refused with a reason', () => {
   const detection = {
-    frameId: 1, frameTimeMs: 0, classId: 21, className: 'bear', score: 0.9,
-    box: [300, 200, 40, 56] as [number, number, number, number], imageWidth: 640,
+    frameId: 1,
+    frameTimeMs: 0,
+    classId: 21,
+    className: 'bear',
+    score: 0.9,
+    box: [300, 200, 40, 56] as [number, number, number, number],
+    imageWidth: 640,
     imageHeight: 512,
   };
   const geo = georeferenceDetection(detection, pose(40, -45), CAMERA);

@@ -160,9 +160,7 @@ test('vehicle roll and pitch matter only when the gimbal is not stabilised', () 
 
   // Mount yaw 90 (camera to the right) on a vehicle heading north, rolled right wing down
   // 10 deg: the camera now looks 45 + 10 deg down, toward the east.
-  const sideways = ground(
-    pose({ rollDeg: 10, gimbal: { yawDeg: 90 }, stabilized: false }),
-  );
+  const sideways = ground(pose({ rollDeg: 10, gimbal: { yawDeg: 90 }, stabilized: false }));
   near(sideways.northM, 0, 1e-6, 'north, sideways mount');
   near(sideways.eastM, 30 / Math.tan(rad(55)), 1e-6, 'east, sideways mount');
 });
@@ -206,12 +204,15 @@ test('a detection is placed at the bottom-centre of its box', () => {
   assert.ok(geo.ground);
   near(distanceM(CONRAD, geo.ground), 30, 1e-6, 'distance');
   near(bearingDeg(CONRAD, geo.ground), 0, 1e-6, 'bearing');
-  assert.deepEqual({ ...geo, ground: undefined, groundError: undefined, uncertainty: undefined }, {
-    ...d,
-    ground: undefined,
-    groundError: undefined,
-    uncertainty: undefined,
-  });
+  assert.deepEqual(
+    { ...geo, ground: undefined, groundError: undefined, uncertainty: undefined },
+    {
+      ...d,
+      ground: undefined,
+      groundError: undefined,
+      uncertainty: undefined,
+    },
+  );
 
   // A box reaching the bottom edge of a 90-deg FOV camera 45 deg down stands below the drone.
   const below = georeferenceDetection(detection([300, 400, 40, 112]), pose({}), CAMERA_90);

@@ -2,22 +2,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { distanceM, northEastOf } from '../../app/core/geodesy';
-import {
-  PoseHistory,
-  interpolateAngleDeg,
-  type PoseSample,
-} from '../../app/core/pose-history';
+import { PoseHistory, interpolateAngleDeg, type PoseSample } from '../../app/core/pose-history';
 
 const ORIGIN = { latDeg: 48.17, lonDeg: -111.95 };
 const T0 = 1_700_000_000_000;
 
-function sample(timeMs: number, overrides: Partial<{
-  northM: number;
-  altitudeRelM: number;
-  yawDeg: number;
-  gimbalYawDeg: number;
-  gimbalPitchDeg: number;
-}> = {}): PoseSample {
+function sample(
+  timeMs: number,
+  overrides: Partial<{
+    northM: number;
+    altitudeRelM: number;
+    yawDeg: number;
+    gimbalYawDeg: number;
+    gimbalPitchDeg: number;
+  }> = {},
+): PoseSample {
   const latDeg = ORIGIN.latDeg + (overrides.northM ?? 0) / 111_195;
   return {
     timeMs,

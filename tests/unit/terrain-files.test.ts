@@ -13,11 +13,7 @@ import type { LatLon } from '../../app/core/types';
 import { loadGeoTiffTerrain } from '../../app/station/terrain/geotiff';
 import { loadDem, loadDems } from '../../app/station/terrain/load';
 import { decodePng, encodePng } from '../../app/station/terrain/png';
-import {
-  decodeHeights,
-  encodeHeight,
-  openTerrainTiles,
-} from '../../app/station/terrain/tiles';
+import { decodeHeights, encodeHeight, openTerrainTiles } from '../../app/station/terrain/tiles';
 import { writeGeoTiff, writeTerrainTiles } from './terrain-fixtures';
 
 const ORIGIN = { latDeg: 48.17, lonDeg: -111.95 };
@@ -54,8 +50,14 @@ function degreeTiff(file: string, options: { deflate?: boolean; int16?: boolean 
     }
   }
   writeGeoTiff(file, {
-    width: cells, height: cells, values, epsg: 4326, pixelScale: [sx, sy],
-    tiepoint: [0, 0, west, north], noData: '-9999', deflate: options.deflate,
+    width: cells,
+    height: cells,
+    values,
+    epsg: 4326,
+    pixelScale: [sx, sy],
+    tiepoint: [0, 0, west, north],
+    noData: '-9999',
+    deflate: options.deflate,
   });
 }
 
@@ -64,7 +66,12 @@ test('a float GeoTIFF in degrees gives its heights back and meets the ray by han
   degreeTiff(file);
   const terrain = await loadGeoTiffTerrain(file);
   near(terrain.resolutionM, 5, 0.01, 'resolution');
-  for (const [n, e] of [[0, 0], [123, -77], [-300, 250], [480, 480]]) {
+  for (const [n, e] of [
+    [0, 0],
+    [123, -77],
+    [-300, 250],
+    [480, 480],
+  ]) {
     const point = {
       latDeg: ORIGIN.latDeg + n / M_PER_DEG_LAT,
       lonDeg: ORIGIN.lonDeg + e / M_PER_DEG_LON,
@@ -77,7 +84,9 @@ test('a float GeoTIFF in degrees gives its heights back and meets the ray by han
   // Looking north 45 deg down from 50 m above the ground below: 50 - s sin45 = 0.2 s cos45.
   const fix = pixelToGround(
     {
-      position: ORIGIN, altitudeAglM: 50, altitudeMslM: 1050,
+      position: ORIGIN,
+      altitudeAglM: 50,
+      altitudeMslM: 1050,
       vehicleAttitude: { rollDeg: 0, pitchDeg: 0, yawDeg: 0 },
       gimbal: { pitchDeg: -45, rollDeg: 0, yawDeg: 0, yawFrame: 'vehicle' },
     },
@@ -107,17 +116,28 @@ test('PixelIsPoint grids, nodata and Web Mercator grids are placed right', async
   const file = path.join(dir, 'point.tif');
   const step = 0.001;
   writeGeoTiff(file, {
-    width: 3, height: 3, values: Int16Array.from([100, 110, 120, 200, 210, -32768, 300, 310, 320]),
-    epsg: 4326, pixelScale: [step, step], tiepoint: [0, 0, -111.95, 48.17],
-    noData: '-32768', pixelIsPoint: true,
+    width: 3,
+    height: 3,
+    values: Int16Array.from([100, 110, 120, 200, 210, -32768, 300, 310, 320]),
+    epsg: 4326,
+    pixelScale: [step, step],
+    tiepoint: [0, 0, -111.95, 48.17],
+    noData: '-32768',
+    pixelIsPoint: true,
   });
   const grid = await loadGeoTiffTerrain(file);
   near(grid.elevationMslM({ latDeg: 48.17, lonDeg: -111.95 }) ?? NaN, 100, 1e-6, 'first pixel');
-  near(grid.elevationMslM({ latDeg: 48.17 - step / 2, lonDeg: -111.95 + step / 2 }) ?? NaN,
-    (100 + 110 + 200 + 210) / 4, 1e-3, 'between four');
+  near(
+    grid.elevationMslM({ latDeg: 48.17 - step / 2, lonDeg: -111.95 + step / 2 }) ?? NaN,
+    (100 + 110 + 200 + 210) / 4,
+    1e-3,
+    'between four',
+  );
   // Next to the nodata pixel there is no height rather than one made up from -32768.
-  assert.equal(grid.elevationMslM({ latDeg: 48.17 - step / 2, lonDeg: -111.95 + 1.5 * step }),
-    null);
+  assert.equal(
+    grid.elevationMslM({ latDeg: 48.17 - step / 2, lonDeg: -111.95 + 1.5 * step }),
+    null,
+  );
 
   const mercatorFile = path.join(dir, 'mercator.tif');
   const centre = mercatorFromLatLon(ORIGIN);
@@ -130,7 +150,11 @@ test('PixelIsPoint grids, nodata and Web Mercator grids are placed right', async
     values.fill(plane({ latDeg, lonDeg: ORIGIN.lonDeg }), row * cells, (row + 1) * cells);
   }
   writeGeoTiff(mercatorFile, {
-    width: cells, height: cells, values, epsg: 3857, pixelScale: [pixelM, pixelM],
+    width: cells,
+    height: cells,
+    values,
+    epsg: 3857,
+    pixelScale: [pixelM, pixelM],
     tiepoint: [0, 0, centre.x - (cells / 2) * pixelM, centre.y + (cells / 2) * pixelM],
   });
   const mercator = await loadGeoTiffTerrain(mercatorFile);
@@ -141,14 +165,23 @@ test('PixelIsPoint grids, nodata and Web Mercator grids are placed right', async
 test('GeoTIFFs that cannot be used are refused with what is wrong', async () => {
   const utm = path.join(dir, 'utm.tif');
   writeGeoTiff(utm, {
-    width: 2, height: 2, values: new Float32Array(4), epsg: 32612, pixelScale: [1, 1],
+    width: 2,
+    height: 2,
+    values: new Float32Array(4),
+    epsg: 32612,
+    pixelScale: [1, 1],
     tiepoint: [0, 0, 500000, 5300000],
   });
   await assert.rejects(loadGeoTiffTerrain(utm), /EPSG:32612 is not supported; reproject/);
   const rgb = path.join(dir, 'rgb.tif');
   writeGeoTiff(rgb, {
-    width: 2, height: 2, values: new Float32Array(12), bands: 3, epsg: 4326,
-    pixelScale: [0.1, 0.1], tiepoint: [0, 0, 0, 0],
+    width: 2,
+    height: 2,
+    values: new Float32Array(12),
+    bands: 3,
+    epsg: 4326,
+    pixelScale: [0.1, 0.1],
+    tiepoint: [0, 0, 0, 0],
   });
   await assert.rejects(loadGeoTiffTerrain(rgb), /has 3 bands/);
   const junk = path.join(dir, 'junk.tif');
@@ -160,7 +193,9 @@ test('GeoTIFFs that cannot be used are refused with what is wrong', async () => 
 test('terrain colours round-trip: Terrarium to 1/256 m, Terrain-RGB to 0.1 m', () => {
   for (const height of [-412.3, 0, 1.5, 1060.12, 4807.9]) {
     const image = (encoding: 'terrarium' | 'mapbox') => ({
-      width: 1, height: 1, rgba: Uint8Array.from([...encodeHeight(height, encoding), 255]),
+      width: 1,
+      height: 1,
+      rgba: Uint8Array.from([...encodeHeight(height, encoding), 255]),
     });
     near(decodeHeights(image('terrarium'), 'terrarium')[0], height, 1 / 256, `terrarium ${height}`);
     near(decodeHeights(image('mapbox'), 'mapbox')[0], height, 0.05, `mapbox ${height}`);
@@ -171,7 +206,13 @@ test('terrain colours round-trip: Terrarium to 1/256 m, Terrain-RGB to 0.1 m', (
 
 test('PNG rows with every filter, grey and palette images decode', () => {
   const width = 3;
-  const rows = [[10, 20, 30], [15, 25, 35], [200, 100, 50], [1, 255, 128], [7, 9, 11]];
+  const rows = [
+    [10, 20, 30],
+    [15, 25, 35],
+    [200, 100, 50],
+    [1, 255, 128],
+    [7, 9, 11],
+  ];
   const paeth = (a: number, b: number, c: number): number => {
     const p = a + b - c;
     const [pa, pb, pc] = [Math.abs(p - a), Math.abs(p - b), Math.abs(p - c)];
@@ -204,19 +245,28 @@ test('PNG rows with every filter, grey and palette images decode', () => {
     return body;
   };
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const grey = decodePng(Buffer.concat([
-    signature, chunk('IHDR', ihdr(0, rows.length)),
-    chunk('IDAT', deflateSync(Buffer.from(raw))), chunk('IEND', Buffer.alloc(0)),
-  ]));
+  const grey = decodePng(
+    Buffer.concat([
+      signature,
+      chunk('IHDR', ihdr(0, rows.length)),
+      chunk('IDAT', deflateSync(Buffer.from(raw))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
   assert.deepEqual(
     Array.from({ length: rows.length * width }, (_, i) => grey.rgba[i * 4]),
     rows.flat(),
   );
-  const palette = decodePng(Buffer.concat([
-    signature, chunk('IHDR', ihdr(3, 1)), chunk('PLTE', Buffer.from([1, 2, 3, 4, 5, 6])),
-    chunk('tRNS', Buffer.from([0])),
-    chunk('IDAT', deflateSync(Buffer.from([0, 1, 0, 1]))), chunk('IEND', Buffer.alloc(0)),
-  ]));
+  const palette = decodePng(
+    Buffer.concat([
+      signature,
+      chunk('IHDR', ihdr(3, 1)),
+      chunk('PLTE', Buffer.from([1, 2, 3, 4, 5, 6])),
+      chunk('tRNS', Buffer.from([0])),
+      chunk('IDAT', deflateSync(Buffer.from([0, 1, 0, 1]))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
   assert.deepEqual(Array.from(palette.rgba), [4, 5, 6, 255, 1, 2, 3, 0, 4, 5, 6, 255]);
   const rgba = Uint8Array.from({ length: 2 * 2 * 4 }, (_, i) => (i * 37) & 0xff);
   assert.deepEqual(decodePng(encodePng({ width: 2, height: 2, rgba })).rgba, rgba);
@@ -234,13 +284,21 @@ test('Terrarium and Terrain-RGB tile folders give the heights they were made wit
     const terrain = openTerrainTiles(folder, encoding);
     assert.match(terrain.description, /zoom 15/);
     near(terrain.resolutionM, 3.19, 0.01, 'resolution at zoom 15');
-    for (const [n, e] of [[0, 0], [200, -300], [-400, 350]]) {
+    for (const [n, e] of [
+      [0, 0],
+      [200, -300],
+      [-400, 350],
+    ]) {
       const point = {
         latDeg: ORIGIN.latDeg + n / M_PER_DEG_LAT,
         lonDeg: ORIGIN.lonDeg + e / M_PER_DEG_LON,
       };
-      near(terrain.elevationMslM(point) ?? NaN, plane(point), encoding === 'mapbox' ? 0.1 : 0.02,
-        `${encoding} at ${n},${e}`);
+      near(
+        terrain.elevationMslM(point) ?? NaN,
+        plane(point),
+        encoding === 'mapbox' ? 0.1 : 0.02,
+        `${encoding} at ${n},${e}`,
+      );
     }
     // Outside the folder's tiles there is no height.
     assert.equal(terrain.elevationMslM({ latDeg: 48.3, lonDeg: -111.95 }), null);
@@ -249,8 +307,13 @@ test('Terrarium and Terrain-RGB tile folders give the heights they were made wit
 
 test('a corrupt tile is a hole, not a crash; bad folders and specs are refused', async () => {
   const folder = path.join(dir, 'tiles-corrupt');
-  writeTerrainTiles(folder, 'terrarium', 14, { south: 48.169, west: -111.951, north: 48.171,
-    east: -111.949 }, plane);
+  writeTerrainTiles(
+    folder,
+    'terrarium',
+    14,
+    { south: 48.169, west: -111.951, north: 48.171, east: -111.949 },
+    plane,
+  );
   const terrain = openTerrainTiles(folder, 'terrarium');
   assert.notEqual(terrain.elevationMslM(ORIGIN), null);
   // Another tile that exists but is junk: reads as no data.

@@ -35,10 +35,22 @@ export function writeGeoTiff(file: string, spec: TiffSpec): void {
   const strip = spec.deflate ? deflateSync(bytes) : bytes;
   const projected = spec.epsg !== 4326;
   const geoKeys = [
-    1, 1, 0, 3,
-    1024, 0, 1, projected ? 1 : 2,
-    1025, 0, 1, spec.pixelIsPoint ? 2 : 1,
-    projected ? 3072 : 2048, 0, 1, spec.epsg,
+    1,
+    1,
+    0,
+    3,
+    1024,
+    0,
+    1,
+    projected ? 1 : 2,
+    1025,
+    0,
+    1,
+    spec.pixelIsPoint ? 2 : 1,
+    projected ? 3072 : 2048,
+    0,
+    1,
+    spec.epsg,
   ];
   const entries: Entry[] = [
     { tag: 256, type: 4, values: [spec.width] },

@@ -165,7 +165,10 @@ test('zoom range and attribution fall back to the tiles when metadata lacks them
   db.exec('CREATE TABLE tiles (zoom_level INT, tile_column INT, tile_row INT, tile_data BLOB)');
   const tile = latLonToTile(CONRAD_MT, 13);
   db.prepare('INSERT INTO tiles VALUES (?, ?, ?, ?)').run(
-    13, tile.x, 2 ** 13 - 1 - tile.y, renderTilePng(tile),
+    13,
+    tile.x,
+    2 ** 13 - 1 - tile.y,
+    renderTilePng(tile),
   );
   db.close();
   withStore(file, (store) => {
@@ -211,23 +214,31 @@ test('a folder of JPEG tiles is served as image/jpeg', (t) => {
 
 test('a missing or unreadable source gives an error naming the path', () => {
   const missingDir = path.join(workDir, 'no-such-folder');
-  assert.throws(() => openTileStore(missingDir), (error: Error) => {
-    assert.match(error.message, /cannot open/);
-    assert.ok(error.message.includes(missingDir), error.message);
-    return true;
-  });
+  assert.throws(
+    () => openTileStore(missingDir),
+    (error: Error) => {
+      assert.match(error.message, /cannot open/);
+      assert.ok(error.message.includes(missingDir), error.message);
+      return true;
+    },
+  );
   const missingFile = path.join(workDir, 'nowhere.mbtiles');
-  assert.throws(() => openTileStore(missingFile), (error: Error) =>
-    error.message.includes(missingFile));
+  assert.throws(
+    () => openTileStore(missingFile),
+    (error: Error) => error.message.includes(missingFile),
+  );
   assert.throws(() => openTileStore(''), /no path given/);
 
   const notSqlite = path.join(workDir, 'text.mbtiles');
   writeFileSync(notSqlite, 'this is not a database, just words '.repeat(200));
-  assert.throws(() => openTileStore(notSqlite), (error: Error) => {
-    assert.match(error.message, /not a readable MBTiles file/);
-    assert.ok(error.message.includes(notSqlite), error.message);
-    return true;
-  });
+  assert.throws(
+    () => openTileStore(notSqlite),
+    (error: Error) => {
+      assert.match(error.message, /not a readable MBTiles file/);
+      assert.ok(error.message.includes(notSqlite), error.message);
+      return true;
+    },
+  );
 
   const noTiles = path.join(workDir, 'other.mbtiles');
   new Database(noTiles).exec('CREATE TABLE things (id INT)').close();

@@ -36,7 +36,7 @@ export interface DetectorOptions {
   iouThreshold?: number;
   /** Threads for one inference; 1, or 2 on machines with 4 or more cores. */
   intraOpThreads?: number;
-  /** Detect also in overlapping tiles (small targets, at several times the cost); off by default. */
+  /** Also detect in overlapping tiles (small targets, several times the cost); off by default. */
   tiling?: TilingOptions | null;
 }
 

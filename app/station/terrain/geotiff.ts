@@ -61,9 +61,7 @@ export async function loadGeoTiffTerrain(file: string): Promise<GridTerrain> {
     }
     const keys = (image.getGeoKeys() ?? {}) as Record<string, unknown>;
     const crs = crsOf(file, keys);
-    const transform = image.fileDirectory.getValue('ModelTransformation') as
-      | number[]
-      | undefined;
+    const transform = image.fileDirectory.getValue('ModelTransformation') as number[] | undefined;
     if (transform && (transform[1] !== 0 || transform[4] !== 0)) {
       throw new Error(`${file}: the grid is rotated or sheared; only north-up grids are read`);
     }

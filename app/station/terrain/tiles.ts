@@ -53,11 +53,7 @@ function numericEntries(dir: string): number[] {
  * Opens a folder of terrain tiles at its highest zoom (or `zoom`). Throws an Error naming the
  * folder when it holds no tiles or its first tile does not decode.
  */
-export function openTerrainTiles(
-  dir: string,
-  encoding: TileEncoding,
-  zoom?: number,
-): TiledTerrain {
+export function openTerrainTiles(dir: string, encoding: TileEncoding, zoom?: number): TiledTerrain {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new Error(`terrain tiles: ${dir} is not a folder`);
   }
@@ -72,8 +68,9 @@ export function openTerrainTiles(
   // One tile to learn the tile size and roughly where on Earth the folder is.
   let first: { x: number; y: number; file: string } | null = null;
   for (const x of numericEntries(path.join(dir, String(z)))) {
-    const names = readdirSync(path.join(dir, String(z), String(x)))
-      .filter((name) => /^\d+\.png$/.test(name));
+    const names = readdirSync(path.join(dir, String(z), String(x))).filter((name) =>
+      /^\d+\.png$/.test(name),
+    );
     if (names.length > 0) {
       const file = path.join(dir, String(z), String(x), names[0]);
       first = { x, y: parseInt(names[0], 10), file };

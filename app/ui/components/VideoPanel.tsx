@@ -183,13 +183,7 @@ export function VideoPanel(props: { panelRef?: Ref<HTMLElement> }) {
           data-delay-ms={video?.delayMs ?? undefined}
           title={reconnecting ? (video?.error ?? undefined) : video?.delayMeasures}
         >
-          {reconnecting
-            ? 'Reconnecting…'
-            : stale
-              ? 'not live'
-              : video
-                ? describeVideo(video)
-                : ''}
+          {reconnecting ? 'Reconnecting…' : stale ? 'not live' : video ? describeVideo(video) : ''}
           {video && !stale && video.state !== 'running' ? ` · ${video.state}` : ''}
         </span>
         <button

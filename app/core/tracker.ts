@@ -178,6 +178,22 @@ interface LiveTrack {
 /** Smallest box side kept, so that a shrinking prediction never turns inside out. */
 const MIN_SIDE_PX = 1;
 
+/** Pairs taken in the order given, each detection and each track at most once. */
+function oneToOne<T>(
+  pairs: ReadonlyArray<{ index: number; track: T }>,
+): Array<{ index: number; track: T }> {
+  const usedDetections = new Set<number>();
+  const usedTracks = new Set<T>();
+  const matches: Array<{ index: number; track: T }> = [];
+  for (const { index, track } of pairs) {
+    if (usedDetections.has(index) || usedTracks.has(track)) continue;
+    usedDetections.add(index);
+    usedTracks.add(track);
+    matches.push({ index, track });
+  }
+  return matches;
+}
+
 /** The ground position a georeferenced detection carries, if it is one and has a sound one. */
 function groundOf(d: Detection): LatLon | null {
   const ground = (d as { ground?: unknown }).ground as LatLon | null | undefined;
@@ -408,16 +424,7 @@ export class MultiObjectTracker {
     }
     // Ties broken by older track first, so that an established track wins over a newcomer.
     pairs.sort((a, b) => b.overlap - a.overlap || a.track.id - b.track.id || a.index - b.index);
-    const usedDetections = new Set<number>();
-    const usedTracks = new Set<LiveTrack>();
-    const matches: Array<{ index: number; track: LiveTrack }> = [];
-    for (const pair of pairs) {
-      if (usedDetections.has(pair.index) || usedTracks.has(pair.track)) continue;
-      usedDetections.add(pair.index);
-      usedTracks.add(pair.track);
-      matches.push({ index: pair.index, track: pair.track });
-    }
-    return matches;
+    return oneToOne(pairs);
   }
 
   /** Greedy by ground distance, nearest first, within the gate; for boxes that jumped. */
@@ -444,16 +451,7 @@ export class MultiObjectTracker {
       }
     }
     pairs.sort((a, b) => a.apartM - b.apartM || a.track.id - b.track.id || a.index - b.index);
-    const usedDetections = new Set<number>();
-    const usedTracks = new Set<LiveTrack>();
-    const matches: Array<{ index: number; track: LiveTrack }> = [];
-    for (const pair of pairs) {
-      if (usedDetections.has(pair.index) || usedTracks.has(pair.track)) continue;
-      usedDetections.add(pair.index);
-      usedTracks.add(pair.track);
-      matches.push({ index: pair.index, track: pair.track });
-    }
-    return matches;
+    return oneToOne(pairs);
   }
 
   /** A hit whose box jumped with the camera: the box filters start again where it is now. */

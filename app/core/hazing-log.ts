@@ -50,3 +50,110 @@ export interface HazingEvent {
   outcome: HazingOutcome | null;
   actions: HazingAction[];
 }
+
+/** What the operator name and the agency or permit id may be, after trimming. */
+export const HAZING_OPERATOR_LIMITS = { minLength: 1, maxLength: 80 } as const;
+
+const OPERATOR_FIELDS: Record<keyof HazingOperator, string> = {
+  operatorName: 'operator name',
+  agencyOrPermitId: 'agency or permit id',
+};
+
+// Control characters (tabs, newlines, escapes) would let one field forge columns or lines of
+// the legal record, so only printable characters are taken.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** Checks who hazes under what authority; throws an Error naming the field that is wrong. */
+export function checkHazingOperator(value: unknown): HazingOperator {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error('hazing operator must be an object with operatorName and agencyOrPermitId');
+  }
+  const record = value as Record<string, unknown>;
+  const checked = {} as HazingOperator;
+  for (const field of Object.keys(OPERATOR_FIELDS) as Array<keyof HazingOperator>) {
+    const words = `${OPERATOR_FIELDS[field]} (${field})`;
+    const raw = record[field];
+    if (typeof raw !== 'string') throw new Error(`${words} is required and must be text`);
+    const trimmed = raw.trim();
+    const { minLength, maxLength } = HAZING_OPERATOR_LIMITS;
+    if (trimmed.length < minLength) throw new Error(`${words} is required: it is empty`);
+    if ([...trimmed].length > maxLength) {
+      throw new Error(`${words} is longer than ${maxLength} characters`);
+    }
+    if (UNPRINTABLE.test(trimmed)) {
+      throw new Error(`${words} holds a control character; use printable characters only`);
+    }
+    checked[field] = trimmed;
+  }
+  return checked;
+}
+
+export const HAZING_CSV_COLUMNS = [
+  'id',
+  'operator',
+  'agency_or_permit',
+  'track_id',
+  'pattern',
+  'settings',
+  'start_time',
+  'end_time',
+  'bear_start_lat',
+  'bear_start_lon',
+  'bear_end_lat',
+  'bear_end_lon',
+  'drone_start_lat',
+  'drone_start_lon',
+  'drone_end_lat',
+  'drone_end_lon',
+  'bear_moved_m',
+  'duration_s',
+  'outcome',
+  'actions',
+] as const;
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function isoTime(timeMs: number | null): string {
+  return timeMs === null || !Number.isFinite(timeMs) ? '' : new Date(timeMs).toISOString();
+}
+
+function numberText(value: number | null | undefined, decimals?: number): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '';
+  return decimals === undefined ? String(value) : value.toFixed(decimals);
+}
+
+function latLonTexts(point: LatLon | null): [string, string] {
+  return point ? [numberText(point.latDeg), numberText(point.lonDeg)] : ['', ''];
+}
+
+/** One row per event under a header row (always there), CRLF line ends as RFC 4180 has them. */
+export function hazingEventsToCsv(events: readonly HazingEvent[]): string {
+  const rows: string[][] = [[...HAZING_CSV_COLUMNS]];
+  for (const event of events) {
+    const actions = event.actions
+      .map((action) => [isoTime(action.timeMs), action.action, action.detail].join(' ').trim())
+      .join('; ');
+    rows.push([
+      event.id,
+      event.operator.operatorName,
+      event.operator.agencyOrPermitId,
+      event.trackId === null ? '' : String(event.trackId),
+      event.pattern.kind,
+      JSON.stringify(event.pattern),
+      isoTime(event.startedMs),
+      isoTime(event.endedMs),
+      ...latLonTexts(event.bearStart),
+      ...latLonTexts(event.bearEnd),
+      ...latLonTexts(event.droneStart),
+      ...latLonTexts(event.droneEnd),
+      numberText(event.bearMovedM, 1),
+      numberText(event.durationS, 1),
+      event.outcome ?? '',
+      actions,
+    ]);
+  }
+  return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+}

@@ -7,10 +7,24 @@
 import { northEastOf, offsetNorthEast } from './geodesy';
 import type { LatLon } from './types';
 
+/**
+ * protected: a bear near it raises an alert (a silo, a school yard); no-fly: the drone never
+ * enters or crosses it, and a bear near it alerts too; fence: the drone stays inside it
+ * (an inclusion geofence); safe: where a push drives the bear.
+ */
+export type ZoneKind = 'protected' | 'no-fly' | 'fence' | 'safe';
+
+export const ZONE_KIND_VALUES: readonly ZoneKind[] = ['protected', 'no-fly', 'fence', 'safe'];
+
+/** Kinds whose zones raise an alert when a bear comes near: not fences nor safe areas. */
+export const ALERTING_ZONE_KINDS: readonly ZoneKind[] = ['protected', 'no-fly'];
+
 export interface ProtectedZone {
   /** Given by the station; stable while the zone exists. */
   id: number;
   name: string;
+  /** Absent in files written before zones had kinds: protected. */
+  kind?: ZoneKind;
   /** A bear this close to the zone's edge (or inside) raises an alert. */
   alertDistanceM: number;
   /** Corners in order, at least three; the last joins the first. */
@@ -22,6 +36,8 @@ export interface ZoneInput {
   /** Present to replace an existing zone, absent for a new one. */
   id?: number;
   name: string;
+  /** Absent: protected. */
+  kind?: ZoneKind;
   alertDistanceM: number;
   polygon: LatLon[];
 }
@@ -87,6 +103,11 @@ function originToSegmentM(a: PlanePoint, b: PlanePoint): number {
   const lengthSq = dx * dx + dy * dy;
   const t = lengthSq === 0 ? 0 : Math.max(0, Math.min(1, -(a.x * dx + a.y * dy) / lengthSq));
   return Math.hypot(a.x + t * dx, a.y + t * dy);
+}
+
+/** What a zone is for; zones saved before kinds existed are protected zones. */
+export function zoneKind(zone: { kind?: ZoneKind }): ZoneKind {
+  return zone.kind ?? 'protected';
 }
 
 export function pointInPolygon(point: LatLon, polygon: readonly LatLon[]): boolean {
@@ -198,7 +219,7 @@ function checkCorner(value: unknown, index: number, what: string): LatLon {
  */
 export function checkZoneInput(value: unknown, what = 'zone'): ZoneInput {
   if (!isRecord(value)) throw new Error(`${what} is not an object`);
-  const { id, name, alertDistanceM, polygon } = value;
+  const { id, name, kind, alertDistanceM, polygon } = value;
   if (id !== undefined && (typeof id !== 'number' || !Number.isInteger(id) || id < 1)) {
     throw new Error(`${what}: id ${JSON.stringify(id)} is not a whole number from 1`);
   }
@@ -210,6 +231,11 @@ export function checkZoneInput(value: unknown, what = 'zone'): ZoneInput {
     throw new Error(`${what}: name is longer than ${ZONE_LIMITS.maxNameLength} characters`);
   }
   const named = `${what} "${trimmed}"`;
+  if (kind !== undefined && !ZONE_KIND_VALUES.includes(kind as ZoneKind)) {
+    throw new Error(
+      `${named}: kind ${JSON.stringify(kind)} is not one of ${ZONE_KIND_VALUES.join(', ')}`,
+    );
+  }
   if (
     typeof alertDistanceM !== 'number' ||
     !Number.isFinite(alertDistanceM) ||
@@ -248,6 +274,7 @@ export function checkZoneInput(value: unknown, what = 'zone'): ZoneInput {
   return {
     ...(id !== undefined ? { id } : {}),
     name: trimmed,
+    ...(kind !== undefined ? { kind: kind as ZoneKind } : {}),
     alertDistanceM,
     polygon: corners,
   };
@@ -333,13 +360,17 @@ export class ZoneAlerter {
   /** Folds in the subjects' latest positions; returns the zones each one newly came near. */
   update(subjects: readonly AlertSubject[], zones: readonly ProtectedZone[]): ZoneEntry[] {
     const entries: ZoneEntry[] = [];
-    const zoneIds = new Set(zones.map((zone) => zone.id));
+    // A zone turned into a fence or safe area is forgotten like a deleted one.
+    const alerting = zones.filter((zone) => ALERTING_ZONE_KINDS.includes(zoneKind(zone)));
+    const zoneIds = new Set(alerting.map((zone) => zone.id));
     for (const key of this.near) {
       if (!zoneIds.has(Number(key.split(':')[1]))) this.near.delete(key);
     }
     for (const subject of subjects) {
       if (!this.classes.has(subject.className)) continue;
-      for (const zone of zones) {
+      // A fence is where the drone may fly and a safe area where the bear should go: a bear
+      // there is no cause for alarm.
+      for (const zone of alerting) {
         const key = `${subject.trackId}:${zone.id}`;
         const distanceM = distanceToZoneM(subject.position, zone.polygon);
         if (this.near.has(key)) {

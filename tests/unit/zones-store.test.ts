@@ -125,3 +125,35 @@ test('a zones file that cannot be written is an error, and nothing changes', (t)
     chmodSync(folder, 0o700);
   }
 });
+
+test('zone kinds are saved, replaced and read back; an old file without kinds loads', () => {
+  const file = path.join(dir, 'kinds', 'zones.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      version: 1,
+      zones: [{ id: 1, name: 'Silo', alertDistanceM: 40, polygon: SQUARE }],
+    }),
+  );
+  const store = ZoneStore.open(file);
+  assert.equal(store.loadError, null);
+  assert.equal(store.zones[0].kind, undefined, 'a zone from before kinds is protected');
+
+  const fence = store.save({ name: 'Ranch', kind: 'fence', alertDistanceM: 0, polygon: SQUARE });
+  assert.equal(fence.zone.kind, 'fence');
+  store.save({ id: 1, name: 'Silo', kind: 'no-fly', alertDistanceM: 40, polygon: SQUARE });
+  assert.throws(
+    () => store.save({ name: 'Moat', kind: 'moat', alertDistanceM: 0, polygon: SQUARE }),
+    /kind "moat" is not one of protected, no-fly, fence, safe/,
+  );
+  const reopened = ZoneStore.open(file);
+  assert.deepEqual(
+    reopened.zones.map((zone) => [zone.id, zone.name, zone.kind]),
+    [
+      [1, 'Silo', 'no-fly'],
+      [2, 'Ranch', 'fence'],
+    ],
+  );
+  assert.deepEqual(parseZonesFile(readFileSync(file, 'utf8'), file), reopened.zones);
+});

@@ -12,7 +12,9 @@ import {
   parseZonesFile,
   pointInPolygon,
   ZoneAlerter,
+  zoneKind,
   type ProtectedZone,
+  type ZoneKind,
 } from '../../app/core/zones';
 
 const CONRAD: LatLon = { latDeg: 48.17, lonDeg: -111.95 };
@@ -185,4 +187,91 @@ test('the alert line is the zone grown by the alert distance, either way round',
   near(distanceToZoneM(at(50, 110), ELL), 10, 0.05, 'a point on the grown east edge');
   assert.equal(pointInPolygon(at(50, 105), grownEll), true);
   assert.deepEqual(offsetPolygon(SQUARE, 0), SQUARE);
+});
+
+test('zone kinds: checked, kept when given, absent means protected', () => {
+  const good = { name: 'Yard', alertDistanceM: 20, polygon: SQUARE };
+  for (const kind of ['protected', 'no-fly', 'fence', 'safe'] as const) {
+    const zone = checkZoneInput({ ...good, kind });
+    assert.equal(zone.kind, kind);
+    assert.equal(zoneKind(zone), kind);
+  }
+  const old = checkZoneInput(good);
+  assert.equal('kind' in old, false, 'a zone without a kind stays without one');
+  assert.equal(zoneKind(old), 'protected');
+  for (const kind of ['school', '', 3, null, 'Fence']) {
+    assert.throws(() => checkZoneInput({ ...good, kind }, 'zone 2'), {
+      message:
+        `zone 2 "Yard": kind ${JSON.stringify(kind)} is not one of protected, no-fly, ` +
+        'fence, safe',
+    });
+  }
+});
+
+test('zone kinds round-trip through the zones file; a file from before kinds still loads', () => {
+  const zones: ProtectedZone[] = [
+    { id: 1, name: 'Silo', kind: 'protected', alertDistanceM: 50, polygon: SQUARE },
+    { id: 2, name: 'Highway', kind: 'no-fly', alertDistanceM: 0, polygon: ELL },
+    { id: 3, name: 'Ranch', kind: 'fence', alertDistanceM: 0, polygon: SQUARE },
+    { id: 4, name: 'Open country', kind: 'safe', alertDistanceM: 0, polygon: ELL },
+    { id: 5, name: 'Old zone', alertDistanceM: 10, polygon: SQUARE },
+  ];
+  assert.deepEqual(parseZonesFile(formatZonesFile(zones), 'zones.json'), zones);
+  const before = JSON.stringify({
+    version: 1,
+    zones: [{ id: 9, name: 'School', alertDistanceM: 100, polygon: SQUARE }],
+  });
+  const [school] = parseZonesFile(before, 'old.json');
+  assert.deepEqual(school, { id: 9, name: 'School', alertDistanceM: 100, polygon: SQUARE });
+  assert.equal(zoneKind(school), 'protected');
+  assert.throws(
+    () =>
+      parseZonesFile(
+        JSON.stringify({ version: 1, zones: [{ ...zones[0], kind: 'moat' }] }),
+        'z.json',
+      ),
+    /zone 1 of z\.json "Silo": kind "moat" is not one of/,
+  );
+});
+
+test('only protected and no-fly zones raise alerts; fences and safe areas do not', () => {
+  const alerter = new ZoneAlerter();
+  const zoneOf = (id: number, kind: ZoneKind | undefined): ProtectedZone => ({
+    id,
+    name: `zone ${id}`,
+    ...(kind ? { kind } : {}),
+    alertDistanceM: 30,
+    polygon: SQUARE,
+  });
+  const zones = [
+    zoneOf(1, 'protected'),
+    zoneOf(2, 'no-fly'),
+    zoneOf(3, 'fence'),
+    zoneOf(4, 'safe'),
+    zoneOf(5, undefined),
+  ];
+  const bear = (timeMs: number) => [
+    { trackId: 8, className: 'bear', position: at(50, 50), timeMs },
+  ];
+  const entries = alerter.update(bear(1), zones);
+  assert.deepEqual(
+    entries.map((entry) => [entry.zoneId, entry.inside]),
+    [
+      [1, true],
+      [2, true],
+      [5, true],
+    ],
+  );
+  // A safe area turned into a protected zone alerts from then on; one turned into a fence is
+  // forgotten, so turning it back alerts again.
+  const changed = [zoneOf(1, 'fence'), zones[1], zones[2], zoneOf(4, 'protected'), zones[4]];
+  assert.deepEqual(
+    alerter.update(bear(2), changed).map((entry) => entry.zoneId),
+    [4],
+  );
+  assert.equal(alerter.isNear(8, 1), false);
+  assert.deepEqual(
+    alerter.update(bear(3), zones).map((entry) => entry.zoneId),
+    [1],
+  );
 });

@@ -39,7 +39,10 @@ if (electron) {
   );
   // The bear forages in a farm yard 50 m north of home: taking off to 50 m with the gimbal
   // 45 deg down (north) puts the yard in the middle of the view, beyond its flight distance.
-  const args = extra.length > 0 ? extra : ['--sim', '--video', 'sim', '--takeoff-alt', '50'];
+  const args =
+    extra.length > 0
+      ? extra
+      : ['--sim', '--video', 'sim', '--takeoff-alt', '50', '--speaker-relay', '0'];
   child = spawn(process.execPath, ['dist/station/cli.js', ...args, '--serve', serve], {
     stdio: STDIO,
     detached: ownGroup,

@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DisposableStore, toDisposable } from '../core/disposable';
 import { createLogger, isLogLevel, setLogLevel } from '../core/log';
 import { PUSH_LIMITS } from '../core/hazing';
+import { DEFAULT_ENVELOPE, ENVELOPE_RANGES, type EnvelopeLimits } from '../core/envelope';
 import { TAKEOFF_ALTITUDE_RANGE_M } from '../core/limits';
 import { DEFAULT_POSE_ERRORS } from '../core/georef';
 import type { Terrain } from '../core/terrain';
@@ -72,6 +73,16 @@ const USAGE = `Usage: npm run station -- [options]
   --takeoff-alt M           default take-off altitude (20)
   --standoff M              default push standoff from the bear (30)
   --push-alt M              default push altitude above home (25)
+  --floor-agl M             safety envelope: lowest setpoint above the ground (10; 5-60)
+  --ceiling-agl M           safety envelope: highest setpoint above the ground (120; 20-120)
+  --bear-standoff M         safety envelope: closest setpoint (and path) to any bear (20;
+                            10-100)
+  --person-radius M         safety envelope: closest setpoint (and path) to any person (30;
+                            10-200)
+  --battery-reserve PCT     safety envelope: battery left on landing at home after flying
+                            back (20; 10-60)
+  --speaker-relay N         the airframe's speaker is on relay N (MAV_CMD_DO_SET_RELAY;
+                            none by default)
   --hfov DEG, --vfov DEG    the camera's field of view (60 x 45; with --video sim the
                             simulator's zoom camera, 8 x 6)
   --dem SPEC                the ground from an elevation model instead of flat at home
@@ -130,6 +141,39 @@ function parseNumber(
     throw new UsageError(`--${name} must be from ${range.min} to ${range.max}, not ${parsed}`);
   }
   return parsed;
+}
+
+type EnvelopeOption =
+  'floor-agl' | 'ceiling-agl' | 'bear-standoff' | 'person-radius' | 'battery-reserve';
+
+/** The safety envelope from its options: each within ENVELOPE_RANGES, floor below ceiling. */
+function parseEnvelope(values: { [option in EnvelopeOption]?: string }): EnvelopeLimits {
+  const limit = (option: EnvelopeOption, key: keyof EnvelopeLimits): number =>
+    parseNumber(option, values[option], DEFAULT_ENVELOPE[key], ENVELOPE_RANGES[key]);
+  const envelope: EnvelopeLimits = {
+    floorAglM: limit('floor-agl', 'floorAglM'),
+    ceilingAglM: limit('ceiling-agl', 'ceilingAglM'),
+    bearStandoffM: limit('bear-standoff', 'bearStandoffM'),
+    personRadiusM: limit('person-radius', 'personRadiusM'),
+    batteryReservePct: limit('battery-reserve', 'batteryReservePct'),
+  };
+  if (envelope.floorAglM >= envelope.ceilingAglM) {
+    throw new UsageError(
+      `--floor-agl (${envelope.floorAglM} m) must be below --ceiling-agl ` +
+        `(${envelope.ceilingAglM} m)`,
+    );
+  }
+  return envelope;
+}
+
+/** The speaker's relay number, or null for an airframe without one. */
+function parseSpeakerRelay(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const relay = parseNumber('speaker-relay', value, 0, { min: 0, max: 255 });
+  if (!Number.isInteger(relay)) {
+    throw new UsageError(`--speaker-relay must be a whole relay number, not ${value}`);
+  }
+  return relay;
 }
 
 function parseHostPort(value: string): { host: string; port: number } {
@@ -380,6 +424,12 @@ async function main(): Promise<number> {
     'takeoff-alt': { type: 'string' },
     standoff: { type: 'string' },
     'push-alt': { type: 'string' },
+    'floor-agl': { type: 'string' },
+    'ceiling-agl': { type: 'string' },
+    'bear-standoff': { type: 'string' },
+    'person-radius': { type: 'string' },
+    'battery-reserve': { type: 'string' },
+    'speaker-relay': { type: 'string' },
     hfov: { type: 'string' },
     vfov: { type: 'string' },
     'detect-tiles': { type: 'string' },
@@ -415,7 +465,11 @@ async function main(): Promise<number> {
       min: PUSH_LIMITS.minAltitudeM,
       max: PUSH_LIMITS.maxAltitudeM,
     }),
+    envelope: parseEnvelope(values),
+    speakerAvailable: false,
   };
+  const speakerRelay = parseSpeakerRelay(values['speaker-relay']);
+  defaults.speakerAvailable = speakerRelay !== null;
   const durationS = parseNumber('duration', values.duration, 0, { min: 0, max: MAX_DURATION_S });
   if (values.video !== undefined && values.video.trim() === '') {
     throw new UsageError('--video needs a source: demo, a video file or an image sequence');
@@ -502,6 +556,7 @@ async function main(): Promise<number> {
         zonesFile,
         terrain,
         poseErrors: { ...DEFAULT_POSE_ERRORS, attitudeDeg: attitudeErrorDeg },
+        speakerRelay,
       }),
     );
   } catch (error) {

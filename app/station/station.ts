@@ -3,7 +3,6 @@
 // and the headless event stream both read from it through the same message stream.
 
 import { DisposableStore, toDisposable, type Disposable } from '../core/disposable';
-import { distanceM } from '../core/geodesy';
 import {
   DEFAULT_POSE_ERRORS,
   georeferenceDetection,
@@ -12,11 +11,9 @@ import {
 } from '../core/georef';
 import { PoseHistory } from '../core/pose-history';
 import type { Terrain } from '../core/terrain';
-import { planPush, type PushPlan } from '../core/hazing';
 import { checkTakeoffAltitude } from '../core/limits';
 import { createLogger } from '../core/log';
 import type {
-  ActionStatus,
   LogEntry,
   OperatorCommand,
   Role,
@@ -25,6 +22,7 @@ import type {
   TileSource,
 } from '../core/protocol';
 import { checkPointCamera } from '../core/protocol';
+import { checkHazingOperator } from '../core/hazing-log';
 import { TrackedTargets } from '../core/targets';
 import { ZoneAlerter, type ZoneAlert, type ZoneEntry } from '../core/zones';
 import type {
@@ -33,9 +31,13 @@ import type {
   Detection,
   GeoDetection,
   LatLon,
+  MapTarget,
   VehicleState,
 } from '../core/types';
 import { Detector } from './detector/detector';
+import { HazingLogStore } from './hazing/hazing-log-store';
+import { KnownPeople } from './hazing/people';
+import { describeSettings, HazingRunner } from './hazing/runner';
 import type { TilingOptions } from './detector/tiling';
 import { resolveModel } from './detector/model-store';
 import { parseLinkUri } from './mavlink/uri';
@@ -91,6 +93,8 @@ export interface StationOptions {
   terrain?: Terrain | null;
   /** 1-sigma pose errors behind each ground position's uncertainty. */
   poseErrors?: PoseErrors;
+  /** The relay (MAV_CMD_DO_SET_RELAY instance) that switches the speaker; null for none. */
+  speakerRelay?: number | null;
 }
 
 /**
@@ -103,11 +107,10 @@ const POSE_MAX_GAP_MS = 5000;
 /** An unchanged pose is still kept this often, so the history reaches up to now. */
 const POSE_REPEAT_MS = 100;
 
-/** The push counts as arrived when the drone is this close to its target. */
-const ARRIVAL_RADIUS_M = 3;
-/** How long telemetry may take to show the switch to GUIDED before the action fails. */
-const GUIDED_CONFIRM_TIMEOUT_MS = 5000;
-const ENDING_PHASES = new Set<ActionStatus['phase']>(['holding', 'aborted', 'failed']);
+/** Known people go out at most this often while only their positions change. */
+const PEOPLE_BROADCAST_INTERVAL_MS = 1000;
+/** Video frames are this wide until the video says (a search's ground resolution). */
+const DEFAULT_IMAGE_WIDTH_PX = 640;
 const VEHICLE_BROADCAST_INTERVAL_MS = 250;
 /** The vehicle list and link health go out this often (time since heartbeat counts up). */
 const LINKS_BROADCAST_INTERVAL_MS = 1000;
@@ -136,14 +139,14 @@ export class Station implements StationApi, Disposable {
   private videoErrorTold: string | null = null;
   private recorder: TlogWriter | null = null;
   private detector: Detector | null = null;
-  private action: ActionStatus | null = null;
+  private hazingLog: HazingLogStore | null = null;
+  private runner: HazingRunner | null = null;
+  private readonly people = new KnownPeople();
+  private lastPeopleBroadcastMs = 0;
   private lastFrame: Extract<ServerMessage, { type: 'frame' }> | null = null;
   private lastDetections: Extract<ServerMessage, { type: 'detections' }> | null = null;
   private lastFrameBroadcastMs = 0;
   private signingSetupNoted = false;
-  /** Whether telemetry has shown GUIDED since the current action started. */
-  private actionGuidedSeen = false;
-  private actionStartedMs = 0;
   /** The active vehicle's recent poses, so each frame gets the pose of its own time. */
   private readonly poseHistory = new PoseHistory({
     clampToleranceMs: POSE_HOLD_MS,
@@ -226,7 +229,12 @@ export class Station implements StationApi, Disposable {
     for (const alert of this.alerts.values()) {
       if (alert.acknowledgedMs === null) messages.push({ type: 'alert', alert });
     }
-    messages.push({ type: 'action', action: this.action });
+    messages.push({ type: 'action', action: this.runner?.status ?? null });
+    messages.push({ type: 'people', people: this.people.list(Date.now()) });
+    messages.push({ type: 'hazing-operator', operator: this.hazingLog?.operator ?? null });
+    for (const event of this.hazingLog?.events() ?? []) {
+      messages.push({ type: 'hazing-event', event });
+    }
     for (const entry of this.logHistory) messages.push({ type: 'log', entry });
     return messages;
   }
@@ -247,6 +255,14 @@ export class Station implements StationApi, Disposable {
       return this.report(this.changeZones(command));
     }
     if (command.kind === 'ack-alert') return this.report(this.acknowledgeAlert(command.alertId));
+    if (
+      command.kind === 'set-operator' ||
+      command.kind === 'mark-person' ||
+      command.kind === 'remove-person'
+    ) {
+      this.log('info', `Operator: ${describeCommand(command)}`);
+      return this.report(this.hazingSession(command));
+    }
     const link = this.activeLink();
     if (!link) return this.report(refused('There is no vehicle link.'));
     this.log('info', `Operator: ${describeCommand(command)}`);
@@ -267,13 +283,18 @@ export class Station implements StationApi, Disposable {
         if (problem) return refused(`Take off refused: ${problem}.`);
         return link.armAndTakeoff(command.altitudeM);
       }
-      case 'push':
-        return this.startPush(link, command);
+      case 'start-pattern':
+        return this.hazing().start(command.targetId, command.settings);
+      case 'nudge':
+        return this.hazing().nudge(command.nudge);
       case 'abort':
-        return this.abort(link);
+        return this.hazing().abort();
       case 'return-home':
-        this.setAction(null);
-        return link.setMode('RTL');
+        return this.hazing().returnHome();
+      case 'land':
+        return this.hazing().land();
+      case 'speaker':
+        return this.hazing().speaker(command.on);
       case 'point-camera': {
         const yawDeg = command.yawDeg ?? 0;
         const problem = checkPointCamera(command.pitchDeg, yawDeg);
@@ -291,9 +312,9 @@ export class Station implements StationApi, Disposable {
     if (this.registry.activeSystemId === systemId) {
       return { ok: true, result: 'ACCEPTED', text: `Vehicle ${systemId} is already active` };
     }
-    if (this.action && (this.action.phase === 'starting' || this.action.phase === 'flying')) {
+    if (this.runner?.active) {
       return refused(
-        `Vehicle ${systemId} not made active: a push is under way; ABORT or finish it first.`,
+        `Vehicle ${systemId} not made active: a pattern is under way; ABORT or finish it first.`,
       );
     }
     try {
@@ -301,7 +322,6 @@ export class Station implements StationApi, Disposable {
     } catch (error) {
       return refused(`Cannot make vehicle ${systemId} active: ${(error as Error).message}.`);
     }
-    this.setAction(null);
     this.broadcastVehicles(true);
     const vehicle = this.vehicle;
     const status = vehicle?.link === 'connected' ? 'connected' : 'not heard now';
@@ -320,6 +340,7 @@ export class Station implements StationApi, Disposable {
   private async connect(): Promise<void> {
     // The record goes into the store first so it is closed last, after every link.
     this.startRecording();
+    this.startHazing();
     const onRawFrame = (raw: RawFrame): void => {
       // A SETUP_SIGNING frame carries the secret key in clear: it never goes into the record.
       if (frameHeader(raw.frame).messageId === common.SetupSigning.MSG_ID) {
@@ -435,9 +456,7 @@ export class Station implements StationApi, Disposable {
       if (after !== before) {
         const level = after === 'lost' ? 'error' : 'info';
         this.log(level, `Vehicle link ${after === 'lost' ? 'LOST' : after}`);
-        if (after === 'lost' && this.action) {
-          this.setAction({ ...this.action, phase: 'failed', text: 'Link lost: push stopped' });
-        }
+        if (after === 'lost') this.runner?.linkLost();
       } else if (this.links.length > 1) {
         // One of several links to the active vehicle changed; the vehicle is still heard.
         const others = this.registry
@@ -458,7 +477,7 @@ export class Station implements StationApi, Disposable {
   /** The active vehicle's state (and the list of all) to every client, at most 4 times a second. */
   private broadcastVehicles(now: boolean): void {
     const vehicle = this.vehicle;
-    if (vehicle && this.registry.activeSystemId !== null) this.followAction(vehicle);
+    if (vehicle && this.registry.activeSystemId !== null) this.runner?.vehicleChanged(vehicle);
     const nowMs = Date.now();
     if (!now && nowMs - this.lastVehicleBroadcastMs < VEHICLE_BROADCAST_INTERVAL_MS) return;
     this.lastVehicleBroadcastMs = nowMs;
@@ -592,6 +611,7 @@ export class Station implements StationApi, Disposable {
       this.zoneStore?.zones ?? [],
     );
     for (const entry of entries) this.raiseAlert(entry);
+    this.updatePeople(targets, Date.now());
   }
 
   private loadZones(): void {
@@ -752,56 +772,6 @@ export class Station implements StationApi, Disposable {
     return { ok: true, pose };
   }
 
-  private async startPush(
-    link: VehicleLink,
-    command: Extract<OperatorCommand, { kind: 'push' }>,
-  ): Promise<CommandOutcome> {
-    const target = this.targets.find(command.targetId, Date.now());
-    if (!target) return refused(`Push refused: target ${command.targetId} is no longer tracked.`);
-    // Hazing pushes animals; the drone must never be sent at a person.
-    if (target.className !== 'bear') {
-      return refused(`Push refused: target ${target.id} is a ${target.className}, not a bear.`);
-    }
-
-    const vehicle = link.state;
-    if (vehicle.link !== 'connected') return refused('Push refused: the vehicle link is lost.');
-    if (!vehicle.armed || !vehicle.position || vehicle.position.altitudeRelM < 2) {
-      return refused('Push refused: take off first (the vehicle must be armed and flying).');
-    }
-
-    const plan = planPush({
-      bear: target.position,
-      safeBearingDeg: command.safeBearingDeg,
-      standoffM: command.standoffM,
-      altitudeM: command.altitudeM,
-    });
-    if ('error' in plan) return refused(`Push refused: ${plan.error}.`);
-
-    this.actionGuidedSeen = vehicle.modeName === 'GUIDED';
-    this.actionStartedMs = Date.now();
-    this.setAction(pushAction(target.id, plan, 'starting', 'Switching to GUIDED'));
-    if (vehicle.modeName !== 'GUIDED') {
-      const mode = await link.setMode('GUIDED');
-      if (!mode.ok) return this.failAction(mode);
-    }
-    const goto = await link.gotoGuided({ ...plan.droneTarget, altitudeRelM: plan.altitudeM });
-    if (!goto.ok) return this.failAction(goto);
-
-    const homeAltitudeMslM =
-      vehicle.home?.altitudeMslM ?? vehicle.position.altitudeMslM - vehicle.position.altitudeRelM;
-    const roi = await link.setRegionOfInterest({ ...plan.bear, altitudeMslM: homeAltitudeMslM });
-    if (!roi.ok) this.log('warn', `Could not point the camera at the bear: ${roi.text}`);
-
-    this.setAction(pushAction(target.id, plan, 'flying', 'Flying to the push position'));
-    return {
-      ok: true,
-      result: 'ACCEPTED',
-      text:
-        `Push started: flying to ${plan.standoffM} m from the bear at ${plan.altitudeM} m, ` +
-        `pushing toward ${Math.round(plan.safeBearingDeg)} deg`,
-    };
-  }
-
   /** A region of interest at a tracked target's latest position, on the ground at home level. */
   private async lookAt(link: VehicleLink, targetId: number): Promise<CommandOutcome> {
     const vehicle = link.state;
@@ -831,60 +801,116 @@ export class Station implements StationApi, Disposable {
     return { ...outcome, text };
   }
 
-  private async abort(link: VehicleLink): Promise<CommandOutcome> {
-    if (this.action) {
-      this.setAction({ ...this.action, phase: 'aborted', text: 'ABORTED by operator' });
+  /**
+   * The hazing log beside the flight record (the .tlog's name with .hazing.jsonl), and the
+   * runner that flies the patterns and writes to it.
+   */
+  private startHazing(): void {
+    const tlogPath = this.recordingPath;
+    const filePath = tlogPath ? tlogPath.replace(/\.tlog$/i, '') + '.hazing.jsonl' : null;
+    let hazingLog: HazingLogStore;
+    try {
+      hazingLog = new HazingLogStore({ filePath });
+      if (filePath) this.log('info', `Hazing log: ${filePath}`);
+    } catch (error) {
+      this.log(
+        'error',
+        `No hazing log file: ${(error as Error).message}. Hazing events are kept in memory ` +
+          'only (exported from the station while it runs).',
+      );
+      hazingLog = new HazingLogStore({ filePath: null });
     }
-    const brake = await link.setMode('BRAKE');
-    if (brake.ok) return { ...brake, text: 'Holding position (BRAKE)' };
-
-    this.log('warn', `BRAKE refused (${brake.text}); trying LOITER`);
-    const loiter = await link.setMode('LOITER');
-    if (loiter.ok) return { ...loiter, text: 'BRAKE refused; holding position (LOITER)' };
-    return { ...loiter, text: `Could not hold position: ${brake.text}; ${loiter.text}` };
+    this.hazingLog = this.store.add(hazingLog);
+    this.store.add(hazingLog.onChange((event) => this.broadcast({ type: 'hazing-event', event })));
+    this.runner = this.store.add(
+      new HazingRunner({
+        link: () => this.activeLink(),
+        linkUp: () => {
+          const active = this.registry.activeSystemId;
+          return active !== null && this.registry.status(active) === 'connected';
+        },
+        targets: (nowMs) => this.targets.targets(nowMs),
+        zones: () => this.zoneStore?.zones ?? [],
+        people: (nowMs) => this.people.list(nowMs).map((person) => person.position),
+        hazingLog,
+        limits: this.options.defaults.envelope,
+        camera: this.options.camera,
+        imageWidthPx: () => this.video?.status.width || DEFAULT_IMAGE_WIDTH_PX,
+        terrain: this.options.terrain ?? null,
+        speakerRelay: this.options.speakerRelay ?? null,
+        onStatus: (action) => this.broadcast({ type: 'action', action }),
+        onLog: (level, text) => this.log(level, text),
+      }),
+    );
   }
 
-  private followAction(vehicle: VehicleState): void {
-    const action = this.action;
-    const active = action?.phase === 'flying' || action?.phase === 'holding';
-    if (!action || !active || !vehicle.position) return;
+  /** The runner; it exists from the start, before any command can come. */
+  private hazing(): HazingRunner {
+    if (!this.runner) throw new Error('hazing is not available (the station did not start)');
+    return this.runner;
+  }
 
-    // The mode in telemetry lags the ACK of the switch by up to a heartbeat, so only a change
-    // away from GUIDED after GUIDED was seen means someone else took the vehicle.
-    if (vehicle.modeName === 'GUIDED') {
-      this.actionGuidedSeen = true;
-    } else if (this.actionGuidedSeen) {
-      this.setAction({ ...action, phase: 'aborted', text: `Mode changed to ${vehicle.modeName}` });
-      return;
-    } else {
-      if (Date.now() - this.actionStartedMs > GUIDED_CONFIRM_TIMEOUT_MS) {
-        this.setAction({
-          ...action,
-          phase: 'failed',
-          text: `The vehicle reports ${vehicle.modeName}, not GUIDED`,
-        });
+  private hazingSession(
+    command: Extract<OperatorCommand, { kind: 'set-operator' | 'mark-person' | 'remove-person' }>,
+  ): CommandOutcome {
+    const nowMs = Date.now();
+    try {
+      switch (command.kind) {
+        case 'set-operator': {
+          const hazingLog = this.hazingLog;
+          if (!hazingLog) return refused('Hazing operator not set: the hazing log is not open.');
+          const operator = checkHazingOperator(command.operator);
+          hazingLog.setOperator(operator);
+          this.broadcast({ type: 'hazing-operator', operator: hazingLog.operator });
+          return {
+            ok: true,
+            result: 'ACCEPTED',
+            text:
+              `Hazing operator: ${operator.operatorName}, ` +
+              `agency or permit ${operator.agencyOrPermitId}`,
+          };
+        }
+        case 'mark-person': {
+          const person = this.people.mark(command.position, nowMs);
+          this.broadcastPeople(nowMs);
+          return {
+            ok: true,
+            result: 'ACCEPTED',
+            text:
+              `Person marked (${person.id}) at ${person.position.latDeg.toFixed(6)}, ` +
+              `${person.position.lonDeg.toFixed(6)}: patterns keep clear`,
+          };
+        }
+        case 'remove-person': {
+          const person = this.people.remove(String(command.personId));
+          this.broadcastPeople(nowMs);
+          return { ok: true, result: 'ACCEPTED', text: `Person ${person.id} removed` };
+        }
       }
+    } catch (error) {
+      const what =
+        command.kind === 'set-operator'
+          ? 'Hazing operator not set'
+          : command.kind === 'mark-person'
+            ? 'Person not marked'
+            : 'Person not removed';
+      return refused(`${what}: ${(error as Error).message}.`);
+    }
+  }
+
+  /** Detected people: the list goes out when someone comes or goes, moves at most each second. */
+  private updatePeople(targets: readonly MapTarget[], nowMs: number): void {
+    const change = this.people.update(targets, nowMs);
+    if (change === null) return;
+    if (change === 'moved' && nowMs - this.lastPeopleBroadcastMs < PEOPLE_BROADCAST_INTERVAL_MS) {
       return;
     }
-
-    const arrived = distanceM(vehicle.position, action.plan.droneTarget) <= ARRIVAL_RADIUS_M;
-    if (action.phase === 'flying' && arrived) {
-      this.setAction({ ...action, phase: 'holding', text: 'In push position, facing the bear' });
-    }
+    this.broadcastPeople(nowMs);
   }
 
-  private failAction(outcome: CommandOutcome): CommandOutcome {
-    if (this.action) this.setAction({ ...this.action, phase: 'failed', text: outcome.text });
-    return { ...outcome, text: `Push failed: ${outcome.text}` };
-  }
-
-  private setAction(action: ActionStatus | null): void {
-    const previousPhase = this.action?.phase;
-    this.action = action;
-    if (action && action.phase !== previousPhase && ENDING_PHASES.has(action.phase)) {
-      this.log(action.phase === 'holding' ? 'info' : 'warn', `Push: ${action.text}`);
-    }
-    this.broadcast({ type: 'action', action });
+  private broadcastPeople(nowMs: number): void {
+    this.lastPeopleBroadcastMs = nowMs;
+    this.broadcast({ type: 'people', people: this.people.list(nowMs) });
   }
 
   private report(outcome: CommandOutcome): CommandOutcome {
@@ -940,13 +966,13 @@ function isReplay(uri: string): boolean {
   }
 }
 
-function pushAction(
-  targetId: number,
-  plan: PushPlan,
-  phase: ActionStatus['phase'],
-  text: string,
-): ActionStatus {
-  return { kind: 'push', phase, targetId, plan, text };
+/** Settings from a client are checked later; their words must not throw before that. */
+function describeSettingsSafely(settings: unknown): string {
+  try {
+    return describeSettings(settings as Parameters<typeof describeSettings>[0]);
+  } catch {
+    return JSON.stringify(settings);
+  }
 }
 
 function refused(text: string): CommandOutcome {
@@ -957,15 +983,30 @@ function describeCommand(command: OperatorCommand): string {
   switch (command.kind) {
     case 'arm-takeoff':
       return `arm and take off to ${command.altitudeM} m`;
-    case 'push':
+    case 'start-pattern':
       return (
-        `push target ${command.targetId} toward ${Math.round(command.safeBearingDeg)} deg ` +
-        `(standoff ${command.standoffM} m, altitude ${command.altitudeM} m)`
+        `start a pattern on target ${command.targetId ?? 'none'}: ` +
+        describeSettingsSafely(command.settings)
+      );
+    case 'nudge':
+      return (
+        `nudge the pattern (turn ${command.nudge?.bearingDeltaDeg ?? 0} deg, ` +
+        `distance ${command.nudge?.distanceDeltaM ?? 0} m)`
       );
     case 'abort':
       return 'ABORT';
     case 'return-home':
       return 'return home';
+    case 'land':
+      return 'land';
+    case 'speaker':
+      return `speaker ${command.on ? 'on' : 'off'}`;
+    case 'set-operator':
+      return `hazing operator: ${command.operator?.operatorName} (${command.operator?.agencyOrPermitId})`;
+    case 'mark-person':
+      return `mark a person at ${command.position?.latDeg}, ${command.position?.lonDeg}`;
+    case 'remove-person':
+      return `remove person ${command.personId}`;
     case 'point-camera':
       return `point the camera to pitch ${command.pitchDeg} deg, yaw ${command.yawDeg ?? 0} deg`;
     case 'look-at':

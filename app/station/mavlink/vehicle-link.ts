@@ -496,6 +496,33 @@ export class VehicleLink implements Disposable {
     return outcome;
   }
 
+  /**
+   * One GUIDED position target, sent once with no ACK to wait for: a pattern streams them a few
+   * times a second, and a lost one is replaced by the next. False when it could not be sent.
+   */
+  sendPositionTarget(target: LatLon & { altitudeRelM: number }): boolean {
+    const vehicle = this.model.vehicle;
+    if (this.notSentReason() || !vehicle) return false;
+    const message = positionTarget(vehicle, target, performance.now());
+    this.sendMessage(message);
+    return true;
+  }
+
+  /** MAV_CMD_DO_SET_RELAY: switches relay `relay` (0-based instance) on or off. */
+  async setRelay(relay: number, on: boolean): Promise<CommandOutcome> {
+    if (!Number.isInteger(relay) || relay < 0 || relay > 255) {
+      throw new Error(`relay must be a whole number from 0 to 255, got ${relay}`);
+    }
+    return this.command({
+      action: `Relay ${relay} ${on ? 'on' : 'off'}`,
+      request: {
+        kind: 'long',
+        command: common.MavCmd.DO_SET_RELAY,
+        params: [relay, on ? 1 : 0, 0, 0, 0, 0, 0],
+      },
+    });
+  }
+
   /** Points the nose and the camera at a place (ArduCopter yaws to it in GUIDED and AUTO). */
   async setRegionOfInterest(point: LatLon & { altitudeMslM: number }): Promise<CommandOutcome> {
     return this.command(regionOfInterestCommand(point));

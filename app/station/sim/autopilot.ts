@@ -457,6 +457,10 @@ export class SimAutopilot {
       case MavCmd.NAV_LOITER_UNLIM:
         result = vehicle.setMode(ARDUCOPTER_MODES.LOITER);
         break;
+      case MavCmd.DO_SET_RELAY:
+        // The simulated airframe carries a speaker on its relays: switching one is all it does.
+        result = p1 >= 0 && (p2 === 0 || p2 === 1) ? MavResult.ACCEPTED : MavResult.DENIED;
+        break;
       case MavCmd.MISSION_START:
         result = vehicle.setMode(ARDUCOPTER_MODES.AUTO);
         break;

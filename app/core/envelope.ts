@@ -2,7 +2,9 @@
 // Pure: no Node or DOM. Horizontal geometry works in a local plane around the setpoint (the
 // envelope spans at most a few kilometres, where the flat-earth error is far below GPS error).
 
+import { distanceM, northEastOf } from './geodesy';
 import type { LatLon } from './types';
+import { pointInPolygon } from './zones';
 
 export interface EnvelopeLimits {
   /** Lowest height above the ground under the setpoint. */
@@ -85,4 +87,306 @@ export interface EnvelopeWorld {
   /** Null where the vehicle reports no battery: the battery rule then does not apply. */
   battery: BatteryBudget | null;
   linkUp: boolean;
+}
+
+/**
+ * Distances that agree to a millimetre count as equal: a pattern that puts the drone exactly
+ * at the standoff must not be refused for the geometry's own rounding.
+ */
+const ROUNDING_M = 0.001;
+
+interface PlanePoint {
+  x: number;
+  y: number;
+}
+
+/** The straight path in a local plane around the drone: east x, north y. */
+interface PlanePath {
+  origin: LatLon;
+  from: PlanePoint;
+  to: PlanePoint;
+}
+
+function toPlane(origin: LatLon, point: LatLon): PlanePoint {
+  const { northM, eastM } = northEastOf(origin, point);
+  return { x: eastM, y: northM };
+}
+
+function isLatLon(point: LatLon | null | undefined): boolean {
+  return (
+    point !== null &&
+    point !== undefined &&
+    Number.isFinite(point.latDeg) &&
+    Number.isFinite(point.lonDeg) &&
+    Math.abs(point.latDeg) <= 90 &&
+    Math.abs(point.lonDeg) <= 180
+  );
+}
+
+function pointToSegmentM(p: PlanePoint, a: PlanePoint, b: PlanePoint): number {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const lengthSq = dx * dx + dy * dy;
+  const t =
+    lengthSq === 0 ? 0 : Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / lengthSq));
+  return Math.hypot(a.x + t * dx - p.x, a.y + t * dy - p.y);
+}
+
+function orientation(a: PlanePoint, b: PlanePoint, c: PlanePoint): number {
+  return (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
+}
+
+function onSegment(a: PlanePoint, b: PlanePoint, p: PlanePoint): boolean {
+  return (
+    Math.min(a.x, b.x) <= p.x &&
+    p.x <= Math.max(a.x, b.x) &&
+    Math.min(a.y, b.y) <= p.y &&
+    p.y <= Math.max(a.y, b.y)
+  );
+}
+
+/** True when the segments cross or touch: touching counts, so the test errs toward refusing. */
+function segmentsMeet(a: PlanePoint, b: PlanePoint, c: PlanePoint, d: PlanePoint): boolean {
+  const o1 = orientation(a, b, c);
+  const o2 = orientation(a, b, d);
+  const o3 = orientation(c, d, a);
+  const o4 = orientation(c, d, b);
+  if (((o1 > 0 && o2 < 0) || (o1 < 0 && o2 > 0)) && ((o3 > 0 && o4 < 0) || (o3 < 0 && o4 > 0))) {
+    return true;
+  }
+  return (
+    (o1 === 0 && onSegment(a, b, c)) ||
+    (o2 === 0 && onSegment(a, b, d)) ||
+    (o3 === 0 && onSegment(c, d, a)) ||
+    (o4 === 0 && onSegment(c, d, b))
+  );
+}
+
+function pathMeetsEdges(path: PlanePath, polygon: readonly LatLon[]): boolean {
+  const corners = polygon.map((corner) => toPlane(path.origin, corner));
+  for (let i = 0, j = corners.length - 1; i < corners.length; j = i++) {
+    if (segmentsMeet(path.from, path.to, corners[j], corners[i])) return true;
+  }
+  return false;
+}
+
+/** Whole path inside: both ends inside and no edge crossed or touched. */
+function pathInside(path: PlanePath, ends: [LatLon, LatLon], polygon: readonly LatLon[]): boolean {
+  if (polygon.length < 3) return false;
+  return (
+    pointInPolygon(ends[0], polygon) &&
+    pointInPolygon(ends[1], polygon) &&
+    !pathMeetsEdges(path, polygon)
+  );
+}
+
+/** Any point of the path inside: an end inside, or an edge crossed or touched. */
+function pathEnters(path: PlanePath, ends: [LatLon, LatLon], polygon: readonly LatLon[]): boolean {
+  if (polygon.length < 3) return false;
+  return (
+    pointInPolygon(ends[0], polygon) ||
+    pointInPolygon(ends[1], polygon) ||
+    pathMeetsEdges(path, polygon)
+  );
+}
+
+const round = (value: number): string => String(Math.round(value));
+const round1 = (value: number): string => String(Math.round(value * 10) / 10);
+
+/**
+ * Keeps the path clear of each thing by limitM. A drone already nearer may move away but not
+ * come any nearer than it is now (else a bear walking up to a hovering drone would pin it).
+ */
+function clearanceViolation(
+  rule: 'person' | 'bear-standoff',
+  things: readonly LatLon[],
+  path: PlanePath,
+  limitM: number,
+): Violation | null {
+  for (const thing of things) {
+    const where = toPlane(path.origin, thing);
+    const startM = Math.hypot(where.x - path.from.x, where.y - path.from.y);
+    const closestM = pointToSegmentM(where, path.from, path.to);
+    const allowedM = Math.min(limitM, startM);
+    if (closestM + ROUNDING_M >= allowedM) continue;
+    const prefix = rule === 'person' ? 'person' : 'bear-standoff: bear';
+    const text =
+      startM < limitM
+        ? `${prefix} ${round1(closestM)} m from the path, nearer than the drone's ` +
+          `${round1(startM)} m now; keep ${round(limitM)} m`
+        : `${prefix} ${round1(closestM)} m from the path; keep ${round(limitM)} m`;
+    return { rule, text };
+  }
+  return null;
+}
+
+/**
+ * Battery needed to fly home from a point, descend and land with the reserve left, in %:
+ * (distance home / return speed + altitude / descent speed) x drain + reserve. Infinity when
+ * the budget's speeds or drain are not usable numbers, so that the battery rule refuses.
+ */
+export function batteryNeededPct(
+  from: LatLon,
+  home: LatLon,
+  altitudeAglM: number,
+  budget: BatteryBudget,
+  limits: EnvelopeLimits = DEFAULT_ENVELOPE,
+): number {
+  const { returnSpeedMps, descentSpeedMps, drainPctPerS } = budget;
+  if (!(returnSpeedMps > 0) || !(descentSpeedMps > 0) || !(drainPctPerS >= 0)) return Infinity;
+  if (!Number.isFinite(drainPctPerS) || !isLatLon(from) || !isLatLon(home)) return Infinity;
+  const flightS =
+    distanceM(from, home) / returnSpeedMps + Math.max(0, altitudeAglM) / descentSpeedMps;
+  return flightS * drainPctPerS + limits.batteryReservePct;
+}
+
+function* violations(
+  setpoint: Setpoint,
+  world: EnvelopeWorld,
+  limits: EnvelopeLimits,
+): Generator<Violation> {
+  if (!isLatLon(setpoint)) {
+    yield {
+      rule: 'position',
+      text: `position ${setpoint.latDeg}, ${setpoint.lonDeg} is not a latitude and longitude`,
+    };
+    return;
+  }
+  if (!Number.isFinite(setpoint.altitudeAglM)) {
+    yield { rule: 'position', text: `position altitude ${setpoint.altitudeAglM} is not a number` };
+    return;
+  }
+  if (!isLatLon(world.drone)) {
+    yield { rule: 'position', text: 'position of the drone is unknown: no path to check' };
+    return;
+  }
+  if (!world.linkUp) yield { rule: 'link', text: 'link lost: no setpoints until it is back' };
+  if (setpoint.altitudeAglM < limits.floorAglM) {
+    yield {
+      rule: 'altitude-floor',
+      text:
+        `altitude-floor: ${round1(setpoint.altitudeAglM)} m above ground is under the ` +
+        `${round(limits.floorAglM)} m floor`,
+    };
+  }
+  if (setpoint.altitudeAglM > limits.ceilingAglM) {
+    yield {
+      rule: 'altitude-ceiling',
+      text:
+        `altitude-ceiling: ${round1(setpoint.altitudeAglM)} m above ground is over the ` +
+        `${round(limits.ceilingAglM)} m ceiling`,
+    };
+  }
+  const path: PlanePath = {
+    origin: world.drone,
+    from: { x: 0, y: 0 },
+    to: toPlane(world.drone, setpoint),
+  };
+  const ends: [LatLon, LatLon] = [world.drone, setpoint];
+  if (world.fences.length > 0 && !world.fences.some((fence) => pathInside(path, ends, fence))) {
+    const setpointInside = world.fences.some((fence) => pointInPolygon(setpoint, fence));
+    yield {
+      rule: 'geofence',
+      text: setpointInside
+        ? 'geofence: the path from the drone leaves the fence'
+        : 'geofence: the setpoint is outside the fence',
+    };
+  }
+  const zoneIndex = world.noFlyZones.findIndex((zone) => pathEnters(path, ends, zone));
+  if (zoneIndex >= 0) {
+    const zone = world.noFlyZones[zoneIndex];
+    yield {
+      rule: 'no-fly-zone',
+      text: pointInPolygon(setpoint, zone)
+        ? `no-fly-zone ${zoneIndex + 1}: the setpoint is inside it`
+        : `no-fly-zone ${zoneIndex + 1}: the path crosses it`,
+    };
+  }
+  const person = clearanceViolation('person', world.people, path, limits.personRadiusM);
+  if (person) yield person;
+  const bear = clearanceViolation('bear-standoff', world.bears, path, limits.bearStandoffM);
+  if (bear) yield bear;
+  if (world.battery) {
+    const neededPct = batteryNeededPct(
+      setpoint,
+      world.home,
+      setpoint.altitudeAglM,
+      world.battery,
+      limits,
+    );
+    const remainingPct = world.battery.remainingPct;
+    if (!Number.isFinite(neededPct)) {
+      yield {
+        rule: 'battery',
+        text: 'battery need unknown: no usable return speed, descent speed or drain',
+      };
+    } else if (!(remainingPct >= neededPct)) {
+      yield {
+        rule: 'battery',
+        text:
+          `battery ${round(remainingPct)}% left; ${round(neededPct)}% needed to fly home ` +
+          `from the setpoint and land with the ${round(limits.batteryReservePct)}% reserve`,
+      };
+    }
+  }
+}
+
+/** The first rule the setpoint (or the straight path to it) breaks, in EnvelopeRule order. */
+export function checkSetpoint(
+  setpoint: Setpoint,
+  world: EnvelopeWorld,
+  limits: EnvelopeLimits = DEFAULT_ENVELOPE,
+): Violation | null {
+  for (const violation of violations(setpoint, world, limits)) return violation;
+  return null;
+}
+
+/** Every rule the setpoint breaks, in EnvelopeRule order (position stops the rest). */
+export function checkSetpointAll(
+  setpoint: Setpoint,
+  world: EnvelopeWorld,
+  limits: EnvelopeLimits = DEFAULT_ENVELOPE,
+): Violation[] {
+  return [...violations(setpoint, world, limits)];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const UNITS: Record<keyof EnvelopeLimits, string> = {
+  floorAglM: 'm',
+  ceilingAglM: 'm',
+  bearStandoffM: 'm',
+  personRadiusM: 'm',
+  batteryReservePct: '%',
+};
+
+/** Checks limits from a config or the operator; throws an Error naming the field. */
+export function checkEnvelopeLimits(value: unknown, what = 'envelope'): EnvelopeLimits {
+  if (!isRecord(value)) throw new Error(`${what} is not an object`);
+  const fields = Object.keys(ENVELOPE_RANGES) as Array<keyof EnvelopeLimits>;
+  for (const key of Object.keys(value)) {
+    if (!(fields as string[]).includes(key)) {
+      throw new Error(`${what}: unknown field ${key}; the fields are ${fields.join(', ')}`);
+    }
+  }
+  const limits = {} as EnvelopeLimits;
+  for (const field of fields) {
+    const fieldValue = value[field];
+    const { min, max } = ENVELOPE_RANGES[field];
+    if (typeof fieldValue !== 'number' || !Number.isFinite(fieldValue)) {
+      throw new Error(`${what} ${field} ${JSON.stringify(fieldValue)} is not a number`);
+    }
+    if (fieldValue < min || fieldValue > max) {
+      throw new Error(`${what} ${field} ${fieldValue} is outside ${min}-${max} ${UNITS[field]}`);
+    }
+    limits[field] = fieldValue;
+  }
+  if (limits.floorAglM >= limits.ceilingAglM) {
+    throw new Error(
+      `${what} floorAglM ${limits.floorAglM} m is not below ceilingAglM ${limits.ceilingAglM} m`,
+    );
+  }
+  return limits;
 }

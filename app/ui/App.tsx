@@ -1,21 +1,41 @@
 // The station screen: map, video, status and controls. Operators command; observers watch.
 
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { bearingDeg } from '../core/geodesy';
-import { planPush, type PushPlan } from '../core/hazing';
-import type { OperatorCommand } from '../core/protocol';
-import type { LatLon } from '../core/types';
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { distanceM } from '../core/geodesy';
+import type { HazingOperator } from '../core/hazing-log';
+import {
+  groundResolution,
+  previewPattern,
+  type GroundResolution,
+  type PatternContext,
+  type PatternKind,
+  type PatternSettings,
+} from '../core/patterns';
+import type { ActionStatus, OperatorCommand } from '../core/protocol';
+import type { CameraModel, LatLon, MapTarget } from '../core/types';
 import type { ZoneAlert, ZoneInput } from '../core/zones';
-import { ActionPanel } from './components/ActionPanel';
+import { AbortButton } from './components/AbortButton';
 import { AlertBanner } from './components/AlertBanner';
 import { CameraControls } from './components/CameraControls';
 import { Controls } from './components/Controls';
 import { formatAgeS } from './components/format';
+import { EnvelopeSummary, HazingLog } from './components/HazingLog';
+import { AbortChoice, actionLive, HazingPanel, HoldingBanner } from './components/HazingPanel';
 import { useClient, useNow, useStaleness, useStation } from './components/hooks';
 import { LinkPanel } from './components/LinkPanel';
 import { LogPanel } from './components/LogPanel';
-import { MapView } from './components/MapView';
-import { PushPanel, type PushDraft } from './components/PushPanel';
+import { MapView, type MapPlan } from './components/MapView';
+import { OperatorDialog } from './components/OperatorDialog';
+import { PatternForm, TargetPanel } from './components/PatternPanel';
+import {
+  describePattern,
+  draftMapHint,
+  draftSettings,
+  newPatternDraft,
+  tapDraft,
+  type PatternDraft,
+} from './components/patternDraft';
+import { PeoplePanel } from './components/PeoplePanel';
 import { StatusBar } from './components/StatusBar';
 import { addToast, commandToast, Toasts, type Toast } from './components/Toasts';
 import { VideoPanel } from './components/VideoPanel';
@@ -26,12 +46,71 @@ function alertKey(alert: ZoneAlert): string {
   return `${alert.id}@${alert.raisedMs}`;
 }
 
-/** Toast titles for the zone commands, in the operator's words. */
-const ZONE_COMMAND_LABELS: Record<string, string> = {
+/** Toast titles for commands whose kind reads badly, in the operator's words. */
+const COMMAND_LABELS: Record<string, string> = {
   'save-zone': 'Save zone',
   'delete-zone': 'Delete zone',
   'ack-alert': 'Acknowledge alert',
 };
+
+/**
+ * The station does not say which lens its video comes from, so the search's ground resolution
+ * assumes the built-in simulator's zoom lens, and says so on screen.
+ */
+const ASSUMED_CAMERA: CameraModel = { horizontalFovDeg: 8, verticalFovDeg: 6 };
+const ASSUMED_IMAGE_WIDTH_PX = 640;
+/** A tap this near a marked person offers to remove the mark. */
+const MARK_PICK_M = 15;
+
+/** The distance a pattern keeps from its bear, drawn as a circle around it. */
+function bearDistanceM(settings: PatternSettings): number | null {
+  switch (settings.kind) {
+    case 'push':
+      return settings.standoffM;
+    case 'orbit':
+      return settings.radiusM;
+    case 'shadow':
+      return settings.offsetM;
+    default:
+      return null;
+  }
+}
+
+function tappedPoints(settings: PatternSettings): LatLon[] {
+  if (settings.kind === 'zigzag') return [...settings.line];
+  if (settings.kind === 'search') return settings.polygon;
+  return [];
+}
+
+function actionMapPlan(action: ActionStatus, bear: LatLon | null): MapPlan {
+  const settings = action.settings;
+  return {
+    path: action.preview,
+    bear,
+    standoffM: bear ? bearDistanceM(settings) : null,
+    safeBearingDeg:
+      settings.kind === 'push' && settings.safeZoneId === null ? settings.safeBearingDeg : null,
+    points: tappedPoints(settings),
+    closed: settings.kind === 'search',
+    setpoint: action.setpoint,
+  };
+}
+
+function patternBear(target: MapTarget | null): PatternContext['bear'] {
+  if (!target) return null;
+  return {
+    ...target.position,
+    trackId: target.id,
+    courseDeg: target.courseDeg ?? null,
+    speedMps: target.speedMps ?? null,
+    lastSeenMs: target.lastSeenMs,
+  };
+}
+
+interface MapMenu {
+  point: LatLon;
+  pixel: { x: number; y: number };
+}
 
 export function App() {
   const client = useClient();
@@ -44,15 +123,27 @@ export function App() {
   const log = useStation((state) => state.log);
   const zones = useStation((state) => state.zones);
   const alerts = useStation((state) => state.alerts);
+  const people = useStation((state) => state.people);
+  const hazingOperator = useStation((state) => state.hazingOperator);
+  const hazingEvents = useStation((state) => state.hazingEvents);
+  const videoWidthPx = useStation((state) => state.video?.width ?? null);
   const connection = useStation((state) => state.connection);
   const { vehicleStale } = useStaleness();
   const videoPanelRef = useRef<HTMLElement | null>(null);
 
   const [selectedTargetId, setSelectedTargetId] = useState<number | null>(null);
-  const [draft, setDraft] = useState<PushDraft | null>(null);
+  const [draft, setDraft] = useState<PatternDraft | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [busy, setBusy] = useState(false);
   const [zoneDraft, setZoneDraft] = useState<ZoneDraft | null>(null);
+  /** A pattern chosen before the hazing operator was known: it opens once they are. */
+  const [askOperator, setAskOperator] = useState<{
+    then: { kind: PatternKind; targetId: number | null } | null;
+  } | null>(null);
+  const [mapMenu, setMapMenu] = useState<MapMenu | null>(null);
+  const [speakerOn, setSpeakerOn] = useState(false);
+  /** An ABORT with no pattern under way: the station asks nothing, but the drone holds. */
+  const [choiceAfterAbort, setChoiceAfterAbort] = useState(false);
   /** Alerts an observer silenced on this screen only, by alertKey. */
   const [silenced, setSilenced] = useState<ReadonlySet<string>>(new Set());
   const toastId = useRef(0);
@@ -62,7 +153,7 @@ export function App() {
     async (command: OperatorCommand): Promise<boolean> => {
       const outcome = await client.command(command);
       toastId.current += 1;
-      const label = ZONE_COMMAND_LABELS[command.kind] ?? command.kind;
+      const label = COMMAND_LABELS[command.kind] ?? command.kind;
       const toast = commandToast(label, outcome, toastId.current, Date.now());
       setToasts((current) => addToast(current, toast));
       return outcome.ok;
@@ -70,63 +161,182 @@ export function App() {
     [client],
   );
 
+  /** Sends with every other command button disabled until the station answers. */
+  const sendBusy = async (command: OperatorCommand): Promise<boolean> => {
+    setBusy(true);
+    try {
+      return await send(command);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const dismissToast = useCallback((id: number) => {
     setToasts((current) => current.filter((toast) => toast.id !== id));
   }, []);
 
+  const live = actionLive(action);
+  const liveRef = useRef(live);
+  liveRef.current = live;
+  // Never waits on busy: ABORT goes out whatever else is in flight.
   const abort = useCallback(() => {
     setDraft(null);
-    void send({ kind: 'abort' });
+    setMapMenu(null);
+    const hadPattern = liveRef.current;
+    void send({ kind: 'abort' }).then((ok) => {
+      if (ok && !hadPattern) setChoiceAfterAbort(true);
+    });
   }, [send]);
 
-  useEffect(() => {
-    if (!canCommand) return undefined;
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') {
-        event.preventDefault();
-        abort();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [canCommand, abort]);
+  const zonePolygon = useCallback(
+    (zoneId: number) => zones.find((zone) => zone.id === zoneId)?.polygon ?? null,
+    [zones],
+  );
+  const zoneName = (zoneId: number) => zones.find((zone) => zone.id === zoneId)?.name ?? null;
 
   const selectedTarget = targets.find((target) => target.id === selectedTargetId) ?? null;
-  const draftTarget = draft
-    ? (targets.find((target) => target.id === draft.targetId) ?? null)
-    : null;
+  const draftTarget =
+    draft && draft.targetId !== null
+      ? (targets.find((target) => target.id === draft.targetId) ?? null)
+      : null;
 
-  const plan = useMemo<PushPlan | { error: string } | null>(() => {
-    if (!draft || !draftTarget || draft.safeBearingDeg === null) return null;
-    const standoffM = Number(draft.standoffText);
-    const altitudeM = Number(draft.altitudeText);
-    if (draft.standoffText.trim() === '' || draft.altitudeText.trim() === '') {
-      return { error: 'enter a standoff and an altitude' };
+  const checked = useMemo(
+    () => (draft ? draftSettings(draft, zonePolygon) : null),
+    [draft, zonePolygon],
+  );
+  const draftSettingsOk = checked && 'settings' in checked ? checked.settings : null;
+
+  const position = vehicle?.position ?? null;
+  const camera = { ...ASSUMED_CAMERA, imageWidthPx: videoWidthPx ?? ASSUMED_IMAGE_WIDTH_PX };
+  const cameraSource =
+    `assumed: the simulator's ${ASSUMED_CAMERA.horizontalFovDeg}×` +
+    `${ASSUMED_CAMERA.verticalFovDeg} deg lens, ${camera.imageWidthPx} px wide`;
+
+  const preview = useMemo<MapPlan | null>(() => {
+    if (!draft || !hello) return null;
+    const bear = draftTarget?.position ?? null;
+    const plan: MapPlan = {
+      path: [],
+      bear,
+      standoffM: null,
+      safeBearingDeg: null,
+      points: draft.points,
+      closed: draft.kind === 'search',
+      setpoint: null,
+    };
+    if (!draftSettingsOk) return plan;
+    const start = position ?? vehicle?.home ?? hello.mapCenter;
+    const context: PatternContext = {
+      nowMs: Date.now(),
+      drone: {
+        latDeg: start.latDeg,
+        lonDeg: start.lonDeg,
+        altitudeAglM: position?.altitudeRelM ?? 0,
+      },
+      bear: patternBear(draftTarget),
+      safeZone:
+        draftSettingsOk.kind === 'push' && draftSettingsOk.safeZoneId !== null
+          ? zonePolygon(draftSettingsOk.safeZoneId)
+          : null,
+      camera: { ...ASSUMED_CAMERA, imageWidthPx: videoWidthPx ?? ASSUMED_IMAGE_WIDTH_PX },
+    };
+    let path: LatLon[] = [];
+    try {
+      path = previewPattern(draftSettingsOk, context);
+    } catch {
+      // A preview the core cannot make is no reason to hide the rest of the plan.
     }
-    return planPush({
-      bear: draftTarget.position,
-      safeBearingDeg: draft.safeBearingDeg,
-      standoffM,
-      altitudeM,
-    });
-  }, [draft, draftTarget]);
-  const previewPlan = plan && !('error' in plan) ? plan : null;
+    return {
+      ...plan,
+      path,
+      standoffM: bear ? bearDistanceM(draftSettingsOk) : null,
+      safeBearingDeg:
+        draftSettingsOk.kind === 'push' && draftSettingsOk.safeZoneId === null
+          ? draftSettingsOk.safeBearingDeg
+          : null,
+    };
+  }, [
+    draft,
+    draftSettingsOk,
+    draftTarget,
+    position,
+    vehicle?.home,
+    hello,
+    zonePolygon,
+    videoWidthPx,
+  ]);
+
+  const actionBear =
+    action && action.targetId !== null
+      ? (targets.find((target) => target.id === action.targetId)?.position ?? action.bearStart)
+      : null;
+  const actionPlan = useMemo(
+    () => (action && live ? actionMapPlan(action, actionBear) : null),
+    [action, live, actionBear],
+  );
+
+  const resolution = useMemo<GroundResolution | null>(() => {
+    if (!draft || draft.kind !== 'search') return null;
+    const altitudeAglM = Number(draft.fields.altitudeAglM);
+    const overlapPct = Number(draft.fields.overlapPct);
+    if (!(altitudeAglM > 0) || !Number.isFinite(overlapPct)) return null;
+    try {
+      return groundResolution(altitudeAglM, ASSUMED_CAMERA, camera.imageWidthPx, overlapPct);
+    } catch {
+      return null;
+    }
+  }, [draft, camera.imageWidthPx]);
+
+  const openDraft = (kind: PatternKind, targetId: number | null) => {
+    if (!hello) return;
+    setZoneDraft(null);
+    setMapMenu(null);
+    setDraft(newPatternDraft(kind, targetId, hello.defaults));
+  };
+
+  const choosePattern = (kind: PatternKind, targetId: number | null) => {
+    if (!hazingOperator) {
+      setAskOperator({ then: { kind, targetId } });
+      return;
+    }
+    openDraft(kind, targetId);
+  };
+
+  const saveOperator = async (operator: HazingOperator) => {
+    const then = askOperator?.then ?? null;
+    if (await sendBusy({ kind: 'set-operator', operator })) {
+      setAskOperator(null);
+      if (then) openDraft(then.kind, then.targetId);
+    }
+  };
 
   const onTargetClick = useCallback((targetId: number) => {
     setSelectedTargetId(targetId);
-    setDraft((current) => (current && current.targetId !== targetId ? null : current));
+    setDraft((current) =>
+      current && current.targetId !== null && current.targetId !== targetId ? null : current,
+    );
   }, []);
 
   const onMapClick = useCallback(
     (point: LatLon) => {
+      setMapMenu(null);
       setDraft((current) => {
         if (!current) return current;
-        const target = targets.find((candidate) => candidate.id === current.targetId);
-        if (!target) return current;
-        return { ...current, safeBearingDeg: bearingDeg(target.position, point) };
+        const bear =
+          current.targetId === null
+            ? null
+            : (targets.find((candidate) => candidate.id === current.targetId)?.position ?? null);
+        return tapDraft(current, point, bear);
       });
     },
     [targets],
+  );
+
+  const onMapMenu = useCallback(
+    (point: LatLon, pixel: { x: number; y: number }) => {
+      if (canCommand) setMapMenu({ point, pixel });
+    },
+    [canCommand],
   );
 
   const onZonePoint = useCallback((point: LatLon) => {
@@ -136,21 +346,7 @@ export function App() {
   }, []);
 
   const saveZone = async (zone: ZoneInput) => {
-    setBusy(true);
-    try {
-      if (await send({ kind: 'save-zone', zone })) setZoneDraft(null);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const deleteZone = async (zoneId: number) => {
-    setBusy(true);
-    try {
-      await send({ kind: 'delete-zone', zoneId });
-    } finally {
-      setBusy(false);
-    }
+    if (await sendBusy({ kind: 'save-zone', zone })) setZoneDraft(null);
   };
 
   const openAlerts = alerts.filter(
@@ -180,32 +376,16 @@ export function App() {
     }
   };
 
-  const startPush = () => {
-    if (!hello || selectedTargetId === null) return;
-    setZoneDraft(null);
-    setDraft({
-      targetId: selectedTargetId,
-      safeBearingDeg: null,
-      standoffText: String(hello.defaults.standoffM),
-      altitudeText: String(hello.defaults.pushAltitudeM),
-    });
+  const startPattern = async (settings: PatternSettings) => {
+    if (!draft) return;
+    if (await sendBusy({ kind: 'start-pattern', targetId: draft.targetId, settings })) {
+      setDraft(null);
+      setChoiceAfterAbort(false);
+    }
   };
 
-  const confirmPush = async (confirmed: PushPlan) => {
-    if (!draft) return;
-    setBusy(true);
-    try {
-      const ok = await send({
-        kind: 'push',
-        targetId: draft.targetId,
-        safeBearingDeg: confirmed.safeBearingDeg,
-        standoffM: confirmed.standoffM,
-        altitudeM: confirmed.altitudeM,
-      });
-      if (ok) setDraft(null);
-    } finally {
-      setBusy(false);
-    }
+  const chooseAfterAbort = async (kind: 'return-home' | 'land') => {
+    if (await sendBusy({ kind })) setChoiceAfterAbort(false);
   };
 
   // Aiming the camera moves nothing but the gimbal: it never waits on, or blocks, other buttons.
@@ -213,24 +393,6 @@ export function App() {
     send({ kind: 'point-camera', pitchDeg, yawDeg });
 
   const lookAt = (targetId: number) => void send({ kind: 'look-at', targetId });
-
-  const selectVehicle = async (systemId: number) => {
-    setBusy(true);
-    try {
-      await send({ kind: 'select-vehicle', systemId });
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const takeoff = async (altitudeM: number) => {
-    setBusy(true);
-    try {
-      await send({ kind: 'arm-takeoff', altitudeM });
-    } finally {
-      setBusy(false);
-    }
-  };
 
   if (!hello) {
     return (
@@ -245,10 +407,42 @@ export function App() {
     );
   }
 
-  const picking = draft !== null && draftTarget !== null;
+  const envelope = hello.defaults.envelope;
+  const targetName = draftTarget?.className ?? 'bear';
+  const mapHint = draft ? draftMapHint(draft, targetName) : null;
+  const picking = draft !== null && (draft.targetId === null || draftTarget !== null);
+  const planText =
+    draftSettingsOk && draft ? describePattern(draftSettingsOk, draft.targetId, zoneName) : null;
+  const patternForm =
+    draft && checked ? (
+      <PatternForm
+        draft={draft}
+        targetName={targetName}
+        checked={checked}
+        planText={planText}
+        zones={zones}
+        resolution={resolution}
+        cameraSource={cameraSource}
+        busy={busy}
+        onChange={setDraft}
+        onCancel={() => setDraft(null)}
+        onConfirm={(settings) => void startPattern(settings)}
+      />
+    ) : null;
+  const showChoice = canCommand && ((action?.awaitingChoice ?? false) || choiceAfterAbort);
+  const nearMark = mapMenu
+    ? (people.find(
+        (person) =>
+          person.source === 'marked' && distanceM(person.position, mapMenu.point) < MARK_PICK_M,
+      ) ?? null)
+    : null;
+
   return (
     <div className={`app role-${role ?? 'unknown'}`} data-testid="app" data-role={role ?? ''}>
-      <StatusBar />
+      <StatusBar
+        hazingOperator={hazingOperator}
+        onHazingOperator={canCommand ? () => setAskOperator({ then: null }) : undefined}
+      />
       {role === 'observer' ? (
         <div
           className={`banner observer${hello.tokenRejected ? ' token-rejected' : ''}`}
@@ -279,9 +473,9 @@ export function App() {
             coverRef={videoPanelRef}
             targets={targets}
             others={vehicles?.vehicles.filter((v) => v.systemId !== vehicles.activeSystemId)}
-            action={action}
             selectedTargetId={selectedTargetId}
-            preview={previewPlan}
+            preview={preview}
+            actionPlan={actionPlan}
             picking={picking}
             onTargetClick={onTargetClick}
             onMapClick={onMapClick}
@@ -289,55 +483,135 @@ export function App() {
             alerts={alerts}
             zoneDraft={zoneDraft?.corners ?? null}
             onZonePoint={onZonePoint}
+            people={people}
+            personRadiusM={envelope.personRadiusM}
+            onMapMenu={onMapMenu}
           />
           <VideoPanel panelRef={videoPanelRef} />
           <LinkLostBanner />
+          <HoldingBanner action={action} envelope={envelope} />
           <Toasts toasts={toasts} onDismiss={dismissToast} />
+          {canCommand && !draft && !zoneDraft ? (
+            <div className="map-toolbar" role="group" aria-label="Patterns over an area">
+              <button
+                type="button"
+                data-testid="zigzag-start"
+                disabled={busy}
+                onClick={() => choosePattern('zigzag', null)}
+              >
+                Zigzag…
+              </button>
+              <button
+                type="button"
+                data-testid="search-start"
+                disabled={busy}
+                onClick={() => choosePattern('search', null)}
+              >
+                Search…
+              </button>
+            </div>
+          ) : null}
           {zoneDraft ? (
             <div className="map-hint" data-testid="zone-map-hint">
               Tap each corner of the zone ({zoneDraft.corners.length} so far)
             </div>
           ) : null}
-          {picking && draft?.safeBearingDeg === null ? (
+          {picking && mapHint ? (
             <div className="map-hint" data-testid="map-pick-hint">
-              Tap where the {draftTarget?.className ?? 'target'} should go
+              {mapHint}
+            </div>
+          ) : null}
+          {mapMenu && canCommand ? (
+            <div
+              className="map-menu"
+              data-testid="map-menu"
+              style={{ left: mapMenu.pixel.x, top: mapMenu.pixel.y }}
+              role="menu"
+            >
+              <button
+                type="button"
+                role="menuitem"
+                data-testid="map-menu-mark-person"
+                disabled={busy}
+                onClick={() => {
+                  setMapMenu(null);
+                  void sendBusy({ kind: 'mark-person', position: mapMenu.point });
+                }}
+              >
+                Mark a person here
+              </button>
+              {nearMark ? (
+                <button
+                  type="button"
+                  role="menuitem"
+                  data-testid="map-menu-remove-person"
+                  disabled={busy}
+                  onClick={() => {
+                    setMapMenu(null);
+                    void sendBusy({ kind: 'remove-person', personId: nearMark.id });
+                  }}
+                >
+                  Remove this mark
+                </button>
+              ) : null}
+              <button
+                type="button"
+                role="menuitem"
+                data-testid="map-menu-cancel"
+                onClick={() => setMapMenu(null)}
+              >
+                Cancel
+              </button>
             </div>
           ) : null}
         </div>
         <aside className="sidebar">
-          {canCommand ? (
-            <button
-              type="button"
-              className="abort-button"
-              data-testid="abort-button"
-              onClick={abort}
-            >
-              ABORT <span className="key-hint">Esc</span>
-            </button>
+          {canCommand ? <AbortButton onAbort={abort} /> : null}
+          {showChoice ? (
+            <AbortChoice
+              busy={busy}
+              onReturnHome={() => void chooseAfterAbort('return-home')}
+              onLand={() => void chooseAfterAbort('land')}
+            />
           ) : null}
-          <ActionPanel action={action} />
+          <HazingPanel
+            action={action}
+            envelope={envelope}
+            canCommand={canCommand}
+            speakerAvailable={hello.defaults.speakerAvailable}
+            speakerOn={speakerOn}
+            busy={busy}
+            onNudge={(nudge) => void sendBusy({ kind: 'nudge', nudge })}
+            onSpeaker={(on) =>
+              void sendBusy({ kind: 'speaker', on }).then((ok) => {
+                if (ok) setSpeakerOn(on);
+              })
+            }
+          />
+          {draft && draft.targetId === null ? (
+            <section className="panel" data-testid="area-pattern-panel">
+              {patternForm}
+            </section>
+          ) : null}
           {selectedTargetId !== null ? (
-            <PushPanel
+            <TargetPanel
               target={selectedTarget}
               targetId={selectedTargetId}
               canCommand={canCommand}
-              draft={draft}
-              plan={plan}
-              drone={vehicle?.position ?? null}
+              draft={draft && draft.targetId === selectedTargetId ? draft : null}
+              drone={position}
               busy={busy}
-              onStart={startPush}
-              onChange={setDraft}
-              onCancel={() => setDraft(null)}
-              onConfirm={(confirmed) => void confirmPush(confirmed)}
+              onChoose={(kind) => choosePattern(kind, selectedTargetId)}
               onLookAt={() => lookAt(selectedTargetId)}
               onClose={() => {
                 setSelectedTargetId(null);
-                setDraft(null);
+                setDraft((current) => (current?.targetId === selectedTargetId ? null : current));
               }}
+              form={patternForm}
             />
           ) : targets.length > 0 ? (
             <p className="hint panel" data-testid="target-hint">
-              Tap a target on the map to see it{canCommand ? ' and push it away' : ''}.
+              Tap a target on the map to see it{canCommand ? ' and haze it' : ''}.
             </p>
           ) : null}
           {canCommand ? (
@@ -346,7 +620,7 @@ export function App() {
               vehicle={vehicle}
               stationUp={connection === 'open'}
               busy={busy}
-              onTakeoff={(altitudeM) => void takeoff(altitudeM)}
+              onTakeoff={(altitudeM) => void sendBusy({ kind: 'arm-takeoff', altitudeM })}
               onReturnHome={() => void send({ kind: 'return-home' })}
             />
           ) : null}
@@ -356,6 +630,14 @@ export function App() {
             canCommand={canCommand}
             linkUp={connection === 'open' && vehicle?.link === 'connected'}
             onPoint={pointCamera}
+          />
+          <PeoplePanel
+            people={people}
+            drone={position}
+            personRadiusM={envelope.personRadiusM}
+            canCommand={canCommand}
+            busy={busy}
+            onRemove={(personId) => void sendBusy({ kind: 'remove-person', personId })}
           />
           <ZonePanel
             zones={zones}
@@ -370,16 +652,26 @@ export function App() {
             onChange={setZoneDraft}
             onCancel={() => setZoneDraft(null)}
             onSave={(zone) => void saveZone(zone)}
-            onDelete={(zoneId) => void deleteZone(zoneId)}
+            onDelete={(zoneId) => void sendBusy({ kind: 'delete-zone', zoneId })}
           />
+          <HazingLog events={hazingEvents} />
+          <EnvelopeSummary envelope={envelope} />
           <LinkPanel
             canCommand={canCommand}
             busy={busy}
-            onSelectVehicle={(systemId) => void selectVehicle(systemId)}
+            onSelectVehicle={(systemId) => void sendBusy({ kind: 'select-vehicle', systemId })}
           />
           <LogPanel log={log} />
         </aside>
       </main>
+      {askOperator && canCommand ? (
+        <OperatorDialog
+          current={hazingOperator}
+          busy={busy}
+          onSave={(operator) => void saveOperator(operator)}
+          onCancel={() => setAskOperator(null)}
+        />
+      ) : null}
     </div>
   );
 }

@@ -1,8 +1,10 @@
 // The one typed client of the station: the rest of the UI reads state from here and sends
 // commands through here, never touching the WebSocket itself.
 
+import type { HazingEvent, HazingOperator } from '../../core/hazing-log';
 import type {
   ActionStatus,
+  KnownPerson,
   LinkHealth,
   LogEntry,
   OperatorCommand,
@@ -43,6 +45,12 @@ export interface StationState {
   alerts: ZoneAlert[];
   /** The simulated bear's true position (built-in simulator only); null otherwise. */
   simTruth: SimTruthMessage['bear'] | null;
+  /** Every person the safety envelope keeps clear of: detected and marked. */
+  people: KnownPerson[];
+  /** Who hazes under which authority; null until the operator has said. */
+  hazingOperator: HazingOperator | null;
+  /** This session's hazing log entries, newest state of each, oldest first. */
+  hazingEvents: HazingEvent[];
 }
 
 export interface StationClient {
@@ -88,7 +96,20 @@ const INITIAL_STATE: StationState = {
   zones: [],
   alerts: [],
   simTruth: null,
+  people: [],
+  hazingOperator: null,
+  hazingEvents: [],
 };
+
+/** Hazing log entries kept on screen; the station keeps them all. */
+export const HAZING_EVENTS_KEPT = 50;
+
+/** Replaces an entry with its newer state, or adds it; oldest first, at most HAZING_EVENTS_KEPT. */
+export function mergeHazingEvent(events: HazingEvent[], event: HazingEvent): HazingEvent[] {
+  const index = events.findIndex((known) => known.id === event.id);
+  if (index >= 0) return events.map((known, i) => (i === index ? event : known));
+  return [...events, event].slice(-HAZING_EVENTS_KEPT);
+}
 
 /** Acknowledged alerts kept for the record on screen; open ones are always kept. */
 const ACKNOWLEDGED_ALERTS_KEPT = 20;
@@ -203,6 +224,15 @@ export function connectStation(options: ClientOptions = {}): StationClient {
         return;
       case 'alert':
         update({ alerts: mergeAlert(state.alerts, message.alert) });
+        return;
+      case 'people':
+        update({ people: message.people });
+        return;
+      case 'hazing-operator':
+        update({ hazingOperator: message.operator });
+        return;
+      case 'hazing-event':
+        update({ hazingEvents: mergeHazingEvent(state.hazingEvents, message.event) });
         return;
       case 'sim-truth':
         update({ simTruth: message.bear });

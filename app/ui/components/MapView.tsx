@@ -3,10 +3,10 @@
 
 import L from 'leaflet';
 import { useEffect, useRef, useState, type RefObject } from 'react';
-import type { PushPlan } from '../../core/hazing';
+import { destination } from '../../core/geodesy';
 import { STANDING_BELOW_MPS, uncertaintyPolygon } from '../../core/targets';
 import { offsetPolygon, type ProtectedZone, type ZoneAlert } from '../../core/zones';
-import type { ActionStatus, VehicleSummary } from '../../core/protocol';
+import type { KnownPerson, VehicleSummary } from '../../core/protocol';
 import type { LatLon, MapTarget, VehicleState } from '../../core/types';
 import type { HelloMessage } from '../api/client';
 import { compassName, formatAgeS, formatPct } from './format';
@@ -27,6 +27,25 @@ const ZONE_LABEL_PANE = 'ursa-zone-labels';
 /** The drone draws above everything on the map: it is what the operator must never lose. */
 const DRONE_PANE = 'ursa-drone';
 const DRONE_ICON_PX = 64;
+/** Length of the push's safe-direction arrow drawn from the bear. */
+const SAFE_ARROW_M = 60;
+
+/** A pattern drawn on the map: the draft's preview, or the path of the one under way. */
+export interface MapPlan {
+  /** The path the drone will fly, first point first. */
+  path: LatLon[];
+  /** The bear it follows, with the standoff circle around it. */
+  bear: LatLon | null;
+  standoffM: number | null;
+  /** Push along a direction: the arrow from the bear. */
+  safeBearingDeg: number | null;
+  /** Points the operator tapped: a zigzag's line, a search area's corners. */
+  points: LatLon[];
+  /** The tapped points close into a polygon (a search area). */
+  closed: boolean;
+  /** The newest setpoint sent (a pattern under way only). */
+  setpoint: LatLon | null;
+}
 
 export interface MapViewProps {
   hello: HelloMessage;
@@ -38,13 +57,19 @@ export interface MapViewProps {
   targets: MapTarget[];
   /** Vehicles heard that are not the active one: shown, never followed. */
   others?: VehicleSummary[];
-  action: ActionStatus | null;
   selectedTargetId: number | null;
   /** The plan being prepared (not yet sent). */
-  preview: PushPlan | null;
+  preview: MapPlan | null;
+  /** The pattern under way, drawn until it ends. */
+  actionPlan?: MapPlan | null;
   picking: boolean;
   onTargetClick(targetId: number): void;
   onMapClick(point: LatLon): void;
+  /** People the envelope keeps clear of, each with its radius drawn. */
+  people?: KnownPerson[];
+  personRadiusM?: number;
+  /** Right-click or long-press: where, on the ground and in map container pixels. */
+  onMapMenu?(point: LatLon, pixel: { x: number; y: number }): void;
   zones?: ProtectedZone[];
   /** Zones with an open alert are drawn in alarm colours. */
   alerts?: ZoneAlert[];
@@ -139,7 +164,8 @@ function zoneTopEdge(zone: ProtectedZone): LatLon {
 }
 
 function zoneLayers(zone: ProtectedZone, alerting: boolean): L.Layer[] {
-  const state = alerting ? ' alerting' : '';
+  const kind = zone.kind ?? 'protected';
+  const state = `${alerting ? ' alerting' : ''} kind-${kind}`;
   const layers: L.Layer[] = [];
   if (zone.alertDistanceM > 0) {
     // Where a bear raises the alert.
@@ -171,7 +197,7 @@ function zoneLayers(zone: ProtectedZone, alerting: boolean): L.Layer[] {
         iconSize: [0, 0],
         html:
           `<div class="ursa-zone-label${state}" data-testid="map-zone" ` +
-          `data-zone-id="${zone.id}" data-alerting="${alerting}">` +
+          `data-zone-id="${zone.id}" data-alerting="${alerting}" data-kind="${kind}">` +
           `${escapeHtml(zone.name)}</div>`,
       }),
     }),
@@ -207,12 +233,64 @@ function arrowHead(at: LatLon, bearingDeg: number, className: string): L.Marker 
   });
 }
 
-/** Drone line, drone target marker and the bear's safe-direction arrow. */
-function planLayers(plan: PushPlan, from: LatLon | null, variant: 'preview' | 'action'): L.Layer[] {
+function pointMarker(at: LatLon, className: string, html: string, sizePx: number): L.Marker {
+  return L.marker(toLatLng(at), {
+    pane: PLAN_PANE,
+    interactive: false,
+    keyboard: false,
+    icon: L.divIcon({
+      className,
+      iconSize: [sizePx, sizePx],
+      iconAnchor: [sizePx / 2, sizePx / 2],
+      html,
+    }),
+  });
+}
+
+/** The path, where the drone goes first, the standoff circle, the arrow and tapped points. */
+function planLayers(plan: MapPlan, variant: 'preview' | 'action'): L.Layer[] {
   const layers: L.Layer[] = [];
-  if (from) {
+  if (plan.bear && plan.standoffM !== null && plan.standoffM > 0) {
     layers.push(
-      L.polyline([toLatLng(from), toLatLng(plan.droneTarget)], {
+      L.circle(toLatLng(plan.bear), {
+        pane: PLAN_PANE,
+        radius: plan.standoffM,
+        className: `ursa-standoff ursa-${variant}`,
+        weight: 3,
+        dashArray: '6 6',
+        fill: false,
+        interactive: false,
+      }),
+    );
+  }
+  if (plan.points.length >= 2) {
+    const points = plan.points.map(toLatLng);
+    const style = {
+      pane: PLAN_PANE,
+      className: `ursa-pattern-area ursa-${variant}`,
+      weight: 3,
+      interactive: false,
+    };
+    layers.push(
+      plan.closed && plan.points.length >= 3
+        ? L.polygon(points, { ...style, fillOpacity: 0.08 })
+        : L.polyline(points, style),
+    );
+  }
+  plan.points.forEach((point, index) => {
+    layers.push(
+      pointMarker(
+        point,
+        'ursa-pattern-point-icon',
+        `<div class="ursa-pattern-point" data-testid="pattern-point-${variant}" ` +
+          `data-index="${index}"></div>`,
+        24,
+      ),
+    );
+  });
+  if (plan.path.length >= 2) {
+    layers.push(
+      L.polyline(plan.path.map(toLatLng), {
         pane: PLAN_PANE,
         className: `ursa-plan-path ursa-${variant}`,
         weight: 4,
@@ -221,30 +299,45 @@ function planLayers(plan: PushPlan, from: LatLon | null, variant: 'preview' | 'a
       }),
     );
   }
-  layers.push(
-    L.marker(toLatLng(plan.droneTarget), {
-      pane: PLAN_PANE,
-      interactive: false,
-      keyboard: false,
-      icon: L.divIcon({
-        className: 'ursa-plan-target-icon',
-        iconSize: [36, 36],
-        iconAnchor: [18, 18],
-        html:
-          `<div class="ursa-plan-target ursa-${variant}" data-testid="plan-target-${variant}" ` +
-          `data-lat="${plan.droneTarget.latDeg}" data-lon="${plan.droneTarget.lonDeg}">` +
-          '</div>',
+  const first = variant === 'preview' ? (plan.path[0] ?? null) : plan.setpoint;
+  if (first) {
+    layers.push(
+      pointMarker(
+        first,
+        'ursa-plan-target-icon',
+        `<div class="ursa-plan-target ursa-${variant}" data-testid="plan-target-${variant}" ` +
+          `data-lat="${first.latDeg}" data-lon="${first.lonDeg}" ` +
+          `data-path-points="${plan.path.length}"></div>`,
+        36,
+      ),
+    );
+  }
+  if (plan.bear && plan.safeBearingDeg !== null) {
+    const end = destination(plan.bear, plan.safeBearingDeg, SAFE_ARROW_M);
+    layers.push(
+      L.polyline([toLatLng(plan.bear), toLatLng(end)], {
+        pane: PLAN_PANE,
+        className: `ursa-safe-arrow ursa-${variant}`,
+        weight: 6,
+        interactive: false,
       }),
-    }),
-    L.polyline([toLatLng(plan.bear), toLatLng(plan.safeArrowEnd)], {
-      pane: PLAN_PANE,
-      className: `ursa-safe-arrow ursa-${variant}`,
-      weight: 6,
-      interactive: false,
-    }),
-    arrowHead(plan.safeArrowEnd, plan.safeBearingDeg, `ursa-${variant}`),
-  );
+      arrowHead(end, plan.safeBearingDeg, `ursa-${variant}`),
+    );
+  }
   return layers;
+}
+
+function personIcon(person: KnownPerson): L.DivIcon {
+  return L.divIcon({
+    className: 'ursa-person-icon',
+    iconSize: [36, 36],
+    iconAnchor: [18, 18],
+    html:
+      `<div class="ursa-person source-${person.source}" data-testid="map-person" ` +
+      `data-person-id="${escapeHtml(person.id)}" data-source="${person.source}" ` +
+      `data-lat="${person.position.latDeg}" data-lon="${person.position.lonDeg}">` +
+      `${person.source === 'marked' ? 'M' : 'P'}</div>`,
+  });
 }
 
 interface PixelRect {
@@ -328,15 +421,18 @@ export function MapView(props: MapViewProps) {
   const othersRef = useRef(new Map<number, L.Marker>());
   const previewRef = useRef<L.LayerGroup | null>(null);
   const actionRef = useRef<L.LayerGroup | null>(null);
+  const peopleRef = useRef<L.LayerGroup | null>(null);
   const callbacksRef = useRef({
     onTargetClick: props.onTargetClick,
     onMapClick: props.onMapClick,
     onZonePoint: props.onZonePoint,
+    onMapMenu: props.onMapMenu,
   });
   callbacksRef.current = {
     onTargetClick: props.onTargetClick,
     onMapClick: props.onMapClick,
     onZonePoint: props.onZonePoint,
+    onMapMenu: props.onMapMenu,
   };
   const drawingZone = props.zoneDraft !== null && props.zoneDraft !== undefined;
   const drawingRef = useRef(drawingZone);
@@ -386,7 +482,15 @@ export function MapView(props: MapViewProps) {
     zoneDraftRef.current = L.layerGroup().addTo(map);
     previewRef.current = L.layerGroup().addTo(map);
     actionRef.current = L.layerGroup().addTo(map);
+    peopleRef.current = L.layerGroup().addTo(map);
     map.on('dragstart', () => setFollowing(false));
+    // Leaflet turns a right-click, and a long press on touch screens, into contextmenu.
+    map.on('contextmenu', (event: L.LeafletMouseEvent) => {
+      callbacksRef.current.onMapMenu?.(
+        { latDeg: event.latlng.lat, lonDeg: event.latlng.lng },
+        { x: event.containerPoint.x, y: event.containerPoint.y },
+      );
+    });
     map.on('click', (event: L.LeafletMouseEvent) => {
       const point = { latDeg: event.latlng.lat, lonDeg: event.latlng.lng };
       if (drawingRef.current) {
@@ -411,6 +515,7 @@ export function MapView(props: MapViewProps) {
       trailRef.current = null;
       previewRef.current = null;
       actionRef.current = null;
+      peopleRef.current = null;
       targetMarkers.clear();
       trackLayers.clear();
       zonesRef.current = null;
@@ -696,19 +801,47 @@ export function MapView(props: MapViewProps) {
     if (!group) return;
     group.clearLayers();
     if (props.preview) {
-      for (const layer of planLayers(props.preview, position, 'preview')) group.addLayer(layer);
+      for (const layer of planLayers(props.preview, 'preview')) group.addLayer(layer);
     }
-  }, [props.preview, position]);
+  }, [props.preview]);
 
-  const action = props.action;
+  const actionPlan = props.actionPlan ?? null;
   useEffect(() => {
     const group = actionRef.current;
     if (!group) return;
     group.clearLayers();
-    if (action && ['starting', 'flying', 'holding'].includes(action.phase)) {
-      for (const layer of planLayers(action.plan, position, 'action')) group.addLayer(layer);
+    if (actionPlan) {
+      for (const layer of planLayers(actionPlan, 'action')) group.addLayer(layer);
     }
-  }, [action, position]);
+  }, [actionPlan]);
+
+  const people = props.people;
+  const personRadiusM = props.personRadiusM ?? 0;
+  useEffect(() => {
+    const group = peopleRef.current;
+    if (!group) return;
+    group.clearLayers();
+    for (const person of people ?? []) {
+      if (personRadiusM > 0) {
+        group.addLayer(
+          L.circle(toLatLng(person.position), {
+            radius: personRadiusM,
+            className: `ursa-person-radius source-${person.source}`,
+            weight: 3,
+            fillOpacity: 0.12,
+            interactive: false,
+          }),
+        );
+      }
+      group.addLayer(
+        L.marker(toLatLng(person.position), {
+          icon: personIcon(person),
+          interactive: false,
+          keyboard: false,
+        }),
+      );
+    }
+  }, [people, personRadiusM]);
 
   return (
     <div

@@ -1,6 +1,7 @@
 // The strip across the top: what the vehicle is doing, readable at arm's length in the sun.
 
 import type { ReactNode } from 'react';
+import type { HazingOperator } from '../../core/hazing-log';
 import { useNow, useStaleness, useStation } from './hooks';
 import { formatAgeS } from './format';
 
@@ -37,7 +38,13 @@ function Item(props: {
   );
 }
 
-export function StatusBar() {
+export interface StatusBarProps {
+  hazingOperator: HazingOperator | null;
+  /** Opens the operator form; absent where the screen cannot command. */
+  onHazingOperator?(): void;
+}
+
+export function StatusBar(props: StatusBarProps) {
   const vehicle = useStation((state) => state.vehicle);
   const video = useStation((state) => state.video);
   const connection = useStation((state) => state.connection);
@@ -153,6 +160,42 @@ export function StatusBar() {
               : `${video.framesPerSecond.toFixed(1)} fps`}
         </Item>
       )}
+      <HazingOperatorItem {...props} />
     </header>
+  );
+}
+
+/** Who hazes under which authority: the record every pattern is logged under. */
+function HazingOperatorItem(props: StatusBarProps) {
+  const operator = props.hazingOperator;
+  const text = operator
+    ? `Hazing as ${operator.operatorName}, ${operator.agencyOrPermitId}`
+    : 'Hazing operator not set';
+  const content = (
+    <>
+      <span className="status-label">Hazing</span>
+      <span className="status-value">{text}</span>
+    </>
+  );
+  const className = `status-item hazing-operator tone-${operator ? 'neutral' : 'warn'}`;
+  return props.onHazingOperator ? (
+    <button
+      type="button"
+      className={className}
+      data-testid="status-hazing-operator"
+      data-set={operator ? 'true' : 'false'}
+      title="Change who is hazing"
+      onClick={props.onHazingOperator}
+    >
+      {content}
+    </button>
+  ) : (
+    <div
+      className={className}
+      data-testid="status-hazing-operator"
+      data-set={operator ? 'true' : 'false'}
+    >
+      {content}
+    </div>
   );
 }

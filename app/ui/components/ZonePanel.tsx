@@ -12,7 +12,22 @@ import {
 import { formatM } from './format';
 import './zones.css';
 
+export type ZoneKind = NonNullable<ZoneInput['kind']>;
+
+/** What each kind does, in the operator's words, in the order the select lists them. */
+export const ZONE_KINDS: Array<{ kind: ZoneKind; name: string; hint: string }> = [
+  { kind: 'protected', name: 'Protected', hint: 'a bear near it raises an alert' },
+  { kind: 'no-fly', name: 'No-fly', hint: 'the drone never enters or crosses it' },
+  { kind: 'fence', name: 'Geofence', hint: 'the drone stays inside it' },
+  { kind: 'safe', name: 'Safe area', hint: 'where a push drives the bear' },
+];
+
+export function zoneKindName(kind: ZoneKind | undefined): string {
+  return ZONE_KINDS.find((entry) => entry.kind === (kind ?? 'protected'))?.name ?? 'Protected';
+}
+
 export interface ZoneDraft {
+  kind: ZoneKind;
   name: string;
   alertDistanceText: string;
   corners: LatLon[];
@@ -23,7 +38,12 @@ export const DEFAULT_ALERT_DISTANCE_M = 50;
 const DELETE_CONFIRM_MS = 4_000;
 
 export function newZoneDraft(): ZoneDraft {
-  return { name: '', alertDistanceText: String(DEFAULT_ALERT_DISTANCE_M), corners: [] };
+  return {
+    kind: 'protected',
+    name: '',
+    alertDistanceText: String(DEFAULT_ALERT_DISTANCE_M),
+    corners: [],
+  };
 }
 
 /** The zone a draft makes, or why it cannot be saved yet. */
@@ -39,7 +59,7 @@ export function draftZone(draft: ZoneDraft): { zone: ZoneInput } | { error: stri
   try {
     return {
       zone: checkZoneInput(
-        { name: draft.name, alertDistanceM, polygon: draft.corners },
+        { kind: draft.kind, name: draft.name, alertDistanceM, polygon: draft.corners },
         'The zone',
       ),
     };
@@ -76,9 +96,9 @@ export function ZonePanel(props: ZonePanelProps) {
   const checked = draft ? draftZone(draft) : null;
 
   return (
-    <section className="panel zone-panel" data-testid="zone-panel" aria-label="Protected zones">
+    <section className="panel zone-panel" data-testid="zone-panel" aria-label="Zones">
       <div className="panel-title">
-        <span>Protected zones</span>
+        <span>Zones</span>
         <span className="zone-count" data-testid="zone-count">
           {zones.length}
         </span>
@@ -92,15 +112,22 @@ export function ZonePanel(props: ZonePanelProps) {
         {zones.map((zone) => (
           <li
             key={zone.id}
-            className={`zone-item${alerting.has(zone.id) ? ' alerting' : ''}`}
+            className={`zone-item kind-${zone.kind ?? 'protected'}${
+              alerting.has(zone.id) ? ' alerting' : ''
+            }`}
             data-testid="zone-item"
             data-zone-id={zone.id}
             data-zone-name={zone.name}
+            data-kind={zone.kind ?? 'protected'}
           >
             <div className="zone-item-text">
-              <strong>{zone.name}</strong>
+              <strong>
+                <span className="zone-kind-swatch" aria-hidden="true" />
+                {zone.name}
+              </strong>
               <span className="zone-item-meta">
-                alert within {formatM(zone.alertDistanceM)} · {zone.polygon.length} corners
+                {zoneKindName(zone.kind)} · alert within {formatM(zone.alertDistanceM)} ·{' '}
+                {zone.polygon.length} corners
               </span>
             </div>
             {props.canCommand ? (
@@ -148,6 +175,22 @@ export function ZonePanel(props: ZonePanelProps) {
           >
             Undo last corner
           </button>
+          <label className="field">
+            <span>Kind</span>
+            <select
+              data-testid="zone-kind"
+              value={draft.kind}
+              onChange={(event) =>
+                props.onChange({ ...draft, kind: event.target.value as ZoneKind })
+              }
+            >
+              {ZONE_KINDS.map((entry) => (
+                <option key={entry.kind} value={entry.kind}>
+                  {entry.name}: {entry.hint}
+                </option>
+              ))}
+            </select>
+          </label>
           <div className="field-row">
             <label className="field">
               <span>Name</span>

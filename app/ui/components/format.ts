@@ -33,8 +33,20 @@ export function commandLabel(kind: string): string {
   switch (kind) {
     case 'arm-takeoff':
       return 'Arm + take off';
-    case 'push':
-      return 'Push away';
+    case 'start-pattern':
+      return 'Start pattern';
+    case 'nudge':
+      return 'Nudge';
+    case 'land':
+      return 'Land here';
+    case 'speaker':
+      return 'Speaker';
+    case 'set-operator':
+      return 'Hazing operator';
+    case 'mark-person':
+      return 'Mark a person';
+    case 'remove-person':
+      return 'Remove mark';
     case 'abort':
       return 'ABORT';
     case 'return-home':

@@ -1,0 +1,265 @@
+// The pattern under way: what it does, how far the bear moved, why it holds; the nudges and
+// the speaker while it flies; and, after an ABORT, the choice between home and landing here.
+
+import type { EnvelopeLimits, Violation } from '../../core/envelope';
+import type { PatternNudge } from '../../core/patterns';
+import type { ActionStatus } from '../../core/protocol';
+import { compassName, formatAgeS, formatDeg, formatM } from './format';
+import { useNow } from './hooks';
+import { PATTERN_NAMES } from './patternDraft';
+
+const PHASE_NAMES: Record<ActionStatus['phase'], string> = {
+  starting: 'Starting',
+  flying: 'Flying',
+  holding: 'HOLDING',
+  succeeded: 'Succeeded',
+  finished: 'Finished',
+  aborted: 'Aborted',
+  failed: 'Failed',
+  returning: 'Returning home',
+};
+
+const NUDGE_BEARING_DEG = 15;
+const NUDGE_DISTANCE_M = 5;
+
+export function actionLive(action: ActionStatus | null): boolean {
+  return action !== null && ['starting', 'flying', 'holding'].includes(action.phase);
+}
+
+/** "keep 30 m": the limit the broken rule sets, where it is a number the operator knows. */
+export function violationLimit(violation: Violation, envelope: EnvelopeLimits): string | null {
+  switch (violation.rule) {
+    case 'person':
+      return `keep ${formatM(envelope.personRadiusM)}`;
+    case 'bear-standoff':
+      return `keep ${formatM(envelope.bearStandoffM)}`;
+    case 'altitude-floor':
+      return `floor ${formatM(envelope.floorAglM)}`;
+    case 'altitude-ceiling':
+      return `ceiling ${formatM(envelope.ceilingAglM)}`;
+    case 'battery':
+      return `reserve ${envelope.batteryReservePct}%`;
+    default:
+      return null;
+  }
+}
+
+export function holdingText(violation: Violation | null, envelope: EnvelopeLimits): string {
+  if (!violation) return 'HOLDING';
+  // The core's words often name the limit already ("...; keep 30 m"): say it once.
+  const limit = /keep|floor|ceiling|reserve/i.test(violation.text)
+    ? null
+    : violationLimit(violation, envelope);
+  return `HOLDING: ${violation.text}${limit ? `; ${limit}` : ''}`;
+}
+
+/** Loud, over the map: the drone is not doing what the operator started, and why. */
+export function HoldingBanner(props: { action: ActionStatus | null; envelope: EnvelopeLimits }) {
+  const { action } = props;
+  if (!action || action.phase !== 'holding') return null;
+  return (
+    <div
+      className="holding-banner"
+      data-testid="holding-banner"
+      data-rule={action.violation?.rule ?? ''}
+      role="alert"
+    >
+      {holdingText(action.violation, props.envelope)}
+    </div>
+  );
+}
+
+function subject(action: ActionStatus): string {
+  const name = PATTERN_NAMES[action.kind];
+  return action.targetId === null ? name : `${name} bear #${action.targetId}`;
+}
+
+function goalM(action: ActionStatus): number | null {
+  return action.settings.kind === 'push' ? action.settings.successDistanceM : null;
+}
+
+function settingsLine(action: ActionStatus): string {
+  const s = action.settings;
+  switch (s.kind) {
+    case 'push':
+      return (
+        `toward ${formatDeg(s.safeBearingDeg)} (${compassName(s.safeBearingDeg)}) · ` +
+        `standoff ${formatM(s.standoffM)} · ${formatM(s.altitudeAglM)} up`
+      );
+    case 'orbit':
+      return `radius ${formatM(s.radiusM)} · ${s.speedMps} m/s · ${formatM(s.altitudeAglM)} up`;
+    case 'shadow':
+      return (
+        `${formatM(s.offsetM)} to the ${compassName(s.offsetBearingDeg)} ` +
+        `(${formatDeg(s.offsetBearingDeg)}) · ${formatM(s.altitudeAglM)} up`
+      );
+    case 'zigzag':
+      return (
+        `±${formatM(s.halfWidthM)} · legs ${formatM(s.legSpacingM)} · ` +
+        `${formatM(s.altitudeAglM)} up`
+      );
+    case 'search':
+      return (
+        `${s.polygon.length} corners · ${s.overlapPct}% overlap · ` +
+        `${formatM(s.altitudeAglM)} up`
+      );
+  }
+}
+
+interface NudgeButton {
+  label: string;
+  testId: string;
+  nudge: PatternNudge;
+}
+
+function nudgeButtons(action: ActionStatus): NudgeButton[] {
+  const turn = (what: string): NudgeButton[] => [
+    {
+      label: `${what} ⟲ ${NUDGE_BEARING_DEG}°`,
+      testId: 'nudge-left',
+      nudge: { bearingDeltaDeg: -NUDGE_BEARING_DEG },
+    },
+    {
+      label: `${what} ⟳ ${NUDGE_BEARING_DEG}°`,
+      testId: 'nudge-right',
+      nudge: { bearingDeltaDeg: NUDGE_BEARING_DEG },
+    },
+  ];
+  const stretch = (what: string): NudgeButton[] => [
+    {
+      label: `${what} −${NUDGE_DISTANCE_M} m`,
+      testId: 'nudge-closer',
+      nudge: { distanceDeltaM: -NUDGE_DISTANCE_M },
+    },
+    {
+      label: `${what} +${NUDGE_DISTANCE_M} m`,
+      testId: 'nudge-farther',
+      nudge: { distanceDeltaM: NUDGE_DISTANCE_M },
+    },
+  ];
+  switch (action.kind) {
+    case 'push':
+      return [...turn('Direction'), ...stretch('Standoff')];
+    case 'orbit':
+      return stretch('Radius');
+    case 'shadow':
+      return [...turn('Side'), ...stretch('Offset')];
+    default:
+      return [];
+  }
+}
+
+export interface HazingPanelProps {
+  action: ActionStatus | null;
+  envelope: EnvelopeLimits;
+  canCommand: boolean;
+  speakerAvailable: boolean;
+  speakerOn: boolean;
+  busy: boolean;
+  onNudge(nudge: PatternNudge): void;
+  onSpeaker(on: boolean): void;
+}
+
+export function HazingPanel(props: HazingPanelProps) {
+  const nowMs = useNow(1000);
+  const { action } = props;
+  if (!action) return null;
+  const live = actionLive(action);
+  const goal = goalM(action);
+  return (
+    <section
+      className={`panel action-panel phase-${action.phase}`}
+      data-testid="action-status"
+      data-phase={action.phase}
+      data-kind={action.kind}
+      data-target-id={action.targetId ?? ''}
+      aria-live="polite"
+    >
+      <div className="panel-title">
+        <span>{subject(action)}</span>
+        <span className="phase-chip" data-testid="action-phase">
+          {PHASE_NAMES[action.phase]}
+        </span>
+      </div>
+      <p className="action-text" data-testid="action-text">
+        {action.text}
+      </p>
+      {action.phase === 'holding' ? (
+        <p className="hint error" data-testid="action-violation">
+          {holdingText(action.violation, props.envelope)}
+        </p>
+      ) : null}
+      <dl className="facts">
+        {action.bearMovedM !== null ? (
+          <>
+            <dt>Bear moved</dt>
+            <dd data-testid="action-bear-moved" data-value={action.bearMovedM}>
+              {formatM(action.bearMovedM)}
+              {goal !== null ? ` of ${formatM(goal)}` : ''}
+            </dd>
+          </>
+        ) : null}
+        <dt>Time</dt>
+        <dd data-testid="action-elapsed">{formatAgeS(nowMs - action.startedMs)}</dd>
+      </dl>
+      <p className="hint">{settingsLine(action)}</p>
+      {live && props.canCommand ? (
+        <div className="nudges" data-testid="nudges">
+          {nudgeButtons(action).map((button) => (
+            <button
+              key={button.testId}
+              type="button"
+              className="big-button nudge"
+              data-testid={button.testId}
+              disabled={props.busy}
+              onClick={() => props.onNudge(button.nudge)}
+            >
+              {button.label}
+            </button>
+          ))}
+        </div>
+      ) : null}
+      {live && props.canCommand && props.speakerAvailable ? (
+        <button
+          type="button"
+          className={`big-button speaker${props.speakerOn ? ' on' : ''}`}
+          data-testid="speaker-toggle"
+          data-on={props.speakerOn}
+          aria-pressed={props.speakerOn}
+          onClick={() => props.onSpeaker(!props.speakerOn)}
+        >
+          Speaker {props.speakerOn ? 'ON: tap to stop' : 'off: tap to play'}
+        </button>
+      ) : null}
+    </section>
+  );
+}
+
+/** After ABORT the drone holds: the operator chooses, with a big target either way. */
+export function AbortChoice(props: { busy: boolean; onReturnHome(): void; onLand(): void }) {
+  return (
+    <section className="panel abort-choice" data-testid="abort-choice" role="alert">
+      <div className="panel-title">Holding. What now?</div>
+      <div className="choice-row">
+        <button
+          type="button"
+          className="big-button choice home"
+          data-testid="choice-return-home"
+          disabled={props.busy}
+          onClick={props.onReturnHome}
+        >
+          Return home
+        </button>
+        <button
+          type="button"
+          className="big-button choice land"
+          data-testid="choice-land"
+          disabled={props.busy}
+          onClick={props.onLand}
+        >
+          Land here
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,456 @@
+// The station's pattern runner with a fake vehicle link: what it refuses to start, the setpoints
+// it streams, the hold on a broken rule (once, not five times a second), silence after the
+// link is lost, ABORT stopping the step timer before anything else, the camera led onto the
+// bear, and the hazing log it writes. The real envelope, patterns, failsafe check and log.
+
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+
+import { DEFAULT_ENVELOPE, type EnvelopeLimits } from '../../app/core/envelope';
+import { distanceM, offsetNorthEast } from '../../app/core/geodesy';
+import type { PatternSettings } from '../../app/core/patterns';
+import type { ActionStatus } from '../../app/core/protocol';
+import type { CommandOutcome, LatLon, MapTarget, VehicleState } from '../../app/core/types';
+import type { ProtectedZone } from '../../app/core/zones';
+import { HazingLogStore } from '../../app/station/hazing/hazing-log-store';
+import { HazingRunner, type RunnerLink } from '../../app/station/hazing/runner';
+import { regionOfInterestCommand } from '../../app/station/mavlink/requests';
+
+const HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
+const STEP_MS = 20;
+const OPERATOR = { operatorName: 'R. Biologist', agencyOrPermitId: 'MT-FWP-2026-17' };
+const ORBIT: PatternSettings = {
+  kind: 'orbit',
+  radiusM: 40,
+  speedMps: 5,
+  altitudeAglM: 25,
+  clockwise: true,
+};
+
+const accepted = (text: string): CommandOutcome => ({ ok: true, result: 'ACCEPTED', text });
+
+interface Call {
+  what: string;
+  args: unknown[];
+  steppingAtCall: boolean;
+}
+
+/** A vehicle flying in GUIDED 25 m up over home; it records everything it is asked. */
+class FakeLink implements RunnerLink {
+  state: VehicleState = {
+    systemId: 1,
+    link: 'connected',
+    lastHeartbeatMs: Date.now(),
+    autopilot: 'ArduPilot',
+    vehicleType: 'quadrotor',
+    customMode: 4,
+    modeName: 'GUIDED',
+    armed: true,
+    position: { ...HOME, altitudeRelM: 25, altitudeMslM: HOME.altitudeMslM + 25 },
+    velocity: null,
+    attitude: null,
+    home: HOME,
+    gimbal: null,
+    battery: { voltageV: 16, currentA: 10, remainingPct: 90 },
+    gps: null,
+    statusTexts: [],
+  };
+  readonly paramCache = new Map<string, { value: number }>();
+  readonly params: Record<string, number> = {
+    FS_GCS_ENABLE: 1,
+    FS_GCS_TIMEOUT: 5,
+    BATT_MONITOR: 4,
+    BATT_FS_LOW_ACT: 2,
+  };
+  readonly calls: Call[] = [];
+  runner: HazingRunner | null = null;
+  /** Modes the vehicle refuses. */
+  readonly refusedModes = new Set<string>();
+
+  private record(what: string, ...args: unknown[]): void {
+    this.calls.push({ what, args, steppingAtCall: this.runner?.stepping ?? false });
+  }
+
+  targetsSent(): Array<LatLon & { altitudeRelM: number }> {
+    return this.calls
+      .filter((call) => call.what === 'target')
+      .map((call) => call.args[0] as LatLon & { altitudeRelM: number });
+  }
+
+  async setMode(modeName: string): Promise<CommandOutcome> {
+    this.record('mode', modeName);
+    if (this.refusedModes.has(modeName)) {
+      return { ok: false, result: 'FAILED', text: `Switch to ${modeName}: FAILED` };
+    }
+    this.state = { ...this.state, modeName };
+    return accepted(`Switch to ${modeName}: ACCEPTED`);
+  }
+
+  /** A perfect vehicle: it is where it was sent by the next step. */
+  sendPositionTarget(target: LatLon & { altitudeRelM: number }): boolean {
+    this.record('target', { ...target });
+    this.state = {
+      ...this.state,
+      position: { ...target, altitudeMslM: HOME.altitudeMslM + target.altitudeRelM },
+    };
+    return true;
+  }
+
+  async setRegionOfInterest(point: LatLon & { altitudeMslM: number }): Promise<CommandOutcome> {
+    this.record('roi', { ...point });
+    return accepted('Point camera: ACCEPTED');
+  }
+
+  async setGimbal(pitchDeg: number, yawDeg: number): Promise<CommandOutcome> {
+    this.record('gimbal', pitchDeg, yawDeg);
+    return accepted('Gimbal: ACCEPTED');
+  }
+
+  async readParam(name: string): Promise<{ ok: boolean; param: { value: number } | null }> {
+    this.record('read', name);
+    const value = this.params[name];
+    return value === undefined ? { ok: false, param: null } : { ok: true, param: { value } };
+  }
+
+  async setRelay(relay: number, on: boolean): Promise<CommandOutcome> {
+    this.record('relay', relay, on);
+    return accepted(`Relay ${relay} ${on ? 'on' : 'off'}: ACCEPTED`);
+  }
+}
+
+interface Rig {
+  link: FakeLink;
+  runner: HazingRunner;
+  log: HazingLogStore;
+  statuses: ActionStatus[];
+  logs: string[];
+  bear: MapTarget;
+  people: LatLon[];
+  zones: ProtectedZone[];
+  linkUp: { value: boolean };
+}
+
+const rigs: Rig[] = [];
+afterEach(() => {
+  for (const rig of rigs.splice(0)) {
+    rig.runner.dispose();
+    rig.log.dispose();
+  }
+});
+
+function makeRig(
+  options: { limits?: Partial<EnvelopeLimits>; speakerRelay?: number | null } = {},
+): Rig {
+  const link = new FakeLink();
+  const log = new HazingLogStore({ filePath: null });
+  const statuses: ActionStatus[] = [];
+  const logs: string[] = [];
+  const bear: MapTarget = {
+    id: 7,
+    className: 'bear',
+    position: offsetNorthEast(HOME, 80, 0),
+    score: 0.9,
+    firstSeenMs: Date.now(),
+    lastSeenMs: Date.now(),
+    hits: 30,
+    speedMps: 0,
+    courseDeg: null,
+  };
+  const rig: Rig = {
+    link,
+    log,
+    statuses,
+    logs,
+    bear,
+    people: [],
+    zones: [],
+    linkUp: { value: true },
+    runner: null as unknown as HazingRunner,
+  };
+  rig.runner = new HazingRunner({
+    link: () => link,
+    linkUp: () => rig.linkUp.value,
+    // Seen just now, every time it is asked: a live track.
+    targets: () => [{ ...rig.bear, lastSeenMs: Date.now() }],
+    zones: () => rig.zones,
+    people: () => rig.people,
+    hazingLog: log,
+    limits: { ...DEFAULT_ENVELOPE, ...options.limits },
+    camera: { horizontalFovDeg: 60, verticalFovDeg: 45 },
+    imageWidthPx: () => 640,
+    speakerRelay: options.speakerRelay ?? null,
+    onStatus: (status) => {
+      if (status) statuses.push(status);
+    },
+    onLog: (_level, text) => logs.push(text),
+    stepIntervalMs: STEP_MS,
+  });
+  link.runner = rig.runner;
+  rigs.push(rig);
+  return rig;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: string, probe: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+test('a pattern is refused without an operator, a bear, a safe distance or safe failsafes', async () => {
+  const rig = makeRig({ limits: { bearStandoffM: 50 } });
+  let outcome = await rig.runner.start(7, ORBIT);
+  assert.equal(outcome.ok, false);
+  assert.match(outcome.text, /^Pattern refused: set the hazing operator first/);
+
+  rig.log.setOperator(OPERATOR);
+  outcome = await rig.runner.start(7, ORBIT);
+  assert.match(
+    outcome.text,
+    /Pattern refused: the orbit's distance from the bear, 40 m, is inside the envelope's bear standoff of 50 m\./,
+  );
+
+  outcome = await rig.runner.start(7, { ...ORBIT, radiusM: 3 });
+  assert.match(outcome.text, /^Pattern refused: .*radiusM 3 is outside/);
+
+  rig.bear = { ...rig.bear, className: 'person' };
+  outcome = await rig.runner.start(7, { ...ORBIT, radiusM: 60 });
+  assert.equal(outcome.text, 'Pattern refused: target 7 is a person, not a bear.');
+  rig.bear = { ...rig.bear, className: 'bear' };
+
+  outcome = await rig.runner.start(99, { ...ORBIT, radiusM: 60 });
+  assert.equal(outcome.text, 'Pattern refused: target 99 is no longer tracked.');
+
+  rig.link.params.FS_GCS_ENABLE = 0;
+  outcome = await rig.runner.start(7, { ...ORBIT, radiusM: 60 });
+  assert.match(outcome.text, /^Pattern refused: the vehicle's failsafes: FS_GCS_ENABLE is 0/);
+  rig.link.params.FS_GCS_ENABLE = 1;
+
+  rig.zones = [
+    {
+      id: 3,
+      name: 'silo',
+      alertDistanceM: 50,
+      polygon: [offsetNorthEast(HOME, 200, 0), offsetNorthEast(HOME, 200, 50), HOME],
+    },
+  ];
+  outcome = await rig.runner.start(7, {
+    kind: 'push',
+    safeBearingDeg: 0,
+    safeZoneId: 3,
+    standoffM: 60,
+    altitudeAglM: 25,
+    successDistanceM: 200,
+    onSuccess: 'hold',
+  });
+  assert.equal(
+    outcome.text,
+    'Pattern refused: zone 3 ("silo") is a protected zone, not a safe zone.',
+  );
+
+  rig.link.state = { ...rig.link.state, armed: false };
+  outcome = await rig.runner.start(7, { ...ORBIT, radiusM: 60 });
+  assert.equal(
+    outcome.text,
+    'Pattern refused: take off first (the vehicle must be armed and flying).',
+  );
+  assert.equal(rig.link.targetsSent().length, 0, 'nothing was flown');
+  assert.equal(rig.log.events().length, 0, 'no hazing event was opened');
+});
+
+test('an orbit streams checked setpoints around the bear and logs the event', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  const outcome = await rig.runner.start(7, ORBIT);
+  assert.equal(outcome.ok, true, outcome.text);
+  assert.match(outcome.text, /^Orbit started on bear #7: orbit radius 40 m/);
+  await until('ten setpoints', () => rig.link.targetsSent().length >= 10);
+  const targets = rig.link.targetsSent();
+  const distinct = new Set(targets.map((t) => `${t.latDeg},${t.lonDeg}`));
+  assert.ok(distinct.size > 1, 'the setpoints move');
+  for (const target of targets) {
+    assert.equal(target.altitudeRelM, 25, 'flat ground: AGL is height above home');
+  }
+  const status = rig.runner.status;
+  assert.equal(status?.kind, 'orbit');
+  assert.equal(status?.targetId, 7);
+  assert.equal(status?.violation, null);
+  const [event] = rig.log.events();
+  assert.deepEqual(event.operator, OPERATOR);
+  assert.equal(event.trackId, 7);
+  assert.equal(event.outcome, null);
+  assert.equal(status?.eventId, event.id);
+  // The camera is on the bear.
+  const roi = rig.link.calls.find((call) => call.what === 'roi');
+  const point = roi?.args[0] as LatLon & { altitudeMslM: number };
+  assert.ok(distanceM(point, rig.bear.position) < 0.01);
+  assert.equal(point.altitudeMslM, HOME.altitudeMslM);
+});
+
+test('a person on the path: the drone holds once, the rule is logged once, then flies on', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  // Someone stands where the drone would join the orbit, 40 m short of the bear.
+  rig.people = [offsetNorthEast(HOME, 40, 0)];
+  const outcome = await rig.runner.start(7, ORBIT);
+  assert.equal(outcome.ok, true, outcome.text);
+  await until('holding', () => rig.runner.status?.phase === 'holding');
+  await sleep(STEP_MS * 15);
+  const targets = rig.link.targetsSent();
+  assert.equal(targets.length, 1, 'one hold, not one per step');
+  assert.equal(targets[0].latDeg, HOME.latDeg);
+  assert.equal(targets[0].lonDeg, HOME.lonDeg);
+  assert.equal(targets[0].altitudeRelM, 25);
+  const status = rig.runner.status as ActionStatus;
+  assert.equal(status.violation?.rule, 'person');
+  assert.equal(status.setpoint, null);
+  const holds = rig.log.events()[0].actions.filter((a) => a.action === 'hold');
+  assert.equal(holds.length, 1, 'the rule is logged once');
+  assert.match(holds[0].detail, /^person: /);
+
+  rig.people = [];
+  await until('flying again', () => rig.runner.status?.phase === 'flying');
+  assert.equal(rig.runner.status?.violation, null);
+  await until('setpoints again', () => rig.link.targetsSent().length > 3);
+});
+
+test('after the link is lost nothing more is sent, and the event ends link-lost', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 3);
+  rig.linkUp.value = false;
+  await until('the pattern ended', () => rig.runner.status?.phase === 'failed');
+  const sentAtLoss = rig.link.calls.length;
+  await sleep(STEP_MS * 10);
+  assert.equal(rig.link.calls.length, sentAtLoss, 'no setpoint, no ROI after the loss');
+  assert.equal(rig.runner.stepping, false);
+  assert.equal(rig.log.events()[0].outcome, 'link-lost');
+});
+
+test('ABORT stops the step timer before anything else, holds, and waits for a choice', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 3);
+  const before = rig.link.calls.length;
+  const abort = rig.runner.abort();
+  // Synchronously: no step can send anything after this point.
+  assert.equal(rig.runner.stepping, false);
+  const outcome = await abort;
+  assert.equal(outcome.ok, true);
+  assert.equal(outcome.text, 'Holding position (BRAKE)');
+  const after = rig.link.calls.slice(before);
+  assert.deepEqual(after[0], { what: 'mode', args: ['BRAKE'], steppingAtCall: false });
+  await sleep(STEP_MS * 5);
+  assert.equal(
+    rig.link.targetsSent().length,
+    rig.link.calls.slice(0, before).filter((call) => call.what === 'target').length,
+    'no setpoint after ABORT',
+  );
+  const status = rig.runner.status as ActionStatus;
+  assert.equal(status.phase, 'aborted');
+  assert.equal(status.awaitingChoice, true);
+  let event = rig.log.events()[0];
+  assert.equal(event.outcome, 'aborted');
+  assert.ok(event.actions.some((a) => a.action === 'abort'));
+
+  const home = await rig.runner.returnHome();
+  assert.equal(home.ok, true);
+  assert.equal(rig.link.calls.at(-1)?.args[0], 'RTL');
+  assert.equal(rig.runner.status?.awaitingChoice, false);
+  event = rig.log.events()[0];
+  assert.equal(event.actions.at(-1)?.action, 'return-home');
+});
+
+test('ABORT with no pattern still holds; BRAKE refused falls back to LOITER', async () => {
+  const rig = makeRig();
+  rig.link.refusedModes.add('BRAKE');
+  const outcome = await rig.runner.abort();
+  assert.equal(outcome.ok, true);
+  assert.equal(outcome.text, 'BRAKE refused; holding position (LOITER)');
+  assert.deepEqual(
+    rig.link.calls.map((call) => call.args[0]),
+    ['BRAKE', 'LOITER'],
+  );
+});
+
+test('a mode change by someone else ends the pattern and nothing more is sent', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 2);
+  rig.link.state = { ...rig.link.state, modeName: 'LOITER' };
+  rig.runner.vehicleChanged(rig.link.state);
+  const count = rig.link.calls.length;
+  await sleep(STEP_MS * 5);
+  assert.equal(rig.link.calls.length, count);
+  assert.equal(rig.log.events()[0].outcome, 'mode-changed');
+  assert.equal(rig.runner.status?.text, 'Mode changed to LOITER');
+});
+
+test('a battery too low to get home ends the pattern and returns home', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 2);
+  rig.link.state = {
+    ...rig.link.state,
+    battery: { voltageV: 13, currentA: 10, remainingPct: 5 },
+  };
+  rig.runner.vehicleChanged(rig.link.state);
+  await until('returning', () => rig.runner.status?.phase === 'returning');
+  assert.equal(rig.log.events()[0].outcome, 'battery');
+  await until('RTL', () => rig.link.calls.some((c) => c.what === 'mode' && c.args[0] === 'RTL'));
+});
+
+test('the camera is led onto a walking bear, and the ROI command sends 0, not NaN', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  rig.bear = { ...rig.bear, speedMps: 2, courseDeg: 90 };
+  await rig.runner.start(7, ORBIT);
+  await until('an ROI', () => rig.link.calls.some((call) => call.what === 'roi'));
+  const roi = rig.link.calls.find((call) => call.what === 'roi')?.args[0] as LatLon;
+  // Half a second ahead at 2 m/s, east.
+  assert.ok(Math.abs(distanceM(rig.bear.position, roi) - 1) < 0.01);
+  // Aimed at most every 0.5 s, and only when the bear moved: it stands still here.
+  await sleep(STEP_MS * 10);
+  assert.equal(rig.link.calls.filter((call) => call.what === 'roi').length, 1);
+
+  const planned = regionOfInterestCommand({ ...roi, altitudeMslM: 1060 });
+  assert.equal(planned.request.kind, 'int');
+  for (const param of planned.request.params) assert.equal(param, 0);
+});
+
+test('nudge turns the pattern within the envelope and logs it in words', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  const out = rig.runner.nudge({ distanceDeltaM: -25 });
+  assert.equal(out.ok, false);
+  assert.match(out.text, /inside the envelope's bear standoff of 20 m/);
+  const ok = rig.runner.nudge({ distanceDeltaM: 10 });
+  assert.equal(ok.ok, true, ok.text);
+  assert.match(ok.text, /orbit radius 50 m/);
+  const nudge = rig.log.events()[0].actions.find((a) => a.action === 'nudge');
+  assert.match(nudge?.detail ?? '', /radius 50 m/);
+});
+
+test('the speaker is refused without a relay, and switched and logged with one', async () => {
+  const none = makeRig();
+  const refused = await none.runner.speaker(true);
+  assert.equal(
+    refused.text,
+    'Speaker refused: this airframe has no speaker (start with --speaker-relay N).',
+  );
+  const rig = makeRig({ speakerRelay: 2 });
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  const on = await rig.runner.speaker(true);
+  assert.equal(on.ok, true);
+  assert.ok(rig.link.calls.some((c) => c.what === 'relay' && c.args[0] === 2 && c.args[1]));
+  assert.ok(rig.log.events()[0].actions.some((a) => a.action === 'speaker-on'));
+});

@@ -8,7 +8,9 @@ import { isIP, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Disposable } from '../core/disposable';
+import { checkHazingOperator } from '../core/hazing-log';
 import { createLogger } from '../core/log';
+import { checkPatternSettings, type PatternNudge, type PatternSettings } from '../core/patterns';
 import {
   checkPointCamera,
   type ClientMessage,
@@ -28,6 +30,11 @@ export interface StationApi {
   /** The live stream, forwarded to every client. */
   onMessage(listener: (message: ServerMessage) => void): Disposable;
   execute(command: OperatorCommand): Promise<CommandOutcome>;
+  /**
+   * The hazing log as it stands, for GET /hazing-log.json and /hazing-log.csv; a station
+   * without one answers those with 404.
+   */
+  hazingLog?(): { json: string; csv: string };
 }
 
 /** What the server needs of a tile store (the station's TileStore has this shape). */
@@ -173,6 +180,10 @@ export async function startServer(options: ServerOptions): Promise<StationServer
       serveTile(pathname, request, response);
       return;
     }
+    if (pathname === '/hazing-log.json' || pathname === '/hazing-log.csv') {
+      serveHazingLog(pathname === '/hazing-log.json' ? 'json' : 'csv', request, response);
+      return;
+    }
     await serveStatic(pathname === '/' ? '/index.html' : pathname, request, response);
   }
 
@@ -201,6 +212,34 @@ export async function startServer(options: ServerOptions): Promise<StationServer
     // Tiles of one store never change while it is served.
     response.setHeader('Cache-Control', 'public, max-age=604800, immutable');
     response.end(request.method === 'HEAD' ? undefined : tile.data);
+  }
+
+  function serveHazingLog(
+    format: 'json' | 'csv',
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): void {
+    if (!api.hazingLog) {
+      sendText(response, 404, 'this station keeps no hazing log');
+      return;
+    }
+    const data = Buffer.from(api.hazingLog()[format], 'utf8');
+    const day = new Date().toISOString().slice(0, 10);
+    response.statusCode = 200;
+    response.setHeader(
+      'Content-Type',
+      format === 'json'
+        ? 'application/json; charset=utf-8'
+        : 'text/csv; charset=utf-8; header=present',
+    );
+    response.setHeader('Content-Length', data.length);
+    response.setHeader(
+      'Content-Disposition',
+      `attachment; filename="ursa-hazing-log-${day}.${format}"`,
+    );
+    // The log grows while hazing goes on: every download is fresh.
+    response.setHeader('Cache-Control', 'no-store');
+    response.end(request.method === 'HEAD' ? undefined : data);
   }
 
   async function serveStatic(
@@ -319,9 +358,7 @@ export async function startServer(options: ServerOptions): Promise<StationServer
     const { requestId, command } = parsed.message;
     if (client.role !== 'operator') {
       log.warn(`observer ${client.remote} tried to command: ${command.kind}`);
-      const what = ZONE_COMMANDS.has(command.kind)
-        ? 'change protected zones or acknowledge alerts'
-        : 'command the vehicle';
+      const what = OBSERVER_REFUSALS[command.kind] ?? 'command the vehicle';
       sendResult(client, requestId, {
         ok: false,
         result: 'DENIED',
@@ -431,8 +468,20 @@ export async function startServer(options: ServerOptions): Promise<StationServer
   };
 }
 
-/** Commands that change what the station watches, not what the vehicle does. */
-const ZONE_COMMANDS = new Set<OperatorCommand['kind']>(['save-zone', 'delete-zone', 'ack-alert']);
+/** What an observer is told it cannot do, for commands that do not fly the vehicle. */
+const OBSERVER_REFUSALS: Partial<Record<OperatorCommand['kind'], string>> = {
+  'save-zone': 'change protected zones or acknowledge alerts',
+  'delete-zone': 'change protected zones or acknowledge alerts',
+  'ack-alert': 'change protected zones or acknowledge alerts',
+  'set-operator': 'set the hazing operator',
+  'mark-person': 'mark or remove people',
+  'remove-person': 'mark or remove people',
+};
+
+/** The largest nudge one command may ask for: a half turn, or 200 m. */
+export const NUDGE_LIMITS = { bearingDeltaDeg: 180, distanceDeltaM: 200 } as const;
+
+const MAX_PERSON_ID_LENGTH = 40;
 
 type ParsedClientMessage = { message: ClientMessage } | { error: string; requestId?: string };
 
@@ -475,12 +524,67 @@ function parseCommand(value: unknown): { command: OperatorCommand } | { error: s
       if (typeof altitudeM === 'string') return { error: altitudeM };
       return { command: { kind: 'arm-takeoff', altitudeM } };
     }
-    case 'push': {
-      const fields = ['targetId', 'safeBearingDeg', 'standoffM', 'altitudeM'].map(numberField);
-      const bad = fields.find((field): field is string => typeof field === 'string');
-      if (bad !== undefined) return { error: bad };
-      const [targetId, safeBearingDeg, standoffM, altitudeM] = fields as number[];
-      return { command: { kind: 'push', targetId, safeBearingDeg, standoffM, altitudeM } };
+    case 'land':
+      return { command: { kind: 'land' } };
+    case 'start-pattern': {
+      const { targetId } = value;
+      if (targetId !== null && !(Number.isInteger(targetId) && Number(targetId) >= 1)) {
+        return {
+          error:
+            'start-pattern needs targetId null or a whole number from 1, ' +
+            `not ${JSON.stringify(targetId)}`,
+        };
+      }
+      try {
+        const settings = checkPatternSettings(value.settings, 'start-pattern');
+        return {
+          command: { kind: 'start-pattern', targetId: targetId as number | null, settings },
+        };
+      } catch (error) {
+        return { error: message(error) };
+      }
+    }
+    case 'nudge':
+      return parseNudge(value.nudge);
+    case 'speaker':
+      if (typeof value.on !== 'boolean') return { error: 'speaker needs on: true or false' };
+      return { command: { kind: 'speaker', on: value.on } };
+    case 'set-operator': {
+      try {
+        return { command: { kind: 'set-operator', operator: checkHazingOperator(value.operator) } };
+      } catch (error) {
+        return { error: `set-operator: ${message(error)}` };
+      }
+    }
+    case 'mark-person': {
+      const position = value.position;
+      if (!isRecord(position)) return { error: 'mark-person needs a position { latDeg, lonDeg }' };
+      const { latDeg, lonDeg } = position;
+      if (typeof latDeg !== 'number' || !Number.isFinite(latDeg) || Math.abs(latDeg) > 90) {
+        return {
+          error: `mark-person: latDeg ${JSON.stringify(latDeg)} is not a number in -90..90`,
+        };
+      }
+      if (typeof lonDeg !== 'number' || !Number.isFinite(lonDeg) || Math.abs(lonDeg) > 180) {
+        return {
+          error: `mark-person: lonDeg ${JSON.stringify(lonDeg)} is not a number in -180..180`,
+        };
+      }
+      return { command: { kind: 'mark-person', position: { latDeg, lonDeg } } };
+    }
+    case 'remove-person': {
+      const { personId } = value;
+      if (
+        typeof personId !== 'string' ||
+        personId.length === 0 ||
+        personId.length > MAX_PERSON_ID_LENGTH ||
+        !/^[\x21-\x7e]+$/.test(personId)
+      ) {
+        return {
+          error: `remove-person needs a personId of 1-${MAX_PERSON_ID_LENGTH} printable characters`,
+        };
+      }
+      return { command: { kind: 'remove-person', personId } };
     }
     case 'point-camera': {
       const pitchDeg = numberField('pitchDeg');
@@ -537,15 +641,88 @@ function parseCommand(value: unknown): { command: OperatorCommand } | { error: s
   }
 }
 
+function parseNudge(value: unknown): { command: OperatorCommand } | { error: string } {
+  if (!isRecord(value)) return { error: 'nudge needs a nudge { bearingDeltaDeg, distanceDeltaM }' };
+  const nudge: PatternNudge = {};
+  for (const field of ['bearingDeltaDeg', 'distanceDeltaM'] as const) {
+    const delta = value[field];
+    if (delta === undefined) continue;
+    const limit = NUDGE_LIMITS[field];
+    if (typeof delta !== 'number' || !Number.isFinite(delta) || Math.abs(delta) > limit) {
+      return {
+        error: `nudge ${field} ${JSON.stringify(delta)} is not a number in -${limit}..${limit}`,
+      };
+    }
+    nudge[field] = delta;
+  }
+  if (nudge.bearingDeltaDeg === undefined && nudge.distanceDeltaM === undefined) {
+    return { error: 'nudge needs bearingDeltaDeg or distanceDeltaM' };
+  }
+  return { command: { kind: 'nudge', nudge } };
+}
+
+/** The settings that matter to whoever reads the log, in a few words. */
+function describePattern(settings: PatternSettings): string {
+  switch (settings.kind) {
+    case 'push': {
+      const toward =
+        settings.safeZoneId === null
+          ? `${settings.safeBearingDeg.toFixed(0)} deg`
+          : `safe zone ${settings.safeZoneId}`;
+      return (
+        `toward ${toward}, ` +
+        `standoff ${settings.standoffM} m, ${settings.altitudeAglM} m AGL, ` +
+        `success at ${settings.successDistanceM} m then ${settings.onSuccess}`
+      );
+    }
+    case 'orbit':
+      return (
+        `radius ${settings.radiusM} m at ${settings.speedMps} m/s, ` +
+        `${settings.altitudeAglM} m AGL, ` +
+        (settings.clockwise ? 'clockwise' : 'counter-clockwise')
+      );
+    case 'zigzag':
+      return (
+        `across a line, ${settings.halfWidthM} m either side, legs ${settings.legSpacingM} m ` +
+        `apart, ${settings.altitudeAglM} m AGL at ${settings.speedMps} m/s`
+      );
+    case 'search':
+      return (
+        `${settings.polygon.length}-corner area at ${settings.altitudeAglM} m AGL, ` +
+        `${settings.overlapPct}% overlap, ${settings.speedMps} m/s`
+      );
+    case 'shadow':
+      return (
+        `${settings.offsetM} m at ${settings.offsetBearingDeg.toFixed(0)} deg from the bear, ` +
+        `${settings.altitudeAglM} m AGL`
+      );
+  }
+}
+
+function signed(value: number, unit: string): string {
+  return `${value >= 0 ? '+' : ''}${value} ${unit}`;
+}
+
 function describeCommand(command: OperatorCommand): string {
   switch (command.kind) {
     case 'arm-takeoff':
       return `arm + take off to ${command.altitudeM} m`;
-    case 'push':
-      return (
-        `push target ${command.targetId} toward ${command.safeBearingDeg.toFixed(0)} deg, ` +
-        `standoff ${command.standoffM} m, altitude ${command.altitudeM} m`
-      );
+    case 'start-pattern': {
+      const target = command.targetId === null ? '' : ` on bear ${command.targetId}`;
+      return `start ${command.settings.kind}${target}: ${describePattern(command.settings)}`;
+    }
+    case 'nudge': {
+      const parts: string[] = [];
+      if (command.nudge.bearingDeltaDeg !== undefined) {
+        parts.push(`turn ${signed(command.nudge.bearingDeltaDeg, 'deg')}`);
+      }
+      if (command.nudge.distanceDeltaM !== undefined) {
+        parts.push(`distance ${signed(command.nudge.distanceDeltaM, 'm')}`);
+      }
+      return `nudge: ${parts.join(', ')}`;
+    }
+    case 'speaker':
+      return `speaker ${command.on ? 'on' : 'off'}`;
     default:
       return command.kind;
   }

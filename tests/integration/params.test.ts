@@ -60,18 +60,19 @@ test('set and verify: held, clamped, read-only and bad values reported', async (
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');
 
   // The type comes from reading the parameter first, since the table was not downloaded.
-  const enable = await link.setParam('FS_GCS_ENABLE', 1);
+  // On by default in the simulator (a hazing airframe is set up with it): switched off here.
+  const enable = await link.setParam('FS_GCS_ENABLE', 0);
   assert.deepEqual(
     { ok: enable.ok, result: enable.result, text: enable.text },
     {
       ok: true,
       result: 'ACCEPTED',
-      text: 'Set FS_GCS_ENABLE to 1: the vehicle holds the new value (ACCEPTED)',
+      text: 'Set FS_GCS_ENABLE to 0: the vehicle holds the new value (ACCEPTED)',
     },
   );
   assert.deepEqual(
     { name: enable.param?.name, value: enable.param?.value, type: enable.param?.type },
-    { name: 'FS_GCS_ENABLE', value: 1, type: 'INT8' },
+    { name: 'FS_GCS_ENABLE', value: 0, type: 'INT8' },
   );
 
   const clamped = await link.setParam('FS_GCS_TIMEOUT', 500);
@@ -115,7 +116,7 @@ test('set and verify: held, clamped, read-only and bad values reported', async (
   assert.deepEqual(
     sim.events('param-set').map((e) => [e.name, e.value, e.result]),
     [
-      ['FS_GCS_ENABLE', 1, 'set'],
+      ['FS_GCS_ENABLE', 0, 'set'],
       ['FS_GCS_TIMEOUT', 120, 'clamped'],
       ['FS_GCS_TIMEOUT', 120, 'clamped'],
       ['FORMAT_VERSION', 120, 'read-only'],

@@ -1,11 +1,13 @@
 // ArduCopter's GCS failsafe in the simulator, driven by the station's heartbeat over real UDP on
-// 127.0.0.1: off by default, and with FS_GCS_ENABLE set, RTL when the station goes quiet.
+// 127.0.0.1: on by default (a hazing airframe is set up with it), RTL when the station goes
+// quiet; set to 0, a silent station changes nothing.
 // Needs dist/station/sim.js (node scripts/build.mjs).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { offsetNorthEast } from '../../app/core/geodesy';
+import { checkVehicleFailsafes } from '../../app/station/hazing/failsafe';
 import { SIM_HOME, startSimLink, waitForState } from '../helpers/sim';
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -15,6 +17,8 @@ test('the station falls silent: with FS_GCS_ENABLE the vehicle goes RTL', async 
   const { link, sim, dispose } = await startSimLink({ speedFactor: 8 });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');
+  assert.equal((await link.readParam('FS_GCS_ENABLE')).param?.value, 1, 'on by default');
+  assert.equal((await link.setParam('FS_GCS_ENABLE', 0)).ok, true);
   assert.equal((await link.setParam('FS_GCS_TIMEOUT', 2)).ok, true);
   assert.equal((await link.armAndTakeoff(10)).ok, true);
   await waitForState(
@@ -26,7 +30,7 @@ test('the station falls silent: with FS_GCS_ENABLE the vehicle goes RTL', async 
   const away = { ...offsetNorthEast(SIM_HOME, 30, 0), altitudeRelM: 10 };
   assert.equal((await link.gotoGuided(away)).ok, true);
 
-  // FS_GCS_ENABLE is 0 by default: a silent station changes nothing.
+  // With FS_GCS_ENABLE 0 a silent station changes nothing.
   link.setGcsHeartbeat(false);
   await new Promise((resolve) => setTimeout(resolve, 3500));
   assert.equal(sim.events('failsafe').length, 0);
@@ -64,4 +68,34 @@ test('the station falls silent: with FS_GCS_ENABLE the vehicle goes RTL', async 
     'the RTL landing',
   );
   assert.equal(home.modeName, 'RTL');
+});
+
+test("before a pattern, the station reads the vehicle's failsafes and names the unsafe one", async (t) => {
+  const { link, dispose } = await startSimLink();
+  t.after(dispose);
+  const state = await waitForState(
+    link,
+    (s) => s.link === 'connected',
+    CONNECT_TIMEOUT_MS,
+    'connection',
+  );
+  const read = async (name: string) => (await link.readParam(name)).param?.value ?? null;
+  assert.equal(state.autopilot, 'ArduPilot');
+  assert.equal(await checkVehicleFailsafes(state.autopilot, read), null, 'the defaults are safe');
+
+  assert.equal((await link.setParam('FS_GCS_ENABLE', 0)).ok, true);
+  assert.equal(
+    await checkVehicleFailsafes(state.autopilot, read),
+    "FS_GCS_ENABLE is 0: the vehicle would keep flying if the station's link is lost; " +
+      'set it to 1 (RTL)',
+  );
+  assert.equal((await link.setParam('FS_GCS_ENABLE', 1)).ok, true);
+  assert.equal((await link.setParam('FS_GCS_TIMEOUT', 30)).ok, true);
+  assert.match(
+    (await checkVehicleFailsafes(state.autopilot, read)) ?? '',
+    /^FS_GCS_TIMEOUT is 30 s/,
+  );
+  assert.equal((await link.setParam('FS_GCS_TIMEOUT', 5)).ok, true);
+  assert.equal((await link.setParam('BATT_FS_LOW_ACT', 0)).ok, true);
+  assert.match((await checkVehicleFailsafes(state.autopilot, read)) ?? '', /^BATT_FS_LOW_ACT is 0/);
 });

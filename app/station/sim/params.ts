@@ -56,7 +56,9 @@ function rows(): Row[] {
     i8('TELEM_DELAY', 0, { min: 0, max: 30 }),
     i16('GCS_PID_MASK', 0),
     // Failsafes.
-    i8('FS_GCS_ENABLE', 0, { min: 0, max: 7 }),
+    // 1 (RTL), not ArduCopter's 0: a hazing airframe is set up with it, and the station
+    // refuses to start a pattern without it.
+    i8('FS_GCS_ENABLE', 1, { min: 0, max: 7 }),
     f32('FS_GCS_TIMEOUT', 5, { min: 2, max: 120 }),
     i8('FS_THR_ENABLE', 1, { min: 0, max: 7 }),
     i16('FS_THR_VALUE', 975, { min: 910, max: 1100 }),

@@ -22,7 +22,7 @@ import type {
   TileSource,
 } from '../core/protocol';
 import { checkPointCamera } from '../core/protocol';
-import { checkHazingOperator } from '../core/hazing-log';
+import { checkHazingOperator, hazingEventsToCsv } from '../core/hazing-log';
 import { TrackedTargets } from '../core/targets';
 import { ZoneAlerter, type ZoneAlert, type ZoneEntry } from '../core/zones';
 import type {
@@ -139,7 +139,7 @@ export class Station implements StationApi, Disposable {
   private videoErrorTold: string | null = null;
   private recorder: TlogWriter | null = null;
   private detector: Detector | null = null;
-  private hazingLog: HazingLogStore | null = null;
+  private hazingLogStore: HazingLogStore | null = null;
   private runner: HazingRunner | null = null;
   private readonly people = new KnownPeople();
   private lastPeopleBroadcastMs = 0;
@@ -231,12 +231,22 @@ export class Station implements StationApi, Disposable {
     }
     messages.push({ type: 'action', action: this.runner?.status ?? null });
     messages.push({ type: 'people', people: this.people.list(Date.now()) });
-    messages.push({ type: 'hazing-operator', operator: this.hazingLog?.operator ?? null });
-    for (const event of this.hazingLog?.events() ?? []) {
+    messages.push({ type: 'hazing-operator', operator: this.hazingLogStore?.operator ?? null });
+    for (const event of this.hazingLogStore?.events() ?? []) {
       messages.push({ type: 'hazing-event', event });
     }
     for (const entry of this.logHistory) messages.push({ type: 'log', entry });
     return messages;
+  }
+
+  /** The hazing log as it stands, for GET /hazing-log.json and /hazing-log.csv. */
+  hazingLog(): { json: string; csv: string } {
+    const store = this.hazingLogStore;
+    if (!store) {
+      const json = `${JSON.stringify({ operator: null, events: [] }, null, 2)}\n`;
+      return { json, csv: hazingEventsToCsv([]) };
+    }
+    return { json: store.toJson(), csv: store.toCsv() };
   }
 
   onMessage(listener: Listener): Disposable {
@@ -811,7 +821,9 @@ export class Station implements StationApi, Disposable {
     let hazingLog: HazingLogStore;
     try {
       hazingLog = new HazingLogStore({ filePath });
-      if (filePath) this.log('info', `Hazing log: ${filePath}`);
+      const problem = hazingLog.writeError;
+      if (problem) this.log('error', `Hazing log: ${problem}`);
+      else if (filePath) this.log('info', `Hazing log: ${filePath}`);
     } catch (error) {
       this.log(
         'error',
@@ -820,7 +832,7 @@ export class Station implements StationApi, Disposable {
       );
       hazingLog = new HazingLogStore({ filePath: null });
     }
-    this.hazingLog = this.store.add(hazingLog);
+    this.hazingLogStore = this.store.add(hazingLog);
     this.store.add(hazingLog.onChange((event) => this.broadcast({ type: 'hazing-event', event })));
     this.runner = this.store.add(
       new HazingRunner({
@@ -857,7 +869,7 @@ export class Station implements StationApi, Disposable {
     try {
       switch (command.kind) {
         case 'set-operator': {
-          const hazingLog = this.hazingLog;
+          const hazingLog = this.hazingLogStore;
           if (!hazingLog) return refused('Hazing operator not set: the hazing log is not open.');
           const operator = checkHazingOperator(command.operator);
           hazingLog.setOperator(operator);
@@ -1002,7 +1014,10 @@ function describeCommand(command: OperatorCommand): string {
     case 'speaker':
       return `speaker ${command.on ? 'on' : 'off'}`;
     case 'set-operator':
-      return `hazing operator: ${command.operator?.operatorName} (${command.operator?.agencyOrPermitId})`;
+      return (
+        `hazing operator: ${command.operator?.operatorName} ` +
+        `(${command.operator?.agencyOrPermitId})`
+      );
     case 'mark-person':
       return `mark a person at ${command.position?.latDeg}, ${command.position?.lonDeg}`;
     case 'remove-person':

@@ -1,0 +1,854 @@
+// Hazing from the operator's screen, in real Chromium against the real station server on
+// 127.0.0.1, in front of a scripted station that records every command the server lets through
+// and answers as the real one would (action status, hazing log entries, people). Plan, confirm,
+// watch, abort; people marks, zone kinds, the area patterns; and an observer who commands
+// nothing.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { toDisposable, type Disposable } from '../../app/core/disposable';
+import { DEFAULT_ENVELOPE } from '../../app/core/envelope';
+import { bearingDeg, destination, distanceM, offsetNorthEast } from '../../app/core/geodesy';
+import type { HazingEvent, HazingOperator } from '../../app/core/hazing-log';
+import {
+  checkPatternSettings,
+  groundResolution,
+  previewPattern,
+  type PatternSettings,
+} from '../../app/core/patterns';
+import type {
+  ActionStatus,
+  KnownPerson,
+  OperatorCommand,
+  Role,
+  ServerMessage,
+} from '../../app/core/protocol';
+import type { CommandOutcome, LatLon, MapTarget, VehicleState } from '../../app/core/types';
+import type { ProtectedZone } from '../../app/core/zones';
+import { projectRoot } from '../../app/station/paths';
+import { startServer, type StationApi, type StationServer } from '../../app/station/server';
+import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
+import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
+import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
+
+const UI_DIR = path.join(projectRoot, 'dist', 'ui');
+const ARTIFACTS = path.join(projectRoot, 'test-artifacts', 'hazing');
+const TOKEN = 'test-operator-token-hazing-0123456789';
+const HOME = { ...CONRAD_MT, altitudeMslM: 1060 };
+const BEAR_ID = 7;
+const BEAR = destination(HOME, 0, 40);
+const DRONE = offsetNorthEast(HOME, -20, 0);
+const DRONE_ALTITUDE_M = 20;
+const OPERATOR: HazingOperator = {
+  operatorName: 'Jane Doe',
+  agencyOrPermitId: 'MT FWP permit 2026-17',
+};
+const skip =
+  chromiumMissing() ||
+  (existsSync(path.join(UI_DIR, 'index.html'))
+    ? false
+    : `${UI_DIR} is missing: run "node scripts/build.mjs" first`);
+
+/** A station that keeps every command and answers the way the real one does. */
+class ScriptedStation implements StationApi {
+  readonly commands: OperatorCommand[] = [];
+  private readonly listeners = new Set<(message: ServerMessage) => void>();
+  readonly vehicle: VehicleState = vehicleAt(DRONE);
+  targets: MapTarget[] = [];
+  action: ActionStatus | null = null;
+  operator: HazingOperator | null = null;
+  people: KnownPerson[] = [];
+  zones: ProtectedZone[] = [];
+  events: HazingEvent[] = [];
+  private marks = 0;
+
+  hello(role: Role): Extract<ServerMessage, { type: 'hello' }> {
+    return {
+      type: 'hello',
+      role,
+      tiles: {
+        kind: 'offline',
+        urlTemplate: '/tiles/{z}/{x}/{y}',
+        attribution: 'test tiles',
+        maxZoom: 17,
+      },
+      defaults: {
+        takeoffAltitudeM: 20,
+        standoffM: 30,
+        pushAltitudeM: 25,
+        envelope: DEFAULT_ENVELOPE,
+        speakerAvailable: true,
+      },
+      mapCenter: HOME,
+    };
+  }
+
+  snapshot(): ServerMessage[] {
+    return [
+      { type: 'vehicle', vehicle: this.vehicle },
+      { type: 'targets', targets: this.targets },
+      { type: 'action', action: this.action },
+      { type: 'people', people: this.people },
+      { type: 'zones', zones: this.zones },
+      { type: 'hazing-operator', operator: this.operator },
+      ...this.events.map((event): ServerMessage => ({ type: 'hazing-event', event })),
+    ];
+  }
+
+  onMessage(listener: (message: ServerMessage) => void): Disposable {
+    this.listeners.add(listener);
+    return toDisposable(() => {
+      this.listeners.delete(listener);
+    });
+  }
+
+  hazingLog(): { json: string; csv: string } {
+    return {
+      json: JSON.stringify(this.events),
+      csv: `id,outcome\n${this.events.map((e) => `${e.id},${e.outcome ?? ''}`).join('\n')}\n`,
+    };
+  }
+
+  async execute(command: OperatorCommand): Promise<CommandOutcome> {
+    this.commands.push(command);
+    switch (command.kind) {
+      case 'set-operator':
+        this.operator = command.operator;
+        this.emit({ type: 'hazing-operator', operator: command.operator });
+        break;
+      case 'start-pattern':
+        this.startPattern(command.targetId, command.settings);
+        break;
+      case 'abort':
+        this.endPattern();
+        return { ok: true, result: 'ACCEPTED', text: 'Holding position (BRAKE)' };
+      case 'mark-person':
+        this.marks += 1;
+        this.setPeople([
+          ...this.people,
+          {
+            id: `mark-${this.marks}`,
+            source: 'marked',
+            position: command.position,
+            lastSeenMs: Date.now(),
+          },
+        ]);
+        break;
+      case 'remove-person':
+        this.setPeople(this.people.filter((person) => person.id !== command.personId));
+        break;
+      default:
+        break;
+    }
+    return { ok: true, result: 'ACCEPTED', text: `${command.kind} accepted` };
+  }
+
+  setAction(patch: Partial<ActionStatus>): void {
+    if (!this.action) throw new Error('no pattern under way');
+    this.action = { ...this.action, ...patch };
+    this.emit({ type: 'action', action: this.action });
+  }
+
+  setPeople(people: KnownPerson[]): void {
+    this.people = people;
+    this.emit({ type: 'people', people });
+  }
+
+  emit(message: ServerMessage): void {
+    for (const listener of this.listeners) listener(message);
+  }
+
+  private startPattern(targetId: number | null, settings: PatternSettings): void {
+    const startedMs = Date.now();
+    const event: HazingEvent = {
+      id: `2026-12-04T22-00-00Z-${this.events.length + 1}`,
+      operator: this.operator!,
+      trackId: targetId,
+      pattern: settings,
+      startedMs,
+      endedMs: null,
+      bearStart: BEAR,
+      bearEnd: null,
+      droneStart: DRONE,
+      droneEnd: null,
+      bearMovedM: null,
+      durationS: null,
+      outcome: null,
+      actions: [{ timeMs: startedMs, action: 'start', detail: settings.kind }],
+    };
+    this.events.push(event);
+    this.emit({ type: 'hazing-event', event });
+    this.action = {
+      kind: settings.kind,
+      phase: 'starting',
+      eventId: event.id,
+      targetId,
+      settings,
+      text: 'starting',
+      violation: null,
+      setpoint: null,
+      preview: [],
+      bearStart: BEAR,
+      bearMovedM: null,
+      startedMs,
+      awaitingChoice: false,
+    };
+    this.emit({ type: 'action', action: this.action });
+  }
+
+  private endPattern(): void {
+    if (!this.action) return;
+    const endedMs = Date.now();
+    this.setAction({ phase: 'aborted', text: 'aborted: holding', awaitingChoice: true });
+    const index = this.events.findIndex((event) => event.id === this.action?.eventId);
+    if (index < 0) return;
+    const event: HazingEvent = {
+      ...this.events[index],
+      endedMs,
+      outcome: 'aborted',
+      bearEnd: BEAR,
+      droneEnd: DRONE,
+      bearMovedM: 12,
+      durationS: (endedMs - this.events[index].startedMs) / 1000,
+      actions: [...this.events[index].actions, { timeMs: endedMs, action: 'abort', detail: '' }],
+    };
+    this.events[index] = event;
+    this.emit({ type: 'hazing-event', event });
+  }
+}
+
+function vehicleAt(position: LatLon): VehicleState {
+  return {
+    systemId: 1,
+    link: 'connected',
+    lastHeartbeatMs: Date.now(),
+    autopilot: 'ArduPilot',
+    vehicleType: 'quadrotor',
+    customMode: 4,
+    modeName: 'GUIDED',
+    armed: true,
+    position: { ...position, altitudeMslM: 1080, altitudeRelM: DRONE_ALTITUDE_M },
+    velocity: { northMps: 0, eastMps: 0, downMps: 0 },
+    attitude: { rollDeg: 0, pitchDeg: 0, yawDeg: 0 },
+    home: HOME,
+    gimbal: null,
+    battery: { voltageV: 16.2, currentA: 8, remainingPct: 81 },
+    gps: { fixType: 3, fixName: '3D', satellites: 14, hdop: 0.7 },
+    statusTexts: [],
+  };
+}
+
+/** Polls until check returns a value other than undefined. */
+async function eventually<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function centre(box: { x: number; y: number; width: number; height: number }) {
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** Taps the bear's marker until its card opens: a tap can land while the map re-renders. */
+async function openBearCard(page: Page): Promise<void> {
+  const marker = page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`);
+  await marker.waitFor({ timeout: 15_000 });
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await marker.click();
+    const shown = await page
+      .getByTestId('target-panel')
+      .waitFor({ timeout: 5_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (shown) return;
+  }
+  throw new Error('the bear card did not open');
+}
+
+/** Presses and holds the confirm button until the station has the command. */
+async function holdToConfirm(page: Page, arrived: () => boolean): Promise<void> {
+  const box = await page.getByTestId('pattern-confirm').boundingBox();
+  assert.ok(box, 'the start button is on screen');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  try {
+    await eventually('the command to arrive', () => (arrived() ? true : undefined));
+  } finally {
+    await page.mouse.up();
+  }
+}
+
+describe('hazing in Chromium', { skip }, () => {
+  let station: ScriptedStation;
+  let server: StationServer;
+  let tiles: TileStore;
+  let tileDir: string;
+  let browser: Browser;
+
+  const count = (kind: OperatorCommand['kind']) =>
+    station.commands.filter((command) => command.kind === kind).length;
+  const last = <K extends OperatorCommand['kind']>(kind: K) =>
+    station.commands
+      .filter((c): c is Extract<OperatorCommand, { kind: K }> => c.kind === kind)
+      .at(-1);
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    tileDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-hazing-tiles-'));
+    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 15, maxZoom: 17, radiusTiles: 3 });
+    tiles = openTileStore(tileDir);
+    station = new ScriptedStation();
+    station.targets = [
+      {
+        id: BEAR_ID,
+        className: 'bear',
+        position: BEAR,
+        score: 0.93,
+        firstSeenMs: Date.now() - 5_000,
+        lastSeenMs: Date.now(),
+        hits: 9,
+        speedMps: 0,
+        courseDeg: null,
+      },
+    ];
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      api: station,
+      operatorToken: TOKEN,
+      tiles,
+      uiDir: UI_DIR,
+    });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    tiles?.dispose();
+    if (tileDir) rmSync(tileDir, { recursive: true, force: true });
+  });
+
+  test('plan a push, confirm by holding, watch it, abort with Esc and the button', async () => {
+    const tracked = await openTrackedPage(browser, server.operatorUrl);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('abort-button').waitFor({ timeout: 15_000 });
+      const status = page.getByTestId('status-hazing-operator');
+      assert.match(await status.innerText(), /Hazing operator not set/);
+
+      // Plan: the first pattern of the session asks who hazes, under which permit.
+      await openBearCard(page);
+      await page.getByTestId('push-start').click();
+      await page.getByTestId('operator-dialog').waitFor();
+      assert.equal(await page.getByTestId('operator-save').isDisabled(), true);
+      await page.getByTestId('operator-name').fill(OPERATOR.operatorName);
+      await page.getByTestId('operator-permit').fill(OPERATOR.agencyOrPermitId);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'operator-dialog.png') });
+      await page.getByTestId('operator-save').click();
+      await page.getByTestId('operator-dialog').waitFor({ state: 'detached' });
+      assert.deepEqual(last('set-operator'), { kind: 'set-operator', operator: OPERATOR });
+      await page.waitForFunction(() =>
+        document
+          .querySelector('[data-testid="status-hazing-operator"]')
+          ?.textContent?.includes('Hazing as Jane Doe, MT FWP permit 2026-17'),
+      );
+
+      // The push form opened by itself once the operator was known: tap east of the bear.
+      await page.getByTestId('map-pick-hint').waitFor();
+      assert.equal(await page.getByTestId('pattern-standoffM').inputValue(), '30');
+      assert.equal(await page.getByTestId('pattern-altitudeAglM').inputValue(), '25');
+      assert.equal(await page.getByTestId('pattern-successDistanceM').inputValue(), '200');
+      const bearBox = await page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`).boundingBox();
+      assert.ok(bearBox);
+      const bearAt = centre(bearBox);
+      await page.mouse.click(bearAt.x + 200, bearAt.y);
+      const bearing = Number(await page.getByTestId('push-bearing').getAttribute('data-value'));
+      assert.ok(Math.abs(bearing - 90) < 3, `bearing ${bearing} is about east`);
+
+      // Preview: the core's own path, dashed, with the standoff circle and the safe arrow.
+      const settings = checkPatternSettings({
+        kind: 'push',
+        safeBearingDeg: bearing,
+        safeZoneId: null,
+        standoffM: 30,
+        altitudeAglM: 25,
+        successDistanceM: 200,
+        onSuccess: 'hold',
+      });
+      const path0 = previewPattern(settings, {
+        nowMs: Date.now(),
+        drone: { ...DRONE, altitudeAglM: DRONE_ALTITUDE_M },
+        bear: { ...BEAR, trackId: BEAR_ID, courseDeg: null, speedMps: 0, lastSeenMs: Date.now() },
+        safeZone: null,
+        camera: { horizontalFovDeg: 8, verticalFovDeg: 6, imageWidthPx: 640 },
+      });
+      assert.ok(path0.length >= 1, 'the core previews a path');
+      const preview = page.getByTestId('plan-target-preview');
+      await preview.waitFor();
+      const first = {
+        latDeg: Number(await preview.getAttribute('data-lat')),
+        lonDeg: Number(await preview.getAttribute('data-lon')),
+      };
+      assert.ok(distanceM(first, path0[0]) < 0.5, 'the map starts the path where the core does');
+      assert.equal(
+        Number(await preview.getAttribute('data-path-points')),
+        path0.length,
+        'the whole preview is drawn',
+      );
+      assert.equal(await page.locator('.ursa-standoff.ursa-preview').count(), 1);
+      assert.equal(await page.locator('.ursa-safe-arrow.ursa-preview').count(), 1);
+      if (path0.length >= 2) {
+        assert.equal(
+          await page.locator('.ursa-plan-path.ursa-preview').getAttribute('stroke-dasharray'),
+          '10 8',
+        );
+      }
+      assert.equal(
+        await page.getByTestId('pattern-plan').innerText(),
+        `Push bear #${BEAR_ID} toward E (${Math.round(bearing)} deg) from 30 m behind at 25 m; ` +
+          'succeeds at 200 m, then hold',
+      );
+
+      // A setting out of range says which, in the core's words, and nothing can start.
+      await page.getByTestId('pattern-standoffM').fill('5');
+      assert.match(
+        await page.getByTestId('pattern-error').innerText(),
+        /standoffM 5 is outside 20-150 m/,
+      );
+      assert.equal(await page.getByTestId('pattern-confirm').isDisabled(), true);
+      await page.getByTestId('pattern-standoffM').fill('30');
+      await page.getByTestId('pattern-error').waitFor({ state: 'detached' });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'push-preview.png') });
+
+      // Confirm: a click is not a hold.
+      await page.getByTestId('pattern-confirm').click();
+      assert.equal(await page.getByTestId('pattern-confirm').getAttribute('data-hint'), 'true');
+      await page.waitForTimeout(2_000);
+      assert.equal(count('start-pattern'), 0, 'a click starts nothing');
+      await holdToConfirm(page, () => count('start-pattern') === 1);
+      assert.deepEqual(last('start-pattern'), {
+        kind: 'start-pattern',
+        targetId: BEAR_ID,
+        settings,
+      });
+      await page.getByTestId('pattern-flow').waitFor({ state: 'detached' });
+
+      // Watch: phase, the station's words, how far the bear moved of the goal, time.
+      const setpoint = { ...destination(BEAR, 270, 30), altitudeAglM: 25 };
+      station.setAction({
+        phase: 'flying',
+        text: 'pushing: bear 12 m of 200 m',
+        bearMovedM: 12,
+        setpoint,
+        preview: [setpoint, destination(BEAR, 90, 170)],
+      });
+      const panel = page.getByTestId('action-status');
+      await page.waitForFunction(
+        () =>
+          document.querySelector('[data-testid="action-status"]')?.getAttribute('data-phase') ===
+          'flying',
+      );
+      assert.equal(
+        await page.getByTestId('action-text').innerText(),
+        'pushing: bear 12 m of 200 m',
+      );
+      assert.equal(await page.getByTestId('action-bear-moved').innerText(), '12 m of 200 m');
+      assert.match(await page.getByTestId('action-elapsed').innerText(), /^\d+ s$/);
+      assert.match(await panel.innerText(), new RegExp(`Push bear #${BEAR_ID}`));
+      const actionTarget = page.getByTestId('plan-target-action');
+      await actionTarget.waitFor();
+      assert.ok(
+        Math.abs(Number(await actionTarget.getAttribute('data-lat')) - setpoint.latDeg) < 1e-9,
+        'the setpoint is drawn where it was sent',
+      );
+      assert.equal(await page.locator('.ursa-plan-path.ursa-action').count(), 1);
+
+      // Nudges and the speaker while it flies.
+      await page.getByTestId('nudge-right').click();
+      await eventually('a nudge', () => (count('nudge') === 1 ? true : undefined));
+      assert.deepEqual(last('nudge'), { kind: 'nudge', nudge: { bearingDeltaDeg: 15 } });
+      await page.getByTestId('nudge-farther').click();
+      await eventually('a second nudge', () => (count('nudge') === 2 ? true : undefined));
+      assert.deepEqual(last('nudge'), { kind: 'nudge', nudge: { distanceDeltaM: 5 } });
+      await page.getByTestId('speaker-toggle').click();
+      await eventually('the speaker', () => (count('speaker') === 1 ? true : undefined));
+      assert.deepEqual(last('speaker'), { kind: 'speaker', on: true });
+      await page.waitForFunction(
+        () =>
+          document.querySelector('[data-testid="speaker-toggle"]')?.getAttribute('data-on') ===
+          'true',
+      );
+
+      // A rule stops the newest setpoint: a loud banner says which.
+      station.setAction({
+        phase: 'holding',
+        setpoint: null,
+        violation: { rule: 'person', text: 'person 12 m from the path; keep 30 m' },
+      });
+      const banner = page.getByTestId('holding-banner');
+      await banner.waitFor();
+      assert.equal(await banner.innerText(), 'HOLDING: person 12 m from the path; keep 30 m');
+      assert.equal(await banner.getAttribute('data-rule'), 'person');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'push-holding.png') });
+
+      // Abort: one Escape press is one abort, from anywhere, no confirm.
+      await page.keyboard.press('Escape');
+      await eventually('the abort', () => (count('abort') === 1 ? true : undefined));
+      await page.getByTestId('abort-choice').waitFor();
+      await page.waitForTimeout(500);
+      assert.equal(count('abort'), 1, 'Escape sent exactly one abort');
+      await banner.waitFor({ state: 'detached' });
+      assert.equal(await panel.getAttribute('data-phase'), 'aborted');
+      assert.equal(await page.getByTestId('nudges').count(), 0, 'no nudges once it ended');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'abort-choice.png') });
+
+      // The button does the same, once per click.
+      await page.getByTestId('abort-button').click();
+      await eventually('the second abort', () => (count('abort') === 2 ? true : undefined));
+      await page.waitForTimeout(500);
+      assert.equal(count('abort'), 2, 'the button sent exactly one abort');
+
+      // Then the operator chooses: home or land here.
+      await page.getByTestId('choice-return-home').click();
+      await eventually('return home', () => (count('return-home') === 1 ? true : undefined));
+      await page.getByTestId('choice-land').click();
+      await eventually('land', () => (count('land') === 1 ? true : undefined));
+      station.setAction({ phase: 'returning', awaitingChoice: false, text: 'landing' });
+      await page.getByTestId('abort-choice').waitFor({ state: 'detached' });
+
+      // The hazing log: the entry with its outcome, and the exports the station serves.
+      const entry = page.getByTestId('hazing-event').first();
+      await page.waitForFunction(
+        () =>
+          document.querySelector('[data-testid="hazing-event"]')?.getAttribute('data-outcome') ===
+          'aborted',
+      );
+      assert.match(await entry.innerText(), new RegExp(`Push bear #${BEAR_ID}`));
+      assert.match(await entry.innerText(), /Aborted · moved 12 m/);
+      assert.match(await entry.innerText(), /Jane Doe, MT FWP permit 2026-17/);
+      for (const [testId, file] of [
+        ['hazing-log-csv', '/hazing-log.csv'],
+        ['hazing-log-json', '/hazing-log.json'],
+      ] as const) {
+        const link = page.getByTestId(testId);
+        assert.equal(await link.getAttribute('href'), file);
+        assert.ok((await link.getAttribute('download')) !== null, `${file} downloads`);
+        const box = await link.boundingBox();
+        assert.ok(box && box.height >= 44, `${testId} is a big target`);
+      }
+      const csv = await page.evaluate(() => fetch('/hazing-log.csv').then((r) => r.text()));
+      assert.equal(csv, station.hazingLog().csv);
+
+      // Reloaded, the page knows the operator and does not ask again.
+      await page.reload();
+      await page.getByTestId('abort-button').waitFor({ timeout: 15_000 });
+      await page.waitForFunction(
+        () =>
+          document
+            .querySelector('[data-testid="status-hazing-operator"]')
+            ?.getAttribute('data-set') === 'true',
+      );
+      await openBearCard(page);
+      await page.getByTestId('orbit-start').click();
+      await page.getByTestId('pattern-flow').waitFor();
+      assert.equal(await page.getByTestId('operator-dialog').count(), 0, 'not asked again');
+      assert.match(
+        await page.getByTestId('pattern-plan').innerText(),
+        new RegExp(`^Orbit bear #${BEAR_ID} at 50 m radius, 5 m/s clockwise, at 30 m$`),
+      );
+      await page.getByTestId('pattern-cancel').click();
+
+      assert.deepEqual(tracked.errors, []);
+      assert.deepEqual(tracked.blocked, []);
+    } finally {
+      await tracked.dispose();
+    }
+  });
+
+  test('an ABORT with no pattern under way still offers home or land', async () => {
+    station.action = null;
+    station.emit({ type: 'action', action: null });
+    const tracked = await openTrackedPage(browser, server.operatorUrl);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('abort-button').waitFor({ timeout: 15_000 });
+      assert.equal(await page.getByTestId('abort-choice').count(), 0);
+      const aborts = count('abort');
+      const button = await page.getByTestId('abort-button').boundingBox();
+      assert.ok(button && button.height >= 80 && button.width >= 300, 'ABORT is big');
+      await page.getByTestId('abort-button').click();
+      await page.getByTestId('abort-choice').waitFor();
+      assert.equal(count('abort'), aborts + 1);
+      for (const testId of ['choice-return-home', 'choice-land']) {
+        const box = await page.getByTestId(testId).boundingBox();
+        assert.ok(box && box.height >= 80, `${testId} is big`);
+      }
+      const lands = count('land');
+      await page.getByTestId('choice-land').click();
+      await page.getByTestId('abort-choice').waitFor({ state: 'detached' });
+      assert.equal(count('land'), lands + 1);
+    } finally {
+      await tracked.dispose();
+    }
+  });
+
+  test('people: mark one on the map, both kinds drawn with a radius, remove the mark', async () => {
+    const detected: KnownPerson = {
+      id: 'track-12',
+      source: 'detected',
+      position: destination(BEAR, 45, 80),
+      lastSeenMs: Date.now(),
+    };
+    station.setPeople([detected]);
+    const tracked = await openTrackedPage(browser, server.operatorUrl);
+    const { page } = tracked;
+    try {
+      await page.locator('[data-testid="map-person"][data-source="detected"]').waitFor({
+        timeout: 15_000,
+      });
+      const bearBox = await page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`).boundingBox();
+      assert.ok(bearBox);
+      const at = { x: centre(bearBox).x - 150, y: centre(bearBox).y };
+      await page.mouse.click(at.x, at.y, { button: 'right' });
+      await page.getByTestId('map-menu').waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'map-menu.png') });
+      await page.getByTestId('map-menu-mark-person').click();
+      await eventually('a mark', () => (count('mark-person') === 1 ? true : undefined));
+      const marked = last('mark-person')!.position;
+      const fromBear = bearingDeg(BEAR, marked);
+      assert.ok(Math.abs(fromBear - 270) < 5, `marked west of the bear (${fromBear} deg)`);
+
+      const markedMarker = page.locator('[data-testid="map-person"][data-source="marked"]');
+      await markedMarker.waitFor();
+      assert.equal(await page.locator('.ursa-person-radius').count(), 2, 'a radius each');
+      assert.equal(await page.locator('.ursa-person-radius.source-marked').count(), 1);
+      const [markedLook, detectedLook] = await page.evaluate(() =>
+        ['marked', 'detected'].map((source) => {
+          const element = document.querySelector(`.ursa-person.source-${source}`)!;
+          const style = getComputedStyle(element);
+          return `${style.backgroundColor} ${style.borderRadius}`;
+        }),
+      );
+      assert.notEqual(markedLook, detectedLook, 'marked and detected people look different');
+      assert.equal(await page.getByTestId('person-item').count(), 2);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'people.png') });
+
+      // Right-click on the mark offers to remove it.
+      const markBox = await markedMarker.boundingBox();
+      assert.ok(markBox);
+      await page.mouse.click(centre(markBox).x, centre(markBox).y, { button: 'right' });
+      await page.getByTestId('map-menu-remove-person').click();
+      await eventually('the removal', () => (count('remove-person') === 1 ? true : undefined));
+      assert.deepEqual(last('remove-person'), { kind: 'remove-person', personId: 'mark-1' });
+      await markedMarker.waitFor({ state: 'detached' });
+      // Detected people are not the operator's to remove.
+      assert.equal(await page.getByTestId('person-remove').count(), 0);
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      station.setPeople([]);
+      await tracked.dispose();
+    }
+  });
+
+  test('zones have a kind, drawn in its own colour', async () => {
+    const tracked = await openTrackedPage(browser, server.operatorUrl);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('zone-draw').click({ timeout: 15_000 });
+      const map = await page.getByTestId('map').boundingBox();
+      assert.ok(map);
+      const mid = centre(map);
+      for (const [dx, dy] of [
+        [60, -180],
+        [200, -180],
+        [200, -60],
+      ]) {
+        await page.mouse.click(mid.x + dx, mid.y + dy);
+      }
+      await page.getByTestId('zone-kind').selectOption('no-fly');
+      await page.getByTestId('zone-name').fill('School roof');
+      await page.getByTestId('zone-save').click();
+      await eventually('the zone', () => (count('save-zone') === 1 ? true : undefined));
+      const saved = last('save-zone')!.zone;
+      assert.equal(saved.kind, 'no-fly');
+      assert.equal(saved.polygon.length, 3);
+      station.zones = [
+        { id: 1, name: 'School roof', kind: 'no-fly', alertDistanceM: 50, polygon: saved.polygon },
+        {
+          id: 2,
+          name: 'Meadow',
+          kind: 'safe',
+          alertDistanceM: 0,
+          polygon: [
+            destination(BEAR, 80, 150),
+            destination(BEAR, 100, 150),
+            destination(BEAR, 95, 250),
+          ],
+        },
+      ];
+      station.emit({ type: 'zones', zones: station.zones });
+      await page.locator('path.ursa-zone.kind-no-fly').waitFor();
+      await page.locator('path.ursa-zone.kind-safe').waitFor();
+      const [noFly, safe] = await page.evaluate(() =>
+        ['no-fly', 'safe'].map(
+          (kind) => getComputedStyle(document.querySelector(`path.ursa-zone.kind-${kind}`)!).stroke,
+        ),
+      );
+      assert.notEqual(noFly, safe, 'kinds are told apart by colour');
+      assert.match(
+        await page.locator('[data-testid="zone-item"][data-kind="safe"]').innerText(),
+        /Safe area/,
+      );
+
+      // A push can drive the bear into the safe area instead of along a direction.
+      await openBearCard(page);
+      await page.getByTestId('push-start').click();
+      await page.getByTestId('push-safe-zone').selectOption('2');
+      assert.equal(
+        await page.getByTestId('pattern-plan').innerText(),
+        `Push bear #${BEAR_ID} into the safe area "Meadow" from 30 m behind at 25 m; ` +
+          'succeeds at 200 m, then hold',
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'zones-safe-push.png') });
+      await page.getByTestId('pattern-cancel').click();
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      station.zones = [];
+      station.emit({ type: 'zones', zones: [] });
+      await tracked.dispose();
+    }
+  });
+
+  test('zigzag and search from the map toolbar, with the ground resolution', async () => {
+    const tracked = await openTrackedPage(browser, server.operatorUrl);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('zigzag-start').click({ timeout: 15_000 });
+      const map = await page.getByTestId('map').boundingBox();
+      assert.ok(map);
+      const mid = centre(map);
+      await page.getByTestId('map-pick-hint').waitFor();
+      await page.mouse.click(mid.x - 100, mid.y - 150);
+      await page.mouse.click(mid.x + 150, mid.y - 150);
+      assert.equal(await page.getByTestId('pattern-point-preview').count(), 2);
+      assert.match(
+        await page.getByTestId('pattern-plan').innerText(),
+        /^Zigzag along a \d+ m line, 30 m each side, legs every 40 m, at 30 m, 5 m\/s$/,
+      );
+      await page.getByTestId('plan-target-preview').waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'zigzag-preview.png') });
+      await page.getByTestId('pattern-cancel').click();
+
+      await page.getByTestId('search-start').click();
+      for (const [dx, dy] of [
+        [-100, -200],
+        [150, -200],
+        [150, -60],
+        [-100, -60],
+      ]) {
+        await page.mouse.click(mid.x + dx, mid.y + dy);
+      }
+      assert.equal(await page.getByTestId('search-hint').getAttribute('data-points'), '4');
+      const expected = groundResolution(60, { horizontalFovDeg: 8, verticalFovDeg: 6 }, 640, 30);
+      assert.equal(
+        await page.getByTestId('resolution-cm-per-px').innerText(),
+        `${(expected.metresPerPixel * 100).toFixed(1)} cm/pixel`,
+      );
+      assert.equal(
+        await page.getByTestId('resolution-bear-px').innerText(),
+        `${expected.bearLengthPx.toFixed(0)} px`,
+      );
+      // A lower pass puts more pixels on a bear.
+      await page.getByTestId('pattern-altitudeAglM').fill('30');
+      const lower = groundResolution(30, { horizontalFovDeg: 8, verticalFovDeg: 6 }, 640, 30);
+      assert.equal(
+        await page.getByTestId('resolution-bear-px').innerText(),
+        `${lower.bearLengthPx.toFixed(0)} px`,
+      );
+      assert.match(await page.getByTestId('ground-resolution').innerText(), /assumed/);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'search-preview.png') });
+      const starts = count('start-pattern');
+      await holdToConfirm(page, () => count('start-pattern') === starts + 1);
+      const start = last('start-pattern')!;
+      assert.equal(start.targetId, null);
+      assert.equal(start.settings.kind, 'search');
+      assert.ok(start.settings.kind === 'search' && start.settings.polygon.length === 4);
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      await tracked.dispose();
+    }
+  });
+
+  test('an observer sees the pattern, the banner and the log, and commands nothing', async () => {
+    station.setAction({
+      phase: 'holding',
+      awaitingChoice: false,
+      violation: {
+        rule: 'bear-standoff',
+        text: 'bear-standoff: bear 15 m from the path; keep 20 m',
+      },
+    });
+    station.setPeople([
+      { id: 'mark-9', source: 'marked', position: destination(BEAR, 200, 60), lastSeenMs: 0 },
+    ]);
+    const commands = station.commands.length;
+    const tracked = await openTrackedPage(browser, server.url);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('observer-banner').waitFor({ timeout: 15_000 });
+      await page.getByTestId('holding-banner').waitFor();
+      await page.getByTestId('action-status').waitFor();
+      assert.ok((await page.getByTestId('hazing-event').count()) >= 1);
+      assert.match(
+        await page.getByTestId('status-hazing-operator').innerText(),
+        /Hazing as Jane Doe/,
+      );
+      await page.getByTestId('envelope-summary').waitFor();
+      assert.equal(await page.getByTestId('envelope-person').innerText(), 'at least 30 m');
+      await openBearCard(page);
+      for (const testId of [
+        'abort-button',
+        'push-start',
+        'orbit-start',
+        'shadow-start',
+        'zigzag-start',
+        'search-start',
+        'nudges',
+        'speaker-toggle',
+        'person-remove',
+        'zone-draw',
+      ]) {
+        assert.equal(await page.getByTestId(testId).count(), 0, `${testId} is not shown`);
+      }
+      assert.equal(
+        await page.getByTestId('status-hazing-operator').evaluate((e) => e.tagName),
+        'DIV',
+        'the operator line is not a button for observers',
+      );
+      const map = await page.getByTestId('map').boundingBox();
+      assert.ok(map);
+      await page.mouse.click(centre(map).x + 100, centre(map).y - 100, { button: 'right' });
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+      assert.equal(await page.getByTestId('map-menu').count(), 0);
+      assert.equal(station.commands.length, commands, 'nothing reached the station');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'observer.png') });
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      await tracked.dispose();
+    }
+  });
+});

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 
 import { DEFAULT_ENVELOPE, type EnvelopeLimits } from '../../app/core/envelope';
-import { distanceM, offsetNorthEast } from '../../app/core/geodesy';
+import { distanceM, northEastOf, offsetNorthEast } from '../../app/core/geodesy';
 import type { PatternSettings } from '../../app/core/patterns';
 import type { ActionStatus } from '../../app/core/protocol';
 import type { CommandOutcome, LatLon, MapTarget, VehicleState } from '../../app/core/types';
+import type { Terrain } from '../../app/core/terrain';
 import type { ProtectedZone } from '../../app/core/zones';
 import { HazingLogStore } from '../../app/station/hazing/hazing-log-store';
 import { HazingRunner, type RunnerLink } from '../../app/station/hazing/runner';
@@ -139,7 +140,11 @@ afterEach(() => {
 });
 
 function makeRig(
-  options: { limits?: Partial<EnvelopeLimits>; speakerRelay?: number | null } = {},
+  options: {
+    limits?: Partial<EnvelopeLimits>;
+    speakerRelay?: number | null;
+    terrain?: Terrain;
+  } = {},
 ): Rig {
   const link = new FakeLink();
   const log = new HazingLogStore({ filePath: null });
@@ -179,6 +184,7 @@ function makeRig(
     camera: { horizontalFovDeg: 60, verticalFovDeg: 45 },
     imageWidthPx: () => 640,
     speakerRelay: options.speakerRelay ?? null,
+    terrain: options.terrain ?? null,
     onStatus: (status) => {
       if (status) statuses.push(status);
     },
@@ -200,7 +206,7 @@ async function until(what: string, probe: () => boolean, timeoutMs = 5000): Prom
   }
 }
 
-test('a pattern is refused without an operator, a bear, a safe distance or safe failsafes', async () => {
+test('refused without an operator, a bear, a safe distance or safe failsafes', async () => {
   const rig = makeRig({ limits: { bearStandoffM: 50 } });
   let outcome = await rig.runner.start(7, ORBIT);
   assert.equal(outcome.ok, false);
@@ -210,7 +216,10 @@ test('a pattern is refused without an operator, a bear, a safe distance or safe 
   outcome = await rig.runner.start(7, ORBIT);
   assert.match(
     outcome.text,
-    /Pattern refused: the orbit's distance from the bear, 40 m, is inside the envelope's bear standoff of 50 m\./,
+    new RegExp(
+      "Pattern refused: the orbit's distance from the bear, 40 m, is inside the envelope's " +
+        'bear standoff of 50 m\\.',
+    ),
   );
 
   outcome = await rig.runner.start(7, { ...ORBIT, radiusM: 3 });
@@ -290,7 +299,7 @@ test('an orbit streams checked setpoints around the bear and logs the event', as
   assert.equal(point.altitudeMslM, HOME.altitudeMslM);
 });
 
-test('a person on the path: the drone holds once, the rule is logged once, then flies on', async () => {
+test('a person on the path: one hold, the rule logged once, then it flies on', async () => {
   const rig = makeRig();
   rig.log.setOperator(OPERATOR);
   // Someone stands where the drone would join the orbit, 40 m short of the bear.
@@ -453,4 +462,45 @@ test('the speaker is refused without a relay, and switched and logged with one',
   assert.equal(on.ok, true);
   assert.ok(rig.link.calls.some((c) => c.what === 'relay' && c.args[0] === 2 && c.args[1]));
   assert.ok(rig.log.events()[0].actions.some((a) => a.action === 'speaker-on'));
+});
+
+test('a push that moves the bear its success distance ends as a success and holds', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  const outcome = await rig.runner.start(7, {
+    kind: 'push',
+    safeBearingDeg: 0,
+    safeZoneId: null,
+    standoffM: 30,
+    altitudeAglM: 25,
+    successDistanceM: 200,
+    onSuccess: 'hold',
+  });
+  assert.equal(outcome.ok, true, outcome.text);
+  await until('setpoints', () => rig.link.targetsSent().length >= 3);
+  const start = rig.bear.position;
+  // The bear runs north, away from the drone, 210 m.
+  rig.bear = { ...rig.bear, position: offsetNorthEast(start, 210, 0), speedMps: 3, courseDeg: 0 };
+  await until('success', () => rig.runner.status?.phase === 'succeeded');
+  await until('a hold mode', () => rig.link.calls.some((c) => c.args[0] === 'BRAKE'));
+  const event = rig.log.events()[0];
+  assert.equal(event.outcome, 'success');
+  assert.ok(Math.abs((event.bearMovedM ?? 0) - 210) < 1);
+});
+
+test('over terrain, height above the ground becomes height above home', async () => {
+  // The ground rises 1 m for every 10 m north of home.
+  const terrain: Terrain = {
+    description: 'a slope',
+    resolutionM: 10,
+    elevationMslM: (point) => HOME.altitudeMslM + northEastOf(HOME, point).northM / 10,
+  };
+  const rig = makeRig({ terrain });
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 3);
+  for (const target of rig.link.targetsSent()) {
+    const groundAboveHomeM = northEastOf(HOME, target).northM / 10;
+    assert.ok(Math.abs(target.altitudeRelM - (25 + groundAboveHomeM)) < 1e-6);
+  }
 });

@@ -70,7 +70,7 @@ test('the station falls silent: with FS_GCS_ENABLE the vehicle goes RTL', async 
   assert.equal(home.modeName, 'RTL');
 });
 
-test("before a pattern, the station reads the vehicle's failsafes and names the unsafe one", async (t) => {
+test("the failsafe check reads the vehicle's parameters and names the unsafe one", async (t) => {
   const { link, dispose } = await startSimLink();
   t.after(dispose);
   const state = await waitForState(

@@ -504,3 +504,37 @@ test('over terrain, height above the ground becomes height above home', async ()
     assert.ok(Math.abs(target.altitudeRelM - (25 + groundAboveHomeM)) < 1e-6);
   }
 });
+
+test('an ABORT while a pattern is starting wins: nothing is flown', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  rig.link.state = { ...rig.link.state, modeName: 'LOITER' };
+  const starting = rig.runner.start(7, ORBIT);
+  const abort = await rig.runner.abort();
+  assert.equal(abort.ok, true);
+  const outcome = await starting;
+  assert.equal(outcome.ok, false);
+  assert.equal(
+    outcome.text,
+    'Pattern not started: ABORT, return home, land or link loss came first.',
+  );
+  await sleep(STEP_MS * 5);
+  assert.equal(rig.link.targetsSent().length, 0);
+  assert.equal(rig.runner.stepping, false);
+  assert.ok(!rig.link.calls.some((c) => c.what === 'mode' && c.args[0] === 'GUIDED'));
+});
+
+test('a battery already too low to get home refuses the start', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  rig.link.state = {
+    ...rig.link.state,
+    battery: { voltageV: 13, currentA: 10, remainingPct: 15 },
+  };
+  rig.runner.vehicleChanged(rig.link.state);
+  const outcome = await rig.runner.start(7, ORBIT);
+  assert.match(
+    outcome.text,
+    /^Pattern refused: the battery has 15 %, and \d+ % is needed to get home with the reserve\.$/,
+  );
+});

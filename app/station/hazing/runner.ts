@@ -137,6 +137,8 @@ export class HazingRunner implements Disposable {
   private timer: NodeJS.Timeout | null = null;
   private running: Running | null = null;
   private startingPattern = false;
+  /** Counts ABORTs, returns, landings and link losses: a start that sees it change gives up. */
+  private cancels = 0;
   private current: ActionStatus | null = null;
   /** The newest hazing log entry, for actions after its pattern ended (return home, land). */
   private lastEventId: string | null = null;
@@ -230,14 +232,35 @@ export class HazingRunner implements Disposable {
       safeZone = zone.polygon.map((p) => ({ ...p }));
     }
 
+    const home = vehicle.home;
+    const budget = this.battery.budget(returnSpeedMps(link));
+    if (budget) {
+      const droneAglM = position.altitudeRelM - this.groundAboveHomeM(position, home);
+      const neededPct = batteryNeededPct(position, home, droneAglM, budget, this.options.limits);
+      if (!(budget.remainingPct >= neededPct)) {
+        return refuse(
+          `the battery has ${Math.round(budget.remainingPct)} %, and ` +
+            `${Math.ceil(neededPct)} % is needed to get home with the reserve`,
+        );
+      }
+    }
+
     this.startingPattern = true;
+    const cancels = this.cancels;
+    const cancelled = (): CommandOutcome | null =>
+      this.disposed
+        ? refuse('the station is stopping')
+        : this.cancels !== cancels
+          ? refused('Pattern not started: ABORT, return home, land or link loss came first.')
+          : null;
     try {
       const failsafe = await this.checkFailsafes(vehicle.autopilot, async (name) => {
         const read = await link.readParam(name);
         return read.ok && read.param ? read.param.value : null;
       });
       if (failsafe !== null) return refuse(`the vehicle's failsafes: ${failsafe}`);
-      if (this.disposed) return refuse('the station is stopping');
+      const early = cancelled();
+      if (early) return early;
 
       const startCtx = this.context(link.state, target, safeZone, nowMs);
       let pattern: Pattern;
@@ -257,7 +280,8 @@ export class HazingRunner implements Disposable {
         const mode = await link.setMode('GUIDED');
         if (!mode.ok) return refused(`Pattern not started: ${mode.text}`);
       }
-      if (this.disposed) return refuse('the station is stopping');
+      const late = cancelled();
+      if (late) return late;
 
       const startedMs = this.now();
       const bearStart = target ? { ...target.position } : null;
@@ -351,6 +375,7 @@ export class HazingRunner implements Disposable {
    */
   async abort(): Promise<CommandOutcome> {
     this.stopTimer();
+    this.cancels++;
     const running = this.running;
     this.running = null;
     const link = this.options.link();
@@ -443,6 +468,7 @@ export class HazingRunner implements Disposable {
 
   /** The active vehicle is lost: nothing more is sent; its own failsafe flies it now. */
   linkLost(): void {
+    this.cancels++;
     const running = this.running;
     if (!running) return;
     this.finish(
@@ -479,6 +505,7 @@ export class HazingRunner implements Disposable {
   ): Promise<CommandOutcome> {
     const running = this.running;
     if (running) this.stopTimer();
+    this.cancels++;
     this.running = null;
     const link = this.options.link();
     if (!link) return refused(`${words}: there is no vehicle link.`);
@@ -790,7 +817,7 @@ export class HazingRunner implements Disposable {
     const zones = this.options.zones();
     const polygons = (kind: string) =>
       zones.filter((zone) => zoneKind(zone) === kind).map((zone) => zone.polygon);
-    const speedCmps = this.options.link()?.paramCache.get('WPNAV_SPEED')?.value ?? null;
+    const link = this.options.link();
     return {
       drone,
       home: latLonOf(vehicle.home) as LatLon,
@@ -801,7 +828,7 @@ export class HazingRunner implements Disposable {
       people: this.options.people(nowMs),
       fences: polygons('fence'),
       noFlyZones: polygons('no-fly'),
-      battery: this.battery.budget(speedCmps === null ? null : speedCmps / 100),
+      battery: this.battery.budget(link ? returnSpeedMps(link) : null),
       linkUp: this.options.linkUp(),
     };
   }
@@ -865,6 +892,12 @@ export function describeSettings(settings: PatternSettings): string {
         `${Math.round(settings.offsetBearingDeg)} deg, ${settings.altitudeAglM} m up`
       );
   }
+}
+
+/** ArduCopter's WPNAV_SPEED (cm/s) where it has been read, else null. */
+function returnSpeedMps(link: RunnerLink): number | null {
+  const speedCmps = link.paramCache.get('WPNAV_SPEED')?.value;
+  return speedCmps === undefined ? null : speedCmps / 100;
 }
 
 function patternBear(target: MapTarget): PatternBear {

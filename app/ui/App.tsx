@@ -458,6 +458,7 @@ export function App() {
           Connection to the station lost: reconnecting…
         </div>
       ) : null}
+      <HoldingBanner action={action} envelope={envelope} />
       <AlertBanner
         alerts={openAlerts}
         canCommand={canCommand}
@@ -489,7 +490,6 @@ export function App() {
           />
           <VideoPanel panelRef={videoPanelRef} />
           <LinkLostBanner />
-          <HoldingBanner action={action} envelope={envelope} />
           <Toasts toasts={toasts} onDismiss={dismissToast} />
           {canCommand && !draft && !zoneDraft ? (
             <div className="map-toolbar" role="group" aria-label="Patterns over an area">

@@ -13,7 +13,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { toDisposable, type Disposable } from '../../app/core/disposable';
 import { destination, distanceM, offsetNorthEast } from '../../app/core/geodesy';
-import { planPush } from '../../app/core/hazing';
+import { DEFAULT_ENVELOPE } from '../../app/core/envelope';
+import { checkPatternSettings, previewPattern } from '../../app/core/patterns';
 import type { OperatorCommand, Role, ServerMessage } from '../../app/core/protocol';
 import type { CommandOutcome, MapTarget, VehicleState } from '../../app/core/types';
 import { projectRoot } from '../../app/station/paths';
@@ -53,7 +54,13 @@ class RecordingStation implements StationApi {
         attribution: 'test tiles',
         maxZoom: 17,
       },
-      defaults: { takeoffAltitudeM: 20, standoffM: 30, pushAltitudeM: 25 },
+      defaults: {
+        takeoffAltitudeM: 20,
+        standoffM: 30,
+        pushAltitudeM: 25,
+        envelope: DEFAULT_ENVELOPE,
+        speakerAvailable: false,
+      },
       mapCenter: HOME,
     };
   }
@@ -74,6 +81,11 @@ class RecordingStation implements StationApi {
       },
       { type: 'targets', targets: this.targets },
       { type: 'action', action: null },
+      // The hazing operator was given earlier in the session: patterns start without asking.
+      {
+        type: 'hazing-operator',
+        operator: { operatorName: 'Test Operator', agencyOrPermitId: 'permit 1' },
+      },
     ];
   }
 
@@ -452,10 +464,22 @@ describe('station server', { skip: noUi }, () => {
     operator.send({
       type: 'command',
       requestId: 'r3',
-      command: { kind: 'push', targetId: 1, safeBearingDeg: 'north', standoffM: 30, altitudeM: 25 },
+      command: {
+        kind: 'start-pattern',
+        targetId: 1,
+        settings: {
+          kind: 'push',
+          safeBearingDeg: 'north',
+          safeZoneId: null,
+          standoffM: 30,
+          altitudeAglM: 25,
+          successDistanceM: 200,
+          onSuccess: 'hold',
+        },
+      },
     });
     const badPush = await operator.next(resultFor('r3'));
-    assert.match(badPush.outcome.text, /push needs a finite number safeBearingDeg/);
+    assert.match(badPush.outcome.text, /safeBearingDeg "north" is not a number/);
     operator.socket.send(Buffer.from([1, 2, 3]), { binary: true });
     await operator.next(
       (m): m is Extract<ServerMessage, { type: 'log' }> =>
@@ -568,9 +592,11 @@ describe('station server', { skip: noUi }, () => {
         );
         await page.getByTestId('push-start').click();
         await page.getByTestId('map-pick-hint').waitFor();
-        assert.equal(
-          await page.locator('label', { has: page.getByTestId('push-altitude') }).innerText(),
-          'Altitude above home (m)',
+        assert.match(
+          await page
+            .locator('label', { has: page.getByTestId('pattern-altitudeAglM') })
+            .innerText(),
+          /^Height above ground \(m\)/,
         );
 
         // Tap the map due east of the bear: the safe direction is east, about 90 degrees.
@@ -580,21 +606,36 @@ describe('station server', { skip: noUi }, () => {
         const bearing = Number(await page.getByTestId('push-bearing').getAttribute('data-value'));
         assert.ok(Math.abs(bearing - 90) < 3, `bearing ${bearing} is about east`);
 
-        const plan = planPush({ bear, safeBearingDeg: bearing, standoffM: 30, altitudeM: 25 });
-        assert.ok(!('error' in plan));
+        const settings = checkPatternSettings({
+          kind: 'push',
+          safeBearingDeg: bearing,
+          safeZoneId: null,
+          standoffM: 30,
+          altitudeAglM: 25,
+          successDistanceM: 200,
+          onSuccess: 'hold',
+        });
+        const drone = station.vehicle.position!;
+        const [first] = previewPattern(settings, {
+          nowMs: Date.now(),
+          drone: { ...drone, altitudeAglM: drone.altitudeRelM },
+          bear: { ...bear, trackId: BEAR_ID, courseDeg: null, speedMps: null, lastSeenMs: 0 },
+          safeZone: null,
+          camera: { horizontalFovDeg: 8, verticalFovDeg: 6, imageWidthPx: 640 },
+        });
+        assert.ok(first, 'the core previews a path');
         const preview = page.getByTestId('plan-target-preview');
         await preview.waitFor();
-        assert.ok(
-          Math.abs(Number(await preview.getAttribute('data-lat')) - plan.droneTarget.latDeg) < 1e-7,
-        );
-        assert.ok(
-          Math.abs(Number(await preview.getAttribute('data-lon')) - plan.droneTarget.lonDeg) < 1e-7,
-        );
+        const previewAt = {
+          latDeg: Number(await preview.getAttribute('data-lat')),
+          lonDeg: Number(await preview.getAttribute('data-lon')),
+        };
+        assert.ok(distanceM(previewAt, first) < 0.5, 'the preview starts where the core says');
         assert.equal(await page.locator('.ursa-safe-arrow.ursa-preview').count(), 1);
         await page.screenshot({ path: path.join(ARTIFACTS, 'ui-push-preview.png') });
 
-        const confirm = page.getByTestId('push-confirm');
-        const pushes = () => station.commands.filter((c) => c.kind === 'push').length;
+        const confirm = page.getByTestId('pattern-confirm');
+        const pushes = () => station.commands.filter((c) => c.kind === 'start-pattern').length;
         await confirm.click();
         // A click does nothing, so the button says what would.
         assert.equal(await confirm.getAttribute('data-hint'), 'true');
@@ -602,9 +643,10 @@ describe('station server', { skip: noUi }, () => {
         await page.waitForTimeout(2_000);
         assert.equal(pushes(), 0, 'a click is not a hold');
         await page.waitForFunction(
-          () => !document.querySelector('[data-testid="push-confirm"]')?.hasAttribute('data-hint'),
+          () =>
+            !document.querySelector('[data-testid="pattern-confirm"]')?.hasAttribute('data-hint'),
         );
-        assert.equal(await confirm.innerText(), 'Hold to push away', 'the hint goes away');
+        assert.equal(await confirm.innerText(), 'Hold to start push', 'the hint goes away');
 
         const confirmBox = await confirm.boundingBox();
         assert.ok(confirmBox);
@@ -619,7 +661,9 @@ describe('station server', { skip: noUi }, () => {
         await page.waitForFunction(
           () =>
             Number(
-              document.querySelector('[data-testid="push-confirm"]')?.getAttribute('data-progress'),
+              document
+                .querySelector('[data-testid="pattern-confirm"]')
+                ?.getAttribute('data-progress'),
             ) > 0.3,
         );
         await page.screenshot({ path: path.join(ARTIFACTS, 'ui-push-holding.png') });
@@ -627,17 +671,11 @@ describe('station server', { skip: noUi }, () => {
         await page.mouse.up();
         assert.equal(pushes(), 1);
         const push = station.commands.at(-1);
-        assert.deepEqual(push, {
-          kind: 'push',
-          targetId: BEAR_ID,
-          safeBearingDeg: bearing,
-          standoffM: 30,
-          altitudeM: 25,
-        });
+        assert.deepEqual(push, { kind: 'start-pattern', targetId: BEAR_ID, settings });
 
         assert.match(
           await page.getByTestId('toast').last().innerText(),
-          /^✓ Push away: push accepted$/,
+          /^✓ Start pattern: start-pattern accepted$/,
         );
         await page.keyboard.press('Escape');
         await page.waitForFunction(

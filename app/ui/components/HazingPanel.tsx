@@ -115,12 +115,12 @@ interface NudgeButton {
 function nudgeButtons(action: ActionStatus): NudgeButton[] {
   const turn = (what: string): NudgeButton[] => [
     {
-      label: `${what} ⟲ ${NUDGE_BEARING_DEG}°`,
+      label: `${what} ↺ ${NUDGE_BEARING_DEG}°`,
       testId: 'nudge-left',
       nudge: { bearingDeltaDeg: -NUDGE_BEARING_DEG },
     },
     {
-      label: `${what} ⟳ ${NUDGE_BEARING_DEG}°`,
+      label: `${what} ↻ ${NUDGE_BEARING_DEG}°`,
       testId: 'nudge-right',
       nudge: { bearingDeltaDeg: NUDGE_BEARING_DEG },
     },
@@ -139,7 +139,7 @@ function nudgeButtons(action: ActionStatus): NudgeButton[] {
   ];
   switch (action.kind) {
     case 'push':
-      return [...turn('Direction'), ...stretch('Standoff')];
+      return [...turn('Turn'), ...stretch('Standoff')];
     case 'orbit':
       return stretch('Radius');
     case 'shadow':

@@ -736,10 +736,8 @@ function main(): void {
       if ((i + 1) % everyN === 0) process.stderr.write(`${i + 1} of ${count} scenarios\n`);
     }
   }
-  for (const failure of report.failures.slice(0, 50)) {
-    process.stdout.write(
-      `FAIL scenario seed ${failure.seed} step ${failure.step}: ${failure.what}: ${failure.detail}\n`,
-    );
+  for (const { seed: failedSeed, step, what, detail } of report.failures.slice(0, 50)) {
+    process.stdout.write(`FAIL scenario seed ${failedSeed} step ${step}: ${what}: ${detail}\n`);
   }
   const { failures, ...summary } = report;
   process.stdout.write(`PROPERTY ${JSON.stringify({ ...summary, failures: failures.length })}\n`);

@@ -115,15 +115,22 @@ test(
     const operator = new Operator(client);
     const log = () => station.log;
 
-    // Hello's burst: the envelope from the options, the speaker, no operator yet, no people.
-    await until(
-      'the hazing operator message',
-      () => operator.other.find((m) => m.type === 'hazing-operator'),
-      log,
+    // Hello's burst, to a client that keeps what it hears: no operator yet, nobody known,
+    // the envelope from the options and the speaker.
+    const greeted = await StationClient.open(stationWsUrl(served), { waitMs: WAIT_MS });
+    t.after(() => greeted.close());
+    const hello = await greeted.waitFor('hello', (m) => m.type === 'hello');
+    assert.ok(hello.type === 'hello');
+    assert.equal(hello.defaults.envelope.personRadiusM, 10);
+    assert.equal(hello.defaults.envelope.bearStandoffM, 15);
+    assert.equal(hello.defaults.speakerAvailable, true);
+    const noOperator = await greeted.waitFor(
+      'hazing-operator',
+      (m) => m.type === 'hazing-operator',
     );
-    const noOperator = operator.other.find((m) => m.type === 'hazing-operator');
     assert.deepEqual(noOperator, { type: 'hazing-operator', operator: null });
-    assert.ok(operator.other.some((m) => m.type === 'people'));
+    await greeted.waitFor('people', (m) => m.type === 'people');
+    greeted.close();
 
     const takeoff = await operator.command({ kind: 'arm-takeoff', altitudeM: 20 });
     assert.equal(takeoff.ok, true, takeoff.text);

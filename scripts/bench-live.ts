@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { DEFAULT_ENVELOPE } from '../app/core/envelope';
 import type { ServerMessage } from '../app/core/protocol';
 import { sharedDir } from '../app/station/paths';
 import { DEFAULT_SIM_HOME, DEFAULT_VIDEO } from '../app/station/sim/args';
@@ -188,7 +189,13 @@ export async function benchEndToEnd(): Promise<void> {
     recordDir: workDir,
     video: `udp://127.0.0.1:${port}`,
     camera: { horizontalFovDeg: DEFAULT_VIDEO.hfovDeg, verticalFovDeg: DEFAULT_VIDEO.vfovDeg },
-    defaults: { takeoffAltitudeM: TAKEOFF_ALTITUDE_M, standoffM: 30, pushAltitudeM: 25 },
+    defaults: {
+      takeoffAltitudeM: TAKEOFF_ALTITUDE_M,
+      standoffM: 30,
+      pushAltitudeM: 25,
+      envelope: DEFAULT_ENVELOPE,
+      speakerAvailable: false,
+    },
     tiles: { kind: 'offline', urlTemplate: '/tiles/{z}/{x}/{y}.png', attribution: '', maxZoom: 19 },
     mapCenter: DEFAULT_SIM_HOME,
     zonesFile: path.join(workDir, 'zones.json'),

@@ -10,7 +10,9 @@ import type {
   MapTarget,
   VehicleState,
 } from './types';
-import type { PushPlan } from './hazing';
+import type { EnvelopeLimits, Setpoint, Violation } from './envelope';
+import type { HazingEvent, HazingOperator } from './hazing-log';
+import type { PatternKind, PatternNudge, PatternSettings } from './patterns';
 import type { ProtectedZone, ZoneAlert, ZoneInput } from './zones';
 
 export type Role = 'operator' | 'observer';
@@ -23,6 +25,10 @@ export interface StationDefaults {
   takeoffAltitudeM: number;
   standoffM: number;
   pushAltitudeM: number;
+  /** The safety envelope every setpoint is checked against. */
+  envelope: EnvelopeLimits;
+  /** The airframe carries a speaker the station can switch. */
+  speakerAvailable: boolean;
 }
 
 export interface VideoStatus {
@@ -49,12 +55,50 @@ export interface VideoStatus {
   reconnects?: number;
 }
 
+/** The hazing pattern under way (or the last one, until the next starts). */
 export interface ActionStatus {
-  kind: 'push';
-  phase: 'starting' | 'flying' | 'holding' | 'aborted' | 'failed';
-  targetId: number;
-  plan: PushPlan;
+  kind: PatternKind;
+  /**
+   * holding: the pattern flies but the last setpoint broke a rule (see violation), so the
+   * drone holds; succeeded/finished/aborted/failed/returning end the pattern.
+   */
+  phase:
+    | 'starting'
+    | 'flying'
+    | 'holding'
+    | 'succeeded'
+    | 'finished'
+    | 'aborted'
+    | 'failed'
+    | 'returning';
+  /** The hazing log entry this pattern writes to. */
+  eventId: string;
+  /** The bear being hazed; null for a search, which has none yet. */
+  targetId: number | null;
+  settings: PatternSettings;
   text: string;
+  /** The rule that stopped the newest setpoint; null while the pattern flies freely. */
+  violation: Violation | null;
+  /** The newest setpoint sent; null before the first or while holding. */
+  setpoint: Setpoint | null;
+  /** The path the pattern will fly from now, re-planned from the live track. */
+  preview: LatLon[];
+  /** Push: where the bear was at the start, and how far it is from there now. */
+  bearStart: LatLon | null;
+  bearMovedM: number | null;
+  startedMs: number;
+  /** After an ABORT the vehicle holds until the operator chooses to return home or land. */
+  awaitingChoice: boolean;
+}
+
+/** A person the envelope keeps clear of: seen by the detector, or marked by the operator. */
+export interface KnownPerson {
+  /** "track-12" for a detected person, "mark-3" for a marked one. */
+  id: string;
+  source: 'detected' | 'marked';
+  position: LatLon;
+  /** When the detector last saw them, or when they were marked. */
+  lastSeenMs: number;
 }
 
 /** How one vehicle link carries, for the operator: is it alive, how fast, how lossy. */
@@ -164,6 +208,12 @@ export type ServerMessage =
    * one of these for each alert not yet acknowledged.
    */
   | { type: 'alert'; alert: ZoneAlert }
+  /** Every person the safety envelope keeps clear of, sent whole after any change. */
+  | { type: 'people'; people: KnownPerson[] }
+  /** The hazing session: who is hazing under which authority (null until given). */
+  | { type: 'hazing-operator'; operator: HazingOperator | null }
+  /** One hazing log entry, when it starts, on every operator action, and when it ends. */
+  | { type: 'hazing-event'; event: HazingEvent }
   /** Simulator truth, labelled as such: the bear's true position (--sim only). */
   | { type: 'sim-truth'; bear: SimBearTruth }
   | { type: 'command-result'; requestId: string; outcome: CommandOutcome }
@@ -172,9 +222,24 @@ export type ServerMessage =
 
 export type OperatorCommand =
   | { kind: 'arm-takeoff'; altitudeM: number }
-  | { kind: 'push'; targetId: number; safeBearingDeg: number; standoffM: number; altitudeM: number }
+  /**
+   * Starts a hazing pattern. Push, orbit and shadow follow the bear targetId; zigzag and
+   * search may have none. Refused until the hazing operator is set.
+   */
+  | { kind: 'start-pattern'; targetId: number | null; settings: PatternSettings }
+  /** Turns or stretches the pattern under way. */
+  | { kind: 'nudge'; nudge: PatternNudge }
+  /** Holds position at once, ending any pattern; the operator then returns home or lands. */
   | { kind: 'abort' }
   | { kind: 'return-home' }
+  | { kind: 'land' }
+  /** Switches the airframe's speaker (see StationDefaults.speakerAvailable). */
+  | { kind: 'speaker'; on: boolean }
+  /** Who hazes under which agency or permit: asked once per session, required to start. */
+  | { kind: 'set-operator'; operator: HazingOperator }
+  /** A person the detector may not see (a colleague, the truck): the envelope keeps clear. */
+  | { kind: 'mark-person'; position: LatLon }
+  | { kind: 'remove-person'; personId: string }
   /**
    * Points the camera's gimbal: pitch -90 (straight down) to 0 (the horizon), yaw from the
    * nose, clockwise (0 when absent).

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 
 import { common } from 'node-mavlink';
 
+import { DEFAULT_ENVELOPE } from '../../app/core/envelope';
 import type { ServerMessage } from '../../app/core/protocol';
 import { Station } from '../../app/station/station';
 import { captureLog, delay, FakeVehicle, udpPeer, until, type UdpPeer } from './link-fake-vehicle';
@@ -36,7 +37,13 @@ async function startStation(links: string[]): Promise<Station> {
     recordDir: null,
     video: null,
     camera: { horizontalFovDeg: 60, verticalFovDeg: 45 },
-    defaults: { takeoffAltitudeM: 20, standoffM: 30, pushAltitudeM: 25 },
+    defaults: {
+      takeoffAltitudeM: 20,
+      standoffM: 30,
+      pushAltitudeM: 25,
+      envelope: DEFAULT_ENVELOPE,
+      speakerAvailable: false,
+    },
     tiles: {
       kind: 'online',
       urlTemplate: 'http://127.0.0.1/{z}/{x}/{y}',

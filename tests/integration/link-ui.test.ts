@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 
+import { DEFAULT_ENVELOPE } from '../../app/core/envelope';
 import { projectRoot } from '../../app/station/paths';
 import { startServer } from '../../app/station/server';
 import { Station } from '../../app/station/station';
@@ -42,7 +43,13 @@ test(
       recordDir: null,
       video: null,
       camera: { horizontalFovDeg: 60, verticalFovDeg: 45 },
-      defaults: { takeoffAltitudeM: 20, standoffM: 30, pushAltitudeM: 25 },
+      defaults: {
+        takeoffAltitudeM: 20,
+        standoffM: 30,
+        pushAltitudeM: 25,
+        envelope: DEFAULT_ENVELOPE,
+        speakerAvailable: false,
+      },
       tiles: {
         kind: 'online',
         urlTemplate: 'http://127.0.0.1:9/{z}/{x}/{y}',

@@ -573,7 +573,11 @@ function probeSetpoint(random: () => number, s: Scenario, world: EnvelopeWorld):
 }
 
 /** Runs one scenario into the report. */
-export function runScenario(seed: number, report: PropertyReport): void {
+export function runScenario(
+  seed: number,
+  report: PropertyReport,
+  gate: Gate = checkSetpoint,
+): void {
   const s = makeScenario(seed);
   const random = makeRandom(seed ^ 0x5bd1e995);
   const fail = (step: number, what: string, detail: string): void => {
@@ -648,7 +652,7 @@ export function runScenario(seed: number, report: PropertyReport): void {
     let flyTo: Setpoint | null = null;
     if (setpoint) {
       report.setpointsChecked += 1;
-      const verdict = checkSetpoint(setpoint, world, s.limits);
+      const verdict = gate(setpoint, world, s.limits);
       const wrong = judge(setpoint, world, s.limits, verdict);
       if (wrong)
         fail(step, `pattern ${s.settings.kind}`, `${wrong}; setpoint ${JSON.stringify(setpoint)}`);
@@ -661,7 +665,7 @@ export function runScenario(seed: number, report: PropertyReport): void {
     }
     const probe = probeSetpoint(random, s, world);
     report.probesChecked += 1;
-    const probeVerdict = checkSetpoint(probe, world, s.limits);
+    const probeVerdict = gate(probe, world, s.limits);
     const probeWrong = judge(probe, world, s.limits, probeVerdict);
     if (probeWrong) fail(step, 'probe', `${probeWrong}; setpoint ${JSON.stringify(probe)}`);
     if (probeVerdict) report.refusedByRule[probeVerdict.rule] += 1;
@@ -698,10 +702,23 @@ export function runScenario(seed: number, report: PropertyReport): void {
   if (accepted > 0) report.scenariosWithSetpoints += 1;
 }
 
-export function runHazingProperty(options: { count: number; seed: number }): PropertyReport {
+/** What decides whether a setpoint goes out: checkSetpoint, or a broken one to test the test. */
+export type Gate = (
+  setpoint: Setpoint,
+  world: EnvelopeWorld,
+  limits: EnvelopeLimits,
+) => { rule: EnvelopeRule; text: string } | null;
+
+export function runHazingProperty(options: {
+  count: number;
+  seed: number;
+  gate?: Gate;
+  stopOnFailure?: boolean;
+}): PropertyReport {
   const report = newReport();
   for (let i = 0; i < options.count; i++) {
-    runScenario(scenarioSeed(options.seed, i), report);
+    runScenario(scenarioSeed(options.seed, i), report, options.gate);
+    if (options.stopOnFailure && report.failures.length > 0) break;
   }
   return report;
 }

@@ -1,6 +1,7 @@
 // The whole product, end to end: the real headless station (simulated ArduCopter, demo video,
 // the YOLOX detector, offline tiles) as a separate process, driven through its UI in real
-// Chromium the way an operator would: take off, find the bear, push it away, abort.
+// Chromium the way an operator would: take off, find the bear, say who hazes, push it away,
+// abort, then land.
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -121,9 +122,23 @@ describe('the headless station in Chromium', { skip }, () => {
     assert.ok(Number.isInteger(targetId));
     await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-bear.png') });
 
-    // Push away: pick the bear, tap the safe direction on the map.
+    // Push away: pick the bear; the first pattern of the session asks who hazes, under what.
     await bear.click();
     await page.getByTestId('push-start').click();
+    await page.getByTestId('operator-dialog').waitFor();
+    await page.getByTestId('operator-name').fill('Jane Doe');
+    await page.getByTestId('operator-permit').fill('MT FWP permit 2026-17');
+    await page.getByTestId('operator-save').click();
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('[data-testid="status-hazing-operator"]')
+          ?.textContent?.includes('Hazing as Jane Doe, MT FWP permit 2026-17'),
+      null,
+      { timeout: 10_000 },
+    );
+    // Then tap the safe direction on the map.
+    await page.getByTestId('map-pick-hint').waitFor();
     const bearBox = await bear.boundingBox();
     assert.ok(bearBox, 'the bear marker is on screen');
     await page.mouse.click(bearBox.x + bearBox.width / 2 + 180, bearBox.y + bearBox.height / 2);
@@ -131,48 +146,69 @@ describe('the headless station in Chromium', { skip }, () => {
     assert.ok(Math.abs(safeBearingDeg - 90) < 5, `tapped east of the bear: ${safeBearingDeg}`);
     await page.getByTestId('plan-target-preview').waitFor();
 
+    assert.match(
+      await page.getByTestId('pattern-plan').innerText(),
+      new RegExp(`^Push bear #${targetId} toward E \\(\\d+ deg\\) from 30 m behind at 25 m`),
+    );
+
     // A click is not a hold: nothing may start.
-    await page.getByTestId('push-confirm').click();
+    await page.getByTestId('pattern-confirm').click();
     await page.waitForTimeout(2_500);
     assert.equal(await page.getByTestId('action-status').count(), 0, 'a quick click sends nothing');
     assert.ok(!station.events.some((e) => e.type === 'action'), 'the station saw no push');
 
     // Hold to confirm.
     const before = await dronePosition(page);
-    const confirm = await page.getByTestId('push-confirm').boundingBox();
+    const confirm = await page.getByTestId('pattern-confirm').boundingBox();
     assert.ok(confirm);
     await page.mouse.move(confirm.x + confirm.width / 2, confirm.y + confirm.height / 2);
     await page.mouse.down();
     const flying = await station.waitEvent(
-      (e) => e.type === 'action' && (e.action as ActionStatus | null)?.phase === 'flying',
+      (e) => {
+        const status = e.action as ActionStatus | null | undefined;
+        return e.type === 'action' && status?.phase === 'flying' && status.setpoint !== null;
+      },
       20_000,
-      'push action flying',
+      'push action flying with a setpoint',
     );
     await page.mouse.up();
     const action = flying.action as ActionStatus;
     assert.equal(action.targetId, targetId);
-    assert.equal(Math.round(action.plan.safeBearingDeg), Math.round(safeBearingDeg));
-    assert.equal(action.plan.standoffM, 30);
-    assert.equal(action.plan.altitudeM, 25);
-    const droneTarget = action.plan.droneTarget;
+    assert.equal(action.kind, 'push');
+    assert.ok(action.settings.kind === 'push');
+    assert.ok(Math.abs(action.settings.safeBearingDeg - safeBearingDeg) < 1e-6);
+    assert.equal(action.settings.standoffM, 30);
+    assert.equal(action.settings.altitudeAglM, 25);
+    const droneTarget = action.setpoint!;
     await page.getByTestId('plan-target-action').waitFor();
+    assert.match(await page.getByTestId('action-text').innerText(), /\S/);
     assert.match(
       (await attribute(page, 'action-status', 'data-phase')) ?? '',
       /^(starting|flying|holding)$/,
     );
 
-    // The drone flies in GUIDED toward the plan's target.
-    const startDistanceM = distanceM(before, droneTarget);
+    // The drone flies in GUIDED toward the setpoints, which follow the bear as it moves.
     const closerM = await eventually(
-      'the drone to close on the push target',
+      'the drone to close on the push setpoints',
       FLIGHT_TIMEOUT_MS,
       async () => {
+        const newest = station.events
+          .filter((e) => e.type === 'action')
+          .map((e) => e.action as ActionStatus | null)
+          .at(-1);
+        const setpoint = newest?.setpoint ?? droneTarget;
         const mode = await attribute(page, 'status-mode', 'data-state');
         const now = await dronePosition(page);
-        const remainingM = distanceM(now, droneTarget);
+        const remainingM = distanceM(now, setpoint);
         const moved = distanceM(now, before) > 3;
-        const closer = startDistanceM - remainingM;
-        return mode === 'GUIDED' && moved && (closer > 5 || remainingM < 3) ? closer : undefined;
+        const closer = distanceM(before, setpoint) - remainingM;
+        if (mode === 'GUIDED' && moved && (closer > 5 || remainingM < 3)) return closer;
+        // Said on timeout: what the pattern was doing instead.
+        throw new Error(
+          `mode ${mode}, phase ${newest?.phase}: ${newest?.text}` +
+            `${newest?.violation ? ` (${newest.violation.text})` : ''}; ` +
+            `${remainingM.toFixed(1)} m from the newest setpoint, moved ${moved}`,
+        );
       },
     );
     assert.ok(closerM > 0);
@@ -192,17 +228,25 @@ describe('the headless station in Chromium', { skip }, () => {
     );
     await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-abort.png') });
 
+    // The drone holds until the operator chooses: home or land here.
+    await page.getByTestId('abort-choice').waitFor({ timeout: 10_000 });
+    for (const testId of ['choice-return-home', 'choice-land']) {
+      const box = await page.getByTestId(testId).boundingBox();
+      assert.ok(box && box.height >= 44 && box.width >= 44, `${testId} is a big target`);
+    }
+
     // A new push from the hold: telemetry shows BRAKE for up to a heartbeat after the switch
     // to GUIDED is acknowledged; the push must not be mistaken for one the pilot ended.
     const abortedAt = station.events.length;
     const bearAgain = page.locator('.ursa-target[data-class="bear"]').first();
     await bearAgain.click();
     await page.getByTestId('push-start').click();
+    assert.equal(await page.getByTestId('operator-dialog').count(), 0, 'asked only once');
     const againBox = await bearAgain.boundingBox();
     assert.ok(againBox, 'the bear marker is on screen');
     await page.mouse.click(againBox.x + againBox.width / 2, againBox.y + againBox.height / 2 - 180);
     await page.getByTestId('plan-target-preview').waitFor();
-    const confirmAgain = await page.getByTestId('push-confirm').boundingBox();
+    const confirmAgain = await page.getByTestId('pattern-confirm').boundingBox();
     assert.ok(confirmAgain);
     await page.mouse.move(
       confirmAgain.x + confirmAgain.width / 2,
@@ -226,7 +270,18 @@ describe('the headless station in Chromium', { skip }, () => {
       .map((e) => (e.action as ActionStatus | null)?.phase)
       .filter((phase) => phase === 'aborted' || phase === 'failed');
     assert.deepEqual(endedEarly, [], 'the second push keeps flying while the drone is GUIDED');
-    await page.getByTestId('abort-button').click();
+    await page.keyboard.press('Escape');
+    await eventually('a hold mode after Escape', 20_000, async () => {
+      const text = await page.getByTestId('status-mode').locator('.status-value').innerText();
+      return /^(BRAKE|LOITER)$/.test(text) ? text : undefined;
+    });
+
+    // Land here: the vehicle lands where it holds.
+    await page.getByTestId('choice-land').click({ timeout: 10_000 });
+    await eventually('LAND after Land here', 20_000, async () =>
+      (await attribute(page, 'status-mode', 'data-state')) === 'LAND' ? true : undefined,
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-land.png') });
 
     assert.deepEqual(tracked.errors, [], 'no page errors or CSP violations');
     assert.deepEqual(tracked.blocked, [], 'nothing was requested outside 127.0.0.1');

@@ -1,6 +1,7 @@
 // The pattern under way: what it does, how far the bear moved, why it holds; the nudges and
 // the speaker while it flies; and, after an ABORT, the choice between home and landing here.
 
+import { useEffect, useRef } from 'react';
 import type { EnvelopeLimits, Violation } from '../../core/envelope';
 import type { PatternNudge } from '../../core/patterns';
 import type { ActionStatus } from '../../core/protocol';
@@ -163,11 +164,18 @@ export interface HazingPanelProps {
 export function HazingPanel(props: HazingPanelProps) {
   const nowMs = useNow(1000);
   const { action } = props;
+  // A pattern just started from a card further down: bring its status into sight.
+  const panelRef = useRef<HTMLElement>(null);
+  const eventId = action?.eventId ?? null;
+  useEffect(() => {
+    if (eventId !== null) panelRef.current?.scrollIntoView({ block: 'nearest' });
+  }, [eventId]);
   if (!action) return null;
   const live = actionLive(action);
   const goal = goalM(action);
   return (
     <section
+      ref={panelRef}
       className={`panel action-panel phase-${action.phase}`}
       data-testid="action-status"
       data-phase={action.phase}

@@ -27,6 +27,8 @@ const ZONE_LABEL_PANE = 'ursa-zone-labels';
 /** The drone draws above everything on the map: it is what the operator must never lose. */
 const DRONE_PANE = 'ursa-drone';
 const DRONE_ICON_PX = 64;
+/** Raises bear markers over others near them (Leaflet stacks markers by screen row). */
+const BEAR_Z_OFFSET = 500;
 /** Length of the push's safe-direction arrow drawn from the bear. */
 const SAFE_ARROW_M = 60;
 
@@ -641,6 +643,8 @@ export function MapView(props: MapViewProps) {
       if (!marker) {
         marker = L.marker(toLatLng(target.position), {
           icon: targetIcon(target, nowMs),
+          // A bear is what the operator taps to haze: a person walking by must not cover it.
+          zIndexOffset: target.className === 'bear' ? BEAR_Z_OFFSET : 0,
           keyboard: true,
           title: `${target.className} #${target.id}`,
           riseOnHover: true,

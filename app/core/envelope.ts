@@ -4,7 +4,7 @@
 
 import { distanceM, northEastOf } from './geodesy';
 import type { LatLon } from './types';
-import { pointInPolygon } from './zones';
+import { distanceToEdgesM, pointInPolygon } from './zones';
 
 export interface EnvelopeLimits {
   /** Lowest height above the ground under the setpoint. */
@@ -285,21 +285,23 @@ function* violations(
   const ends: [LatLon, LatLon] = [world.drone, setpoint];
   if (world.fences.length > 0 && !world.fences.some((fence) => pathInside(path, ends, fence))) {
     const setpointInside = world.fences.some((fence) => pointInPolygon(setpoint, fence));
+    const outsideM = Math.min(...world.fences.map((fence) => distanceToEdgesM(setpoint, fence)));
     yield {
       rule: 'geofence',
       text: setpointInside
         ? 'geofence: the path from the drone leaves the fence'
-        : 'geofence: the setpoint is outside the fence',
+        : `geofence: the setpoint is ${round1(outsideM)} m outside the fence`,
     };
   }
   const zoneIndex = world.noFlyZones.findIndex((zone) => pathEnters(path, ends, zone));
   if (zoneIndex >= 0) {
     const zone = world.noFlyZones[zoneIndex];
+    const name = `no-fly-zone ${zoneIndex + 1}`;
     yield {
       rule: 'no-fly-zone',
       text: pointInPolygon(setpoint, zone)
-        ? `no-fly-zone ${zoneIndex + 1}: the setpoint is inside it`
-        : `no-fly-zone ${zoneIndex + 1}: the path crosses it`,
+        ? `${name}: the setpoint is ${round1(distanceToEdgesM(setpoint, zone))} m inside it`
+        : `${name}: the path crosses it`,
     };
   }
   const person = clearanceViolation('person', world.people, path, limits.personRadiusM);

@@ -95,7 +95,7 @@ test('geofence: the setpoint and the whole path stay inside one fence', () => {
   assert.equal(across?.rule, 'geofence');
   assert.equal(across.text, 'geofence: the path from the drone leaves the fence');
   const outside = checkSetpoint(setpointAt(300, 0), world({ drone, fences }));
-  assert.equal(outside?.text, 'geofence: the setpoint is outside the fence');
+  assert.equal(outside?.text, 'geofence: the setpoint is 111.8 m outside the fence');
   // With no fence at all the rule does not apply.
   assert.equal(checkSetpoint(setpointAt(150, 75), world({ drone })), null);
   // Another fence that holds the whole path is enough.
@@ -108,7 +108,7 @@ test('no-fly zones: never entered, never crossed', () => {
   const inside = checkSetpoint(setpointAt(100, 0), world({ noFlyZones }));
   assert.deepEqual(inside, {
     rule: 'no-fly-zone',
-    text: 'no-fly-zone 1: the setpoint is inside it',
+    text: 'no-fly-zone 1: the setpoint is 20 m inside it',
   });
   const across = checkSetpoint(setpointAt(200, 0), world({ noFlyZones }));
   assert.deepEqual(across, { rule: 'no-fly-zone', text: 'no-fly-zone 1: the path crosses it' });

@@ -286,12 +286,12 @@ function* violations(
   if (world.fences.length > 0 && !world.fences.some((fence) => pathInside(path, ends, fence))) {
     const setpointInside = world.fences.some((fence) => pointInPolygon(setpoint, fence));
     const outsideM = Math.min(...world.fences.map((fence) => distanceToEdgesM(setpoint, fence)));
-    yield {
-      rule: 'geofence',
-      text: setpointInside
-        ? 'geofence: the path from the drone leaves the fence'
-        : `geofence: the setpoint is ${round1(outsideM)} m outside the fence`,
-    };
+    const droneInside = world.fences.some((fence) => pointInPolygon(world.drone, fence));
+    let text = 'geofence: the path from the drone leaves the fence';
+    if (!setpointInside) text = `geofence: the setpoint is ${round1(outsideM)} m outside the fence`;
+    // A drone outside every fence gets no setpoint at all: return home is the way back.
+    else if (!droneInside) text = 'geofence: the drone is outside the fence';
+    yield { rule: 'geofence', text };
   }
   const zoneIndex = world.noFlyZones.findIndex((zone) => pathEnters(path, ends, zone));
   if (zoneIndex >= 0) {

@@ -96,6 +96,9 @@ test('geofence: the setpoint and the whole path stay inside one fence', () => {
   assert.equal(across.text, 'geofence: the path from the drone leaves the fence');
   const outside = checkSetpoint(setpointAt(300, 0), world({ drone, fences }));
   assert.equal(outside?.text, 'geofence: the setpoint is 111.8 m outside the fence');
+  const outsideDrone = { ...at(300, 0), altitudeAglM: 30 };
+  const back = checkSetpoint(setpointAt(150, -75), world({ drone: outsideDrone, fences }));
+  assert.equal(back?.text, 'geofence: the drone is outside the fence');
   // With no fence at all the rule does not apply.
   assert.equal(checkSetpoint(setpointAt(150, 75), world({ drone })), null);
   // Another fence that holds the whole path is enough.

@@ -261,6 +261,25 @@ function centre(box: { x: number; y: number; width: number; height: number }) {
   return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
 }
 
+type Box = { x: number; y: number; width: number; height: number };
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+/** Every button, field and select inside the panel is at least 44 px tall: gloves. */
+async function assertBigTargets(page: Page, testId: string): Promise<void> {
+  const small = await page.getByTestId(testId).evaluate((panel) =>
+    [...panel.querySelectorAll('button, input, select')]
+      .map((element) => ({
+        what: element.getAttribute('data-testid') ?? element.textContent ?? element.tagName,
+        heightPx: element.getBoundingClientRect().height,
+      }))
+      .filter((target) => target.heightPx < 44),
+  );
+  assert.deepEqual(small, [], `small touch targets in ${testId}`);
+}
+
 /** Taps the bear's marker until its card opens: a tap can land while the map re-renders. */
 async function openBearCard(page: Page): Promise<void> {
   const marker = page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`);
@@ -432,6 +451,7 @@ describe('hazing in Chromium', { skip }, () => {
       await page.getByTestId('pattern-standoffM').fill('30');
       await page.getByTestId('pattern-error').waitFor({ state: 'detached' });
       await page.screenshot({ path: path.join(ARTIFACTS, 'push-preview.png') });
+      await assertBigTargets(page, 'pattern-flow');
 
       // Confirm: a click is not a hold.
       await page.getByTestId('pattern-confirm').click();
@@ -503,6 +523,18 @@ describe('hazing in Chromium', { skip }, () => {
       assert.equal(await banner.innerText(), 'HOLDING: person 12 m from the path; keep 30 m');
       assert.equal(await banner.getAttribute('data-rule'), 'person');
       await page.screenshot({ path: path.join(ARTIFACTS, 'push-holding.png') });
+      await assertBigTargets(page, 'action-status');
+
+      // On a small laptop screen ABORT and the banner are still in sight, side by side.
+      await page.setViewportSize({ width: 1024, height: 640 });
+      await page.waitForTimeout(300);
+      const abortBox = await page.getByTestId('abort-button').boundingBox();
+      const bannerBox = await banner.boundingBox();
+      assert.ok(abortBox && abortBox.y >= 0 && abortBox.y + abortBox.height <= 640);
+      assert.ok(bannerBox && bannerBox.y + bannerBox.height <= 640);
+      assert.ok(!overlaps(abortBox, bannerBox), 'the banner does not cover ABORT');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'push-holding-1024.png') });
+      await page.setViewportSize({ width: 1400, height: 860 });
 
       // Abort: one Escape press is one abort, from anywhere, no confirm.
       await page.keyboard.press('Escape');

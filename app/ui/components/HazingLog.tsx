@@ -64,7 +64,7 @@ export function HazingLog(props: { events: HazingEvent[] }) {
         <a
           className="big-button link"
           href="/hazing-log.csv"
-          download="hazing-log.csv"
+          download
           data-testid="hazing-log-csv"
         >
           Download CSV
@@ -72,7 +72,7 @@ export function HazingLog(props: { events: HazingEvent[] }) {
         <a
           className="big-button link"
           href="/hazing-log.json"
-          download="hazing-log.json"
+          download
           data-testid="hazing-log-json"
         >
           Download JSON

@@ -3,6 +3,7 @@
 // and can never command the vehicle.
 
 import type {
+  CameraModel,
   CommandOutcome,
   GeoDetection,
   LatLon,
@@ -29,6 +30,8 @@ export interface StationDefaults {
   envelope: EnvelopeLimits;
   /** The airframe carries a speaker the station can switch. */
   speakerAvailable: boolean;
+  /** The lens the station georeferences with; absent from stations that do not say. */
+  camera?: CameraModel;
 }
 
 export interface VideoStatus {

@@ -211,7 +211,7 @@ export class Station implements StationApi, Disposable {
       type: 'hello',
       role,
       tiles: this.options.tiles,
-      defaults: this.options.defaults,
+      defaults: { ...this.options.defaults, camera: this.options.camera },
       mapCenter: this.options.mapCenter,
     };
   }

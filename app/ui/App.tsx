@@ -207,10 +207,12 @@ export function App() {
   const draftSettingsOk = checked && 'settings' in checked ? checked.settings : null;
 
   const position = vehicle?.position ?? null;
-  const camera = { ...ASSUMED_CAMERA, imageWidthPx: videoWidthPx ?? ASSUMED_IMAGE_WIDTH_PX };
-  const cameraSource =
-    `assumed: the simulator's ${ASSUMED_CAMERA.horizontalFovDeg}×` +
-    `${ASSUMED_CAMERA.verticalFovDeg} deg lens, ${camera.imageWidthPx} px wide`;
+  const lens = hello?.defaults.camera ?? ASSUMED_CAMERA;
+  const camera = { ...lens, imageWidthPx: videoWidthPx ?? ASSUMED_IMAGE_WIDTH_PX };
+  const lensWords = `${lens.horizontalFovDeg}×${lens.verticalFovDeg} deg lens`;
+  const cameraSource = hello?.defaults.camera
+    ? `the station's ${lensWords}, ${camera.imageWidthPx} px wide`
+    : `assumed: the simulator's ${lensWords}, ${camera.imageWidthPx} px wide`;
 
   const preview = useMemo<MapPlan | null>(() => {
     if (!draft || !hello) return null;

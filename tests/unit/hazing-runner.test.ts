@@ -309,7 +309,7 @@ test('a person on the path: one hold, the rule logged once, then it flies on', a
   await until('holding', () => rig.runner.status?.phase === 'holding');
   await sleep(STEP_MS * 15);
   const targets = rig.link.targetsSent();
-  assert.equal(targets.length, 1, 'one hold, not one per step');
+  assert.equal(targets.length, 1, 'one hold within a second, not one per step');
   assert.equal(targets[0].latDeg, HOME.latDeg);
   assert.equal(targets[0].lonDeg, HOME.lonDeg);
   assert.equal(targets[0].altitudeRelM, 25);

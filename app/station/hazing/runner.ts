@@ -47,6 +47,8 @@ const GUIDED_CONFIRM_TIMEOUT_MS = 5000;
 /** The camera is aimed where the bear will be this far ahead, to make up for the link's lag. */
 const ROI_LEAD_S = 0.5;
 const ROI_MIN_INTERVAL_MS = 500;
+/** While holding, the hold target is sent again this often. */
+const HOLD_RESEND_MS = 1000;
 /** A smaller move of the bear does not re-aim the camera. */
 const ROI_MIN_MOVE_M = 1;
 /** The vehicle counts as flying from this height above home. */
@@ -124,8 +126,10 @@ interface Running {
   /** The mode name telemetry shows while the station flies it ("GUIDED"; PX4 "AUTO.LOITER"). */
   guidedModeName: string;
   guidedSeen: boolean;
-  /** A hold was sent for the current run of refused setpoints (or null setpoints). */
-  holdSent: boolean;
+  /** When the hold for the current run of refused (or null) setpoints was last sent. */
+  holdSentMs: number | null;
+  /** Where that hold is: fixed for the run, so a resend does not creep with the drift. */
+  holdPoint: (LatLon & { altitudeRelM: number }) | null;
   /** Rules already logged in the current run of refusals: each is told once. */
   loggedRules: Set<EnvelopeRule>;
   lastRoi: { point: LatLon; timeMs: number } | null;
@@ -302,7 +306,8 @@ export class HazingRunner implements Disposable {
         bearStart,
         guidedModeName,
         guidedSeen,
-        holdSent: false,
+        holdSentMs: null,
+        holdPoint: null,
         loggedRules: new Set(),
         lastRoi: null,
         roiBusy: false,
@@ -592,7 +597,8 @@ export class HazingRunner implements Disposable {
           altitudeRelM,
         });
         sent = stepResult.setpoint;
-        running.holdSent = false;
+        running.holdSentMs = null;
+        running.holdPoint = null;
         running.loggedRules.clear();
       }
     }
@@ -631,20 +637,24 @@ export class HazingRunner implements Disposable {
     });
   }
 
-  /** A position target at the drone's own position, once for each run of refusals. */
+  /** A position target where the drone was when the run of refusals began. */
   private holdHere(
     running: Running,
     link: RunnerLink,
     position: NonNullable<VehicleState['position']>,
     violation: Violation | null,
   ): void {
-    if (!running.holdSent) {
-      running.holdSent = true;
-      link.sendPositionTarget({
+    // Repeated now and then, not every step: a position target has no ACK and a lossy radio
+    // may drop one, leaving the vehicle on its way to the last setpoint.
+    const nowMs = this.now();
+    if (running.holdSentMs === null || nowMs - running.holdSentMs >= HOLD_RESEND_MS) {
+      running.holdSentMs = nowMs;
+      running.holdPoint ??= {
         latDeg: position.latDeg,
         lonDeg: position.lonDeg,
         altitudeRelM: position.altitudeRelM,
-      });
+      };
+      link.sendPositionTarget(running.holdPoint);
     }
     if (violation && !running.loggedRules.has(violation.rule)) {
       running.loggedRules.add(violation.rule);

@@ -358,6 +358,12 @@ function eventLine(message: ServerMessage): object[] {
       return [alertEvent(message.alert)];
     case 'action':
       return [{ type: 'action', t: Date.now(), action: message.action }];
+    case 'hazing-event':
+      return [{ type: 'hazing-event', t: Date.now(), event: message.event }];
+    case 'hazing-operator':
+      return [{ type: 'hazing-operator', t: Date.now(), operator: message.operator }];
+    case 'people':
+      return [{ type: 'people', t: Date.now(), people: message.people }];
     case 'log':
       return [
         {

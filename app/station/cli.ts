@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DisposableStore, toDisposable } from '../core/disposable';
 import { createLogger, isLogLevel, setLogLevel } from '../core/log';
-import { PUSH_LIMITS } from '../core/hazing';
+import { PATTERN_RANGES } from '../core/patterns';
 import { DEFAULT_ENVELOPE, ENVELOPE_RANGES, type EnvelopeLimits } from '../core/envelope';
 import { TAKEOFF_ALTITUDE_RANGE_M } from '../core/limits';
 import { DEFAULT_POSE_ERRORS } from '../core/georef';
@@ -71,8 +71,8 @@ const USAGE = `Usage: npm run station -- [options]
                             west of home, in the farm yard)
   --sim-seed N              seed of the simulated bear's walk (default: the clock)
   --takeoff-alt M           default take-off altitude (20)
-  --standoff M              default push standoff from the bear (30)
-  --push-alt M              default push altitude above home (25)
+  --standoff M              default push standoff from the bear (30, 20-150)
+  --push-alt M              default push altitude above the ground (25, 15-40)
   --floor-agl M             safety envelope: lowest setpoint above the ground (10; 5-60)
   --ceiling-agl M           safety envelope: highest setpoint above the ground (120; 20-120)
   --bear-standoff M         safety envelope: closest setpoint (and path) to any bear (20;
@@ -463,17 +463,23 @@ async function main(): Promise<number> {
       20,
       TAKEOFF_ALTITUDE_RANGE_M,
     ),
-    standoffM: parseNumber('standoff', values.standoff, 30, {
-      min: PUSH_LIMITS.minStandoffM,
-      max: PUSH_LIMITS.maxStandoffM,
-    }),
-    pushAltitudeM: parseNumber('push-alt', values['push-alt'], 25, {
-      min: PUSH_LIMITS.minAltitudeM,
-      max: PUSH_LIMITS.maxAltitudeM,
-    }),
+    standoffM: parseNumber('standoff', values.standoff, 30, PATTERN_RANGES.push.standoffM),
+    pushAltitudeM: parseNumber(
+      'push-alt',
+      values['push-alt'],
+      25,
+      PATTERN_RANGES.push.altitudeAglM,
+    ),
     envelope: parseEnvelope(values),
     speakerAvailable: false,
   };
+  if (defaults.standoffM < defaults.envelope.bearStandoffM) {
+    throw new UsageError(
+      `--standoff ${defaults.standoffM} m is inside the envelope's bear standoff of ` +
+        `${defaults.envelope.bearStandoffM} m: give --standoff ` +
+        `${defaults.envelope.bearStandoffM} or more`,
+    );
+  }
   const speakerRelay = parseSpeakerRelay(values['speaker-relay']);
   defaults.speakerAvailable = speakerRelay !== null;
   const durationS = parseNumber('duration', values.duration, 0, { min: 0, max: MAX_DURATION_S });

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import WebSocket from 'ws';
+
 import type { EnvelopeLimits } from '../../app/core/envelope';
 import { distanceM, northEastOf, offsetNorthEast } from '../../app/core/geodesy';
 import type { HazingEvent, HazingOperator } from '../../app/core/hazing-log';
@@ -24,7 +26,7 @@ import { sharedDir } from '../../app/station/paths';
 import { BEAR_PICTURE } from '../../app/station/sim/world';
 import { freeUdpPort } from './net';
 import { stationEnv, stationMissing, StationProcess, YOLOX_MODEL } from './station';
-import { StationClient, stationWsUrl } from './station-client';
+import { stationWsUrl } from './station-client';
 
 /** The simulator's home, where the drone takes off: a farm near Conrad, Montana. */
 export const HAZING_HOME: LatLon = { latDeg: 48.17, lonDeg: -111.95 };
@@ -56,6 +58,8 @@ export interface HazingSimOptions {
   lensDeg: { horizontal: number; vertical: number };
   /** Label for the work folder and failure messages. */
   name: string;
+  /** More station options (the envelope's, say). */
+  stationArgs?: string[];
 }
 
 export interface VehicleSample {
@@ -69,6 +73,8 @@ export interface ActionSample {
   atMs: number;
   action: ActionStatus | null;
 }
+
+const FALSE_PERSON_REMOVAL_INTERVAL_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -84,17 +90,33 @@ export class HazingSim {
   operator: HazingOperator | null = null;
   people: KnownPerson[] = [];
   targets: MapTarget[] = [];
+  /** Every bear track on the map, each time the map was sent. */
+  readonly bearTracks: Array<{ atMs: number; target: MapTarget }> = [];
   /** Detected people removed as false detections, by id, with where they were. */
   readonly falsePeople = new Map<string, LatLon>();
   private removingFalsePeople = false;
   private readonly removals = new Set<Promise<unknown>>();
+  private readonly removedAtMs = new Map<string, number>();
+  private readonly results = new Map<string, CommandOutcome>();
+  private commandCount = 0;
+  private socketError: string | null = null;
+  private removalTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     readonly station: StationProcess,
-    private readonly client: StationClient,
+    private readonly socket: WebSocket,
     private readonly workDir: string,
     readonly options: HazingSimOptions,
-  ) {}
+  ) {
+    // Frames are the bulk of what comes (JPEG in base64): skipped before parsing.
+    socket.on('message', (data) => {
+      const text = String(data);
+      if (text.startsWith('{"type":"frame"')) return;
+      this.hear(JSON.parse(text) as ServerMessage, Date.now());
+    });
+    // Told in failure messages rather than thrown from an event the test cannot catch.
+    socket.on('error', (error) => (this.socketError = error.message));
+  }
 
   static async start(options: HazingSimOptions): Promise<HazingSim> {
     const workDir = mkdtempSync(path.join(os.tmpdir(), `ursa-${options.name}-`));
@@ -115,17 +137,18 @@ export class HazingSim {
           ...['--serve', '127.0.0.1:0', '--token', TOKEN],
           ...['--record', 'off', '--signing-keys', 'off'],
           ...['--zones', path.join(workDir, 'zones.json')],
+          ...(options.stationArgs ?? []),
         ],
         stationEnv(workDir),
       );
       const url = await station.serveUrl(STEP_TIMEOUT_MS);
-      // Only what the tests judge by is kept: a run of minutes brings thousands of frames.
-      const client = await StationClient.open(stationWsUrl(url, TOKEN), {
-        waitMs: STEP_TIMEOUT_MS,
-        keep: false,
+      // Listening before the socket opens: the hello may come in the same read as the upgrade.
+      const socket = new WebSocket(stationWsUrl(url, TOKEN));
+      const sim = new HazingSim(station, socket, workDir, options);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
       });
-      const sim = new HazingSim(station, client, workDir, options);
-      client.onMessage((message, atMs) => sim.hear(message, atMs));
       return sim;
     } catch (error) {
       await station?.stop();
@@ -148,8 +171,15 @@ export class HazingSim {
     return offsetNorthEast(HAZING_HOME, point.northM, point.eastM);
   }
 
-  command(command: OperatorCommand): Promise<CommandOutcome> {
-    return this.client.command(command);
+  /** Sends a command; resolves with the station's answer (or fails after STEP_TIMEOUT_MS). */
+  async command(command: OperatorCommand): Promise<CommandOutcome> {
+    const requestId = `hazing-${++this.commandCount}`;
+    this.socket.send(JSON.stringify({ type: 'command', requestId, command }));
+    try {
+      return await this.until(`the answer to ${command.kind}`, () => this.results.get(requestId));
+    } finally {
+      this.results.delete(requestId);
+    }
   }
 
   /** Sends a command that must be accepted; the failure names it and what the station said. */
@@ -220,8 +250,29 @@ export class HazingSim {
    * operator who looks would remove. Marked people are kept.
    */
   removeFalsePeople(): void {
+    if (this.removalTimer) return;
     this.removingFalsePeople = true;
     this.removePeopleSeen();
+    // A person taken back quietly (no new list sent) is removed again on the next round.
+    this.removalTimer = setInterval(
+      () => this.removePeopleSeen(),
+      FALSE_PERSON_REMOVAL_INTERVAL_MS,
+    );
+  }
+
+  /**
+   * Waits until no person is on the map or in the people list: a false person the station
+   * still tracks comes back after each removal, and stays on the map for a minute after it
+   * was last seen.
+   */
+  async noFalsePeople(timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
+    await this.until(
+      'the map clear of (false) people',
+      () =>
+        !this.targets.some((t) => t.className === 'person') &&
+        !this.people.some((p) => p.source === 'detected'),
+      timeoutMs,
+    );
   }
 
   /** Waits for a pattern status that `accept` takes: the newest now, or a later one. */
@@ -329,6 +380,7 @@ export class HazingSim {
     const truth = this.truths.at(-1);
     const action = this.action;
     const lines = [
+      ...(this.socketError ? [`operator socket: ${this.socketError}`] : []),
       `vehicle: ${v ? `${v.modeName} ${v.armed ? 'armed' : 'disarmed'} ${where}` : 'none'}`,
       `true bear: ${truth ? JSON.stringify(truth) : 'none'}`,
       `targets: ${JSON.stringify(this.targets.map((t) => [t.id, t.className, t.position]))}`,
@@ -343,17 +395,25 @@ export class HazingSim {
 
   async dispose(): Promise<void> {
     this.removingFalsePeople = false;
+    if (this.removalTimer) clearInterval(this.removalTimer);
+    this.removalTimer = null;
     // A command in flight polls for its answer: let it have it before the socket closes.
     await Promise.allSettled([...this.removals]);
-    this.client.close();
+    this.socket.close();
     await this.station.stop();
     rmSync(this.workDir, { recursive: true, force: true });
   }
 
   private removePeopleSeen(): void {
     if (!this.removingFalsePeople || !this.station.running) return;
+    const nowMs = Date.now();
     for (const person of this.people) {
       if (person.source !== 'detected') continue;
+      // The station takes a removed person back on the track's next sighting: removing it
+      // again at once would only chase that, so once a second at most.
+      const lastMs = this.removedAtMs.get(person.id);
+      if (lastMs !== undefined && nowMs - lastMs < FALSE_PERSON_REMOVAL_INTERVAL_MS) continue;
+      this.removedAtMs.set(person.id, nowMs);
       this.falsePeople.set(person.id, person.position);
       const removal = this.command({ kind: 'remove-person', personId: person.id }).finally(() =>
         this.removals.delete(removal),
@@ -381,6 +441,9 @@ export class HazingSim {
         break;
       case 'targets':
         this.targets = message.targets;
+        for (const target of message.targets) {
+          if (target.className === 'bear') this.bearTracks.push({ atMs, target });
+        }
         break;
       case 'action':
         this.actions.push({ atMs, action: message.action });
@@ -397,6 +460,9 @@ export class HazingSim {
         break;
       case 'log':
         this.logEntries.push(message.entry);
+        break;
+      case 'command-result':
+        this.results.set(message.requestId, message.outcome);
         break;
       default:
     }

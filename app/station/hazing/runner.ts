@@ -65,6 +65,8 @@ export interface RunnerLink {
   setGimbal(pitchDeg: number, yawDeg: number): Promise<CommandOutcome>;
   readParam(name: string): Promise<{ ok: boolean; param: { value: number } | null }>;
   setRelay(relay: number, on: boolean): Promise<CommandOutcome>;
+  /** Absent where the link cannot: the vehicle then flies at its own default speed. */
+  setSpeed?(speedMps: number): Promise<CommandOutcome>;
 }
 
 /** What the runner needs of the hazing log (HazingLogStore has it). */
@@ -329,6 +331,12 @@ export class HazingRunner implements Disposable {
         startedMs,
         awaitingChoice: false,
       });
+      // A pattern's speed is the vehicle's, not the spacing of its setpoints.
+      if ('speedMps' in settings && link.setSpeed) {
+        void link.setSpeed(settings.speedMps).then((outcome) => {
+          if (!outcome.ok) this.options.onLog('warn', `Pattern speed not set: ${outcome.text}`);
+        });
+      }
       if (settings.kind === 'search') {
         // A survey looks straight down; there is no bear to keep the camera on yet.
         void link.setGimbal(-90, 0).then((outcome) => {

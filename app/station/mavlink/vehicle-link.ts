@@ -509,6 +509,22 @@ export class VehicleLink implements Disposable {
   }
 
   /** MAV_CMD_DO_SET_RELAY: switches relay `relay` (0-based instance) on or off. */
+  /** Ground speed for GUIDED and missions until the next mode change (MAV_CMD_DO_CHANGE_SPEED). */
+  async setSpeed(speedMps: number): Promise<CommandOutcome> {
+    if (!Number.isFinite(speedMps) || speedMps <= 0 || speedMps > 50) {
+      throw new Error(`speed must be above 0 and at most 50 m/s, got ${speedMps}`);
+    }
+    return this.command({
+      action: `Speed ${speedMps} m/s`,
+      request: {
+        kind: 'long',
+        command: common.MavCmd.DO_CHANGE_SPEED,
+        // Speed type 1 is ground speed; -1 leaves the throttle alone.
+        params: [1, speedMps, -1, 0, 0, 0, 0],
+      },
+    });
+  }
+
   async setRelay(relay: number, on: boolean): Promise<CommandOutcome> {
     if (!Number.isInteger(relay) || relay < 0 || relay > 255) {
       throw new Error(`relay must be a whole number from 0 to 255, got ${relay}`);

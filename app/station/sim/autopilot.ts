@@ -457,6 +457,9 @@ export class SimAutopilot {
       case MavCmd.NAV_LOITER_UNLIM:
         result = vehicle.setMode(ARDUCOPTER_MODES.LOITER);
         break;
+      case MavCmd.DO_CHANGE_SPEED:
+        result = vehicle.changeSpeed(p2);
+        break;
       case MavCmd.DO_SET_RELAY:
         // The simulated airframe carries a speaker on its relays: switching one is all it does.
         result = p1 >= 0 && (p2 === 0 || p2 === 1) ? MavResult.ACCEPTED : MavResult.DENIED;

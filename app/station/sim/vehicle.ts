@@ -92,6 +92,8 @@ interface FlightGoal {
 const HOME_POINT: LocalPoint = { northM: 0, eastM: 0 };
 /** Landing aims below the ground so the descent does not slow to nothing at touchdown. */
 const LAND_TARGET_M = -1;
+/** The fastest DO_CHANGE_SPEED the simulated quadcopter takes. */
+const MAX_CHANGE_SPEED_MPS = 20;
 
 export type TextSink = (severity: common.MavSeverity, text: string) => void;
 
@@ -129,6 +131,8 @@ export class SimVehicle {
 
   private gimbalTargetPitchDeg = -45;
   private gimbalTargetYawDeg = 0;
+  /** Set by DO_CHANGE_SPEED until the next mode change; null for WPNAV_SPEED. */
+  private speedOverrideMps: number | null = null;
   /** Where GUIDED flies to; null when it holds where it stops. */
   private guidedTarget: Target3 | null = null;
   /** Where a mode without a target holds, once it has stopped. */
@@ -161,7 +165,16 @@ export class SimVehicle {
   }
 
   private get maxSpeedMps(): number {
-    return this.params.get('WPNAV_SPEED') / 100;
+    return this.speedOverrideMps ?? this.params.get('WPNAV_SPEED') / 100;
+  }
+
+  /** DO_CHANGE_SPEED: as ArduCopter, it lasts until the next change of mode. */
+  changeSpeed(speedMps: number): MavResult {
+    if (!Number.isFinite(speedMps) || speedMps <= 0 || speedMps > MAX_CHANGE_SPEED_MPS) {
+      return MavResult.DENIED;
+    }
+    this.speedOverrideMps = speedMps;
+    return MavResult.ACCEPTED;
   }
 
   private get landSpeedMps(): number {
@@ -236,6 +249,7 @@ export class SimVehicle {
       return MavResult.FAILED;
     }
     this.modeNumber = modeNumber;
+    this.speedOverrideMps = null;
     this.noseFollowsRoi = false;
     this.guidedTarget = null;
     this.holdPoint = null;

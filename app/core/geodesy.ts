@@ -61,3 +61,18 @@ export function northEastOf(origin: LatLon, point: LatLon): { northM: number; ea
   const bearing = toRad(bearingDeg(origin, point));
   return { northM: distance * Math.cos(bearing), eastM: distance * Math.sin(bearing) };
 }
+
+/** A position from outside (a file, a client): finite and on the globe, or an Error naming where. */
+export function checkLatLon(value: unknown, where: string): LatLon {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`${where} is not an object with latDeg and lonDeg`);
+  }
+  const { latDeg, lonDeg } = value as Record<string, unknown>;
+  if (typeof latDeg !== 'number' || !Number.isFinite(latDeg) || Math.abs(latDeg) > 90) {
+    throw new Error(`${where}: latDeg ${JSON.stringify(latDeg)} is not a number in -90..90`);
+  }
+  if (typeof lonDeg !== 'number' || !Number.isFinite(lonDeg) || Math.abs(lonDeg) > 180) {
+    throw new Error(`${where}: lonDeg ${JSON.stringify(lonDeg)} is not a number in -180..180`);
+  }
+  return { latDeg, lonDeg };
+}

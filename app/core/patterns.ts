@@ -5,6 +5,7 @@
 import type { Setpoint } from './envelope';
 import {
   bearingDeg,
+  checkLatLon,
   destination,
   distanceM,
   normalizeDeg,
@@ -225,18 +226,6 @@ function checkBearing(value: unknown, field: string, what: string): number {
   return normalizeDeg(bearing);
 }
 
-function checkPoint(value: unknown, where: string): LatLon {
-  if (!isRecord(value)) throw new Error(`${where} is not an object with latDeg and lonDeg`);
-  const { latDeg, lonDeg } = value;
-  if (typeof latDeg !== 'number' || !Number.isFinite(latDeg) || Math.abs(latDeg) > 90) {
-    throw new Error(`${where}: latDeg ${JSON.stringify(latDeg)} is not a number in -90..90`);
-  }
-  if (typeof lonDeg !== 'number' || !Number.isFinite(lonDeg) || Math.abs(lonDeg) > 180) {
-    throw new Error(`${where}: lonDeg ${JSON.stringify(lonDeg)} is not a number in -180..180`);
-  }
-  return { latDeg, lonDeg };
-}
-
 /**
  * Checks pattern settings from the UI or a file and returns a clean copy; throws an Error
  * naming the pattern, the field and the allowed range ("orbit radiusM 5 is outside 20-200 m").
@@ -297,8 +286,8 @@ export function checkPatternSettings(value: unknown, what = 'pattern'): PatternS
         throw new Error(`${named} line is not a list of two points`);
       }
       const line: [LatLon, LatLon] = [
-        checkPoint(value.line[0], `${named} line point 1`),
-        checkPoint(value.line[1], `${named} line point 2`),
+        checkLatLon(value.line[0], `${named} line point 1`),
+        checkLatLon(value.line[1], `${named} line point 2`),
       ];
       const lengthM = distanceM(line[0], line[1]);
       const { min, max } = r.lineLengthM;
@@ -329,7 +318,9 @@ export function checkPatternSettings(value: unknown, what = 'pattern'): PatternS
       }
       return {
         kind,
-        polygon: polygon.map((corner, i) => checkPoint(corner, `${named} polygon corner ${i + 1}`)),
+        polygon: polygon.map((corner, i) =>
+          checkLatLon(corner, `${named} polygon corner ${i + 1}`),
+        ),
         altitudeAglM: checkNumber(value.altitudeAglM, 'altitudeAglM', r.altitudeAglM, 'm', named),
         overlapPct: checkNumber(value.overlapPct, 'overlapPct', r.overlapPct, '%', named),
         speedMps: checkNumber(value.speedMps, 'speedMps', r.speedMps, 'm/s', named),
@@ -909,4 +900,18 @@ export function createPattern(settings: PatternSettings, start: PatternContext):
 /** The path to draw for settings not yet flown; throws like createPattern. */
 export function previewPattern(settings: PatternSettings, ctx: PatternContext): LatLon[] {
   return createPattern(settings, ctx).preview(ctx);
+}
+
+/** The distance a push, orbit or shadow keeps from the bear; null for the others. */
+export function patternDistanceM(settings: PatternSettings): number | null {
+  switch (settings.kind) {
+    case 'push':
+      return settings.standoffM;
+    case 'orbit':
+      return settings.radiusM;
+    case 'shadow':
+      return settings.offsetM;
+    default:
+      return null;
+  }
 }

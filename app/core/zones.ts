@@ -4,7 +4,7 @@
 // Geometry works in a local plane (metres north and east of the point asked about): zones are
 // at most a few kilometres across, where the flat-earth error is far below GPS error.
 
-import { northEastOf, offsetNorthEast } from './geodesy';
+import { checkLatLon, northEastOf, offsetNorthEast } from './geodesy';
 import type { LatLon } from './types';
 
 /**
@@ -200,19 +200,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkCorner(value: unknown, index: number, what: string): LatLon {
-  const where = `${what}: corner ${index + 1}`;
-  if (!isRecord(value)) throw new Error(`${where} is not an object with latDeg and lonDeg`);
-  const { latDeg, lonDeg } = value;
-  if (typeof latDeg !== 'number' || !Number.isFinite(latDeg) || Math.abs(latDeg) > 90) {
-    throw new Error(`${where}: latDeg ${JSON.stringify(latDeg)} is not a number in -90..90`);
-  }
-  if (typeof lonDeg !== 'number' || !Number.isFinite(lonDeg) || Math.abs(lonDeg) > 180) {
-    throw new Error(`${where}: lonDeg ${JSON.stringify(lonDeg)} is not a number in -180..180`);
-  }
-  return { latDeg, lonDeg };
-}
-
 /**
  * Checks a zone field by field and returns a clean copy; throws an Error that names the zone
  * and what is wrong with it. `what` says where it came from ("zone 2 of zones.json").
@@ -254,7 +241,9 @@ export function checkZoneInput(value: unknown, what = 'zone'): ZoneInput {
         `${ZONE_LIMITS.minVertices} to ${ZONE_LIMITS.maxVertices}`,
     );
   }
-  const corners = polygon.map((corner, index) => checkCorner(corner, index, named));
+  const corners = polygon.map((corner, index) =>
+    checkLatLon(corner, `${named}: corner ${index + 1}`),
+  );
   const points = toPlane(corners[0], corners);
   const spanM = Math.max(
     ...points.map((p) => Math.max(...points.map((q) => Math.hypot(p.x - q.x, p.y - q.y)))),

@@ -5,6 +5,7 @@ import { distanceM } from '../core/geodesy';
 import type { HazingOperator } from '../core/hazing-log';
 import {
   groundResolution,
+  patternDistanceM,
   previewPattern,
   type GroundResolution,
   type PatternContext,
@@ -62,20 +63,6 @@ const ASSUMED_IMAGE_WIDTH_PX = 640;
 /** A tap this near a marked person offers to remove the mark. */
 const MARK_PICK_M = 15;
 
-/** The distance a pattern keeps from its bear, drawn as a circle around it. */
-function bearDistanceM(settings: PatternSettings): number | null {
-  switch (settings.kind) {
-    case 'push':
-      return settings.standoffM;
-    case 'orbit':
-      return settings.radiusM;
-    case 'shadow':
-      return settings.offsetM;
-    default:
-      return null;
-  }
-}
-
 function tappedPoints(settings: PatternSettings): LatLon[] {
   if (settings.kind === 'zigzag') return [...settings.line];
   if (settings.kind === 'search') return settings.polygon;
@@ -87,7 +74,7 @@ function actionMapPlan(action: ActionStatus, bear: LatLon | null): MapPlan {
   return {
     path: action.preview,
     bear,
-    standoffM: bear ? bearDistanceM(settings) : null,
+    standoffM: bear ? patternDistanceM(settings) : null,
     safeBearingDeg:
       settings.kind === 'push' && settings.safeZoneId === null ? settings.safeBearingDeg : null,
     points: tappedPoints(settings),
@@ -251,7 +238,7 @@ export function App() {
     return {
       ...plan,
       path,
-      standoffM: bear ? bearDistanceM(draftSettingsOk) : null,
+      standoffM: bear ? patternDistanceM(draftSettingsOk) : null,
       safeBearingDeg:
         draftSettingsOk.kind === 'push' && draftSettingsOk.safeZoneId === null
           ? draftSettingsOk.safeBearingDeg

@@ -19,6 +19,7 @@ import type { HazingEvent, HazingOperator, HazingOutcome } from '../../core/hazi
 import {
   checkPatternSettings,
   createPattern,
+  patternDistanceM,
   type Pattern,
   type PatternBear,
   type PatternContext,
@@ -862,20 +863,6 @@ export class HazingRunner implements Disposable {
 
   private relativeAltitudeM(setpoint: Setpoint, home: LatLon): number {
     return setpoint.altitudeAglM + this.groundAboveHomeM(setpoint, home);
-  }
-}
-
-/** The distance a push, orbit or shadow keeps from the bear; null for the others. */
-export function patternDistanceM(settings: PatternSettings): number | null {
-  switch (settings.kind) {
-    case 'push':
-      return settings.standoffM;
-    case 'orbit':
-      return settings.radiusM;
-    case 'shadow':
-      return settings.offsetM;
-    default:
-      return null;
   }
 }
 

@@ -54,8 +54,11 @@ export interface HazingSimOptions {
   bearStart: LocalPoint;
   /** Seed of the bear's walk and of its flight distance. */
   seed: number;
-  /** The simulated camera's field of view (the station georeferences with the same). */
-  lensDeg: { horizontal: number; vertical: number };
+  /**
+   * The simulated camera's field of view (the station georeferences with the same); absent
+   * for the simulator's 8 x 6 deg zoom.
+   */
+  lensDeg?: { horizontal: number; vertical: number };
   /** Label for the work folder and failure messages. */
   name: string;
 }
@@ -127,8 +130,14 @@ export class HazingSim {
           ...['--sim', '--video', 'sim', '--sim-video-port', String(port)],
           ...['--model', YOLOX_MODEL, '--sim-seed', String(options.seed)],
           ...['--sim-farm', at(options.farm), '--sim-bear', at(options.bearStart)],
-          ...['--hfov', String(options.lensDeg.horizontal)],
-          ...['--vfov', String(options.lensDeg.vertical)],
+          ...(options.lensDeg
+            ? [
+                '--hfov',
+                String(options.lensDeg.horizontal),
+                '--vfov',
+                String(options.lensDeg.vertical),
+              ]
+            : []),
           ...['--serve', '127.0.0.1:0', '--token', TOKEN],
           ...['--record', 'off', '--signing-keys', 'off'],
           ...['--zones', path.join(workDir, 'zones.json')],

@@ -27,8 +27,6 @@ const FARM: LocalPoint = { northM: 38, eastM: 0 };
 const BEAR_START: LocalPoint = { northM: 38, eastM: -6 };
 /** Flight distance 21.9 m: it never runs from a drone 30 m up. */
 const SEED = 39;
-/** As in the push test: the bear 110-120 px long at the orbit's 50 m slant. */
-const LENS = { horizontal: 12, vertical: 9 };
 const TAKEOFF_ALTITUDE_M = 30;
 /** Beyond the bear's flight distance, so it forages on while the drone circles. */
 const ORBIT: Extract<PatternSettings, { kind: 'orbit' }> = {
@@ -66,7 +64,6 @@ before(async () => {
     farm: FARM,
     bearStart: BEAR_START,
     seed: SEED,
-    lensDeg: LENS,
   });
   await sim.connected();
   // The simulated world has no people: a person the detector thinks it sees is a false

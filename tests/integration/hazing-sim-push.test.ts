@@ -26,13 +26,6 @@ const BEAR_START: LocalPoint = { northM: 40, eastM: -6 };
  * the default 25 m up (47 m) no simulated bear would run at all.
  */
 const SEED = 43;
-/**
- * 12 x 9 deg instead of the sim's 8 x 6 zoom: a running bear is a few metres ahead of its track
- * (video and detector delay), and at push geometry the 8 x 6 view spans only a few metres either
- * side of the camera's aim along the ground. At 43-54 m this lens still draws the bear 110-135
- * px long, which YOLOX-Nano needs (about 100 px).
- */
-const LENS = { horizontal: 12, vertical: 9 };
 const TAKEOFF_ALTITUDE_M = 30;
 const PUSH: Extract<PatternSettings, { kind: 'push' }> = {
   ...PATTERN_DEFAULTS.push,
@@ -51,7 +44,6 @@ test(
       farm: FARM,
       bearStart: BEAR_START,
       seed: SEED,
-      lensDeg: LENS,
     });
     t.after(() => sim.dispose());
     await sim.connected();

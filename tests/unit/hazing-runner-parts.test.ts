@@ -52,6 +52,15 @@ test('detected people are remembered ten minutes after last seen; marks stay', (
   );
 });
 
+test('a battery reading that stalls or rises never drains slower than assumed', () => {
+  const meter = new BatteryMeter();
+  for (let s = 0; s <= 40; s++) meter.sample(s * 1000, 60, true);
+  assert.equal(meter.drainPctPerS, ASSUMED_DRAIN_PCT_PER_S, 'a stalled reading');
+  const rising = new BatteryMeter();
+  for (let s = 0; s <= 40; s++) rising.sample(s * 1000, 60 + s * 0.01, true);
+  assert.equal(rising.drainPctPerS, ASSUMED_DRAIN_PCT_PER_S, 'sag recovering');
+});
+
 test('the battery drain is assumed for the first half minute, then measured in flight', () => {
   const meter = new BatteryMeter();
   assert.equal(meter.budget(null), null, 'no reading, no budget');
@@ -63,10 +72,10 @@ test('the battery drain is assumed for the first half minute, then measured in f
     returnSpeedMps: DEFAULT_RETURN_SPEED_MPS,
     descentSpeedMps: 1.5,
   });
-  // 0.05 %/s over 40 s of flight.
-  for (let s = 1; s <= 40; s++) meter.sample(s * 1000, 80 - s * 0.05, true);
+  // 0.2 %/s over 40 s of flight.
+  for (let s = 1; s <= 40; s++) meter.sample(s * 1000, 80 - s * 0.2, true);
   budget = meter.budget(10);
-  assert.ok(Math.abs((budget?.drainPctPerS ?? 0) - 0.05) < 1e-9);
+  assert.ok(Math.abs((budget?.drainPctPerS ?? 0) - 0.2) < 1e-9);
   assert.equal(budget?.returnSpeedMps, 10);
   // Landing starts the measure again; a lost reading gives no budget.
   meter.sample(41_000, 78, false);

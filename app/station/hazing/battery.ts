@@ -40,7 +40,7 @@ export class BatteryMeter {
     }
   }
 
-  /** Percent per second, measured once there is enough flight, else the assumed drain. */
+  /** Percent per second: measured once there is enough flight, never below the assumed drain. */
   get drainPctPerS(): number {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
@@ -48,8 +48,9 @@ export class BatteryMeter {
       return ASSUMED_DRAIN_PCT_PER_S;
     }
     const drain = (first.remainingPct - last.remainingPct) / ((last.timeMs - first.timeMs) / 1000);
-    // A reading that rose (sag recovering) is not a battery charging in flight.
-    return Math.max(0, drain);
+    // Never below the assumed drain: a reading that stalls, or rises as voltage sag recovers,
+    // must not make the way home look free.
+    return Math.max(ASSUMED_DRAIN_PCT_PER_S, drain);
   }
 
   /** Null where the vehicle reports no remaining percent: the battery rule does not apply. */

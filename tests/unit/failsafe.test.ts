@@ -159,7 +159,18 @@ test('failsafes: the first unsafe rule is named, and nothing is read after it', 
 test('failsafes: without a battery monitor, the battery action is not read', async () => {
   const v = vehicle({ ...SAFE_ARDUPILOT, BATT_MONITOR: 0, BATT_FS_LOW_ACT: null });
   assert.equal(await checkVehicleFailsafes('ArduPilot', v.read), null);
-  assert.deepEqual(v.asked, ['FS_GCS_ENABLE', 'FS_GCS_TIMEOUT', 'BATT_MONITOR']);
+  assert.deepEqual(v.asked, ['FS_GCS_ENABLE', 'FS_GCS_TIMEOUT', 'BATT_MONITOR', 'SYSID_MYGCS']);
+});
+
+test('failsafes: a GCS failsafe that listens for another ground station blocks', async () => {
+  const other = vehicle({ ...SAFE_ARDUPILOT, SYSID_MYGCS: 254 });
+  assert.equal(
+    await checkVehicleFailsafes('ArduPilot', other.read),
+    "SYSID_MYGCS is 254: the vehicle's GCS failsafe listens for that ground station, not this " +
+      'one (255); set it to 255',
+  );
+  const ours = vehicle({ ...SAFE_ARDUPILOT, SYSID_MYGCS: 255 });
+  assert.equal(await checkVehicleFailsafes('ArduPilot', ours.read), null);
 });
 
 test('failsafes: a reader that throws, or a value that is not a number, blocks', async () => {

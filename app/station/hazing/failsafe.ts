@@ -16,6 +16,9 @@ export interface FailsafeRule {
   check(values: Readonly<Record<string, number | null>>): string | null;
 }
 
+/** The station's MAVLink system id, as it sends its heartbeats. */
+const STATION_SYSTEM_ID = 255;
+
 const ARDUPILOT_RULES: readonly FailsafeRule[] = [
   {
     params: ['FS_GCS_ENABLE'],
@@ -43,6 +46,17 @@ const ARDUPILOT_RULES: readonly FailsafeRule[] = [
       BATT_FS_LOW_ACT === 0
         ? 'BATT_FS_LOW_ACT is 0: the vehicle would do nothing on a low battery; ' +
           'set it to 2 (RTL) or 1 (land)'
+        : null,
+  },
+  {
+    // ArduCopter's GCS failsafe watches only heartbeats from SYSID_MYGCS: set to another id it
+    // never fires on this station's link. Newer firmware renamed it; absent, it is not checked.
+    params: ['SYSID_MYGCS'],
+    optional: ['SYSID_MYGCS'],
+    check: ({ SYSID_MYGCS }) =>
+      SYSID_MYGCS !== null && SYSID_MYGCS !== STATION_SYSTEM_ID
+        ? `SYSID_MYGCS is ${SYSID_MYGCS}: the vehicle's GCS failsafe listens for that ground ` +
+          `station, not this one (${STATION_SYSTEM_ID}); set it to ${STATION_SYSTEM_ID}`
         : null,
   },
 ];

@@ -233,6 +233,23 @@ test('refused without an operator, a bear, a safe distance or safe failsafes', a
   outcome = await rig.runner.start(99, { ...ORBIT, radiusM: 60 });
   assert.equal(outcome.text, 'Pattern refused: target 99 is no longer tracked.');
 
+  rig.link.state = { ...rig.link.state, modeName: 'RTL' };
+  outcome = await rig.runner.start(7, { ...ORBIT, radiusM: 60 });
+  assert.match(
+    outcome.text,
+    /^Pattern refused: the vehicle is in RTL \(perhaps its own failsafe\)/,
+  );
+  rig.link.state = { ...rig.link.state, modeName: 'GUIDED' };
+
+  const battery = rig.link.state.battery;
+  rig.link.state = { ...rig.link.state, battery: null };
+  outcome = await rig.runner.start(7, { ...ORBIT, radiusM: 60 });
+  assert.equal(
+    outcome.text,
+    'Pattern refused: the vehicle reports no battery level, so the way home cannot be kept.',
+  );
+  rig.link.state = { ...rig.link.state, battery };
+
   rig.link.params.FS_GCS_ENABLE = 0;
   outcome = await rig.runner.start(7, { ...ORBIT, radiusM: 60 });
   assert.match(outcome.text, /^Pattern refused: the vehicle's failsafes: FS_GCS_ENABLE is 0/);
@@ -297,6 +314,18 @@ test('an orbit streams checked setpoints around the bear and logs the event', as
   const point = roi?.args[0] as LatLon & { altitudeMslM: number };
   assert.ok(distanceM(point, rig.bear.position) < 0.01);
   assert.equal(point.altitudeMslM, HOME.altitudeMslM);
+});
+
+test('a pattern flown below the envelope floor is refused before it starts', async () => {
+  const rig = makeRig({ limits: { floorAglM: 30 } });
+  rig.log.setOperator(OPERATOR);
+  const outcome = await rig.runner.start(7, { ...ORBIT, altitudeAglM: 25 });
+  assert.equal(
+    outcome.text,
+    "Pattern refused: the orbit's altitude, 25 m, is outside the envelope's 30-120 m above " +
+      'the ground.',
+  );
+  assert.equal(rig.log.events().length, 0, 'no hazing event is opened');
 });
 
 test('a person on the path: one hold, the rule logged once, then it flies on', async () => {

@@ -55,6 +55,8 @@ const ROI_MIN_MOVE_M = 1;
 /** The vehicle counts as flying from this height above home. */
 const FLYING_ALTITUDE_M = 2;
 const FOLLOWS_BEAR = new Set<PatternSettings['kind']>(['push', 'orbit', 'shadow']);
+/** Modes in which the vehicle is going home or down, ArduPilot's and PX4's names. */
+const RETURNING_MODES = new Set(['RTL', 'SMART_RTL', 'AUTO_RTL', 'LAND', 'AUTO.RTL', 'AUTO.LAND']);
 
 /** What the runner needs of a vehicle link (VehicleLink has it; tests give a fake). */
 export interface RunnerLink {
@@ -131,6 +133,11 @@ interface Running {
   guidedSeen: boolean;
   /** When the hold for the current run of refused (or null) setpoints was last sent. */
   holdSentMs: number | null;
+  /**
+   * The push's safe zone as it was at the start: a zone deleted or redrawn under the same id
+   * while the pattern flies must not turn the push toward something else.
+   */
+  safeZone: LatLon[] | null;
   /** Where that hold is: fixed for the run, so a resend does not creep with the drift. */
   holdPoint: (LatLon & { altitudeRelM: number }) | null;
   /** Rules already logged in the current run of refusals: each is told once. */
@@ -149,7 +156,8 @@ export class HazingRunner implements Disposable {
   private current: ActionStatus | null = null;
   /** The newest hazing log entry, for actions after its pattern ended (return home, land). */
   private lastEventId: string | null = null;
-  private readonly battery = new BatteryMeter();
+  private battery = new BatteryMeter();
+  private batterySystemId: number | null = null;
   private readonly now: () => number;
   private readonly checkFailsafes: typeof checkVehicleFailsafes;
   private disposed = false;
@@ -228,6 +236,20 @@ export class HazingRunner implements Disposable {
           `bear standoff of ${standoffM} m`,
       );
     }
+    const { floorAglM, ceilingAglM } = this.options.limits;
+    if (settings.altitudeAglM < floorAglM || settings.altitudeAglM > ceilingAglM) {
+      return refuse(
+        `the ${settings.kind}'s altitude, ${settings.altitudeAglM} m, is outside the ` +
+          `envelope's ${floorAglM}-${ceilingAglM} m above the ground`,
+      );
+    }
+    // The vehicle may be flying home or landing by its own failsafe: never take it back.
+    if (RETURNING_MODES.has(vehicle.modeName)) {
+      return refuse(
+        `the vehicle is in ${vehicle.modeName} (perhaps its own failsafe); ` +
+          'ABORT to hold first if it is safe to go on',
+      );
+    }
     let safeZone: LatLon[] | null = null;
     if (settings.kind === 'push' && settings.safeZoneId !== null) {
       const zone = this.options.zones().find((z) => z.id === settings.safeZoneId);
@@ -240,16 +262,19 @@ export class HazingRunner implements Disposable {
     }
 
     const home = vehicle.home;
+    // The newest reading, whether or not telemetry has been folded in since.
+    this.battery.sample(nowMs, vehicle.battery?.remainingPct ?? null, true);
     const budget = this.battery.budget(returnSpeedMps(link));
-    if (budget) {
-      const droneAglM = position.altitudeRelM - this.groundAboveHomeM(position, home);
-      const neededPct = batteryNeededPct(position, home, droneAglM, budget, this.options.limits);
-      if (!(budget.remainingPct >= neededPct)) {
-        return refuse(
-          `the battery has ${Math.round(budget.remainingPct)} %, and ` +
-            `${Math.ceil(neededPct)} % is needed to get home with the reserve`,
-        );
-      }
+    if (!budget) {
+      return refuse('the vehicle reports no battery level, so the way home cannot be kept');
+    }
+    const droneAglM = position.altitudeRelM - this.groundAboveHomeM(position, home);
+    const neededPct = batteryNeededPct(position, home, droneAglM, budget, this.options.limits);
+    if (!(budget.remainingPct >= neededPct)) {
+      return refuse(
+        `the battery has ${Math.round(budget.remainingPct)} %, and ` +
+          `${Math.ceil(neededPct)} % is needed to get home with the reserve`,
+      );
     }
 
     this.startingPattern = true;
@@ -311,6 +336,7 @@ export class HazingRunner implements Disposable {
         guidedSeen,
         holdSentMs: null,
         holdPoint: null,
+        safeZone,
         loggedRules: new Set(),
         lastRoi: null,
         roiBusy: false,
@@ -451,6 +477,11 @@ export class HazingRunner implements Disposable {
   vehicleChanged(vehicle: VehicleState): void {
     const nowMs = this.now();
     const flying = vehicle.armed && (vehicle.position?.altitudeRelM ?? 0) >= FLYING_ALTITUDE_M;
+    // Another vehicle made active: its battery is measured afresh, never mixed with the last.
+    if (vehicle.systemId !== this.batterySystemId) {
+      this.batterySystemId = vehicle.systemId;
+      this.battery = new BatteryMeter();
+    }
     this.battery.sample(nowMs, vehicle.battery?.remainingPct ?? null, flying);
     const running = this.running;
     if (!running || vehicle.link !== 'connected') return;
@@ -557,7 +588,7 @@ export class HazingRunner implements Disposable {
     if (!position || !home) return;
     const nowMs = this.now();
     const bear = this.bearNow(running);
-    const ctx = this.context(vehicle, bear, this.safeZoneOf(running.settings), nowMs);
+    const ctx = this.context(vehicle, bear, running.safeZone, nowMs);
     let stepResult;
     try {
       stepResult = running.pattern.step(ctx);
@@ -800,11 +831,6 @@ export class HazingRunner implements Disposable {
   private bearNow(running: Running): MapTarget | null {
     if (running.targetId === null) return null;
     return this.options.targets(this.now()).find((t) => t.id === running.targetId) ?? null;
-  }
-
-  private safeZoneOf(settings: PatternSettings): LatLon[] | null {
-    if (settings.kind !== 'push' || settings.safeZoneId === null) return null;
-    return this.options.zones().find((z) => z.id === settings.safeZoneId)?.polygon ?? null;
   }
 
   private context(

@@ -184,6 +184,8 @@ export const PATTERN_DEFAULTS: {
 
 /** Polygons: enough corners for an area, few enough for one message. */
 const POLYGON_CORNERS = { min: 3, max: 100 } as const;
+/** A search area wider than this is a mistake (a slip of the map), not a survey. */
+const MAX_SEARCH_SPAN_M = 5_000;
 /** A survey with more legs than this is a mistake (a lens far too narrow for the area). */
 const MAX_SEARCH_LEGS = 2000;
 /** A track not seen for this long is lost: the pattern holds. */
@@ -316,11 +318,19 @@ export function checkPatternSettings(value: unknown, what = 'pattern'): PatternS
             `${POLYGON_CORNERS.min}-${POLYGON_CORNERS.max}`,
         );
       }
+      const corners = polygon.map((corner, i) =>
+        checkLatLon(corner, `${named} polygon corner ${i + 1}`),
+      );
+      const spanM = Math.max(...corners.flatMap((a) => corners.map((b) => distanceM(a, b))));
+      if (spanM > MAX_SEARCH_SPAN_M) {
+        throw new Error(
+          `${named} polygon spans ${Math.round(spanM)} m; a search covers at most ` +
+            `${MAX_SEARCH_SPAN_M} m across`,
+        );
+      }
       return {
         kind,
-        polygon: polygon.map((corner, i) =>
-          checkLatLon(corner, `${named} polygon corner ${i + 1}`),
-        ),
+        polygon: corners,
         altitudeAglM: checkNumber(value.altitudeAglM, 'altitudeAglM', r.altitudeAglM, 'm', named),
         overlapPct: checkNumber(value.overlapPct, 'overlapPct', r.overlapPct, '%', named),
         speedMps: checkNumber(value.speedMps, 'speedMps', r.speedMps, 'm/s', named),

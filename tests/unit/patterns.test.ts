@@ -429,7 +429,7 @@ test('checkPatternSettings takes the defaults and names what is wrong', () => {
 });
 
 test('createPattern refuses a survey with far too many legs', () => {
-  const huge = [at(0, 0), at(0, 10_000), at(10_000, 10_000), at(10_000, 0)];
+  const huge = [at(0, 0), at(0, 3_000), at(3_000, 3_000), at(3_000, 0)];
   const settings: PatternSettings = {
     ...PATTERN_DEFAULTS.search,
     polygon: huge,
@@ -443,4 +443,20 @@ test('createPattern refuses a survey with far too many legs', () => {
 test('the default push passes the default envelope (standoff and altitude band)', () => {
   assert.ok(PATTERN_DEFAULTS.push.standoffM >= DEFAULT_ENVELOPE.bearStandoffM);
   assert.ok(PATTERN_DEFAULTS.push.altitudeAglM >= DEFAULT_ENVELOPE.floorAglM);
+});
+
+test('a search area wider than 5 km is refused as a slip of the map', () => {
+  const home = { latDeg: 48.17, lonDeg: -111.95 };
+  const corners = [home, offsetNorthEast(home, 0, 6_000), offsetNorthEast(home, 1_000, 0)];
+  assert.throws(
+    () =>
+      checkPatternSettings({
+        kind: 'search',
+        polygon: corners,
+        altitudeAglM: 60,
+        overlapPct: 30,
+        speedMps: 8,
+      }),
+    /search polygon spans 6\d{3} m; a search covers at most 5000 m across/,
+  );
 });

@@ -9,10 +9,17 @@ import type { LatLon, MapTarget } from '../../core/types';
 export const PERSON_MEMORY_MS = 10 * 60_000;
 /** At most this many marks: each one is checked against every setpoint. */
 const MAX_MARKS = 100;
+/** Dismissed track ids kept; tracks far older than the newest are long gone. */
+const MAX_DISMISSED = 1000;
 
 export class KnownPeople {
   private readonly detected = new Map<number, KnownPerson>();
   private readonly marked = new Map<string, KnownPerson>();
+  /**
+   * Detected tracks the operator removed as not a person (the model calls a bear a person
+   * now and then): kept out for the track's life, not just until the next map update.
+   */
+  private readonly dismissed = new Set<number>();
   private nextMark = 1;
 
   constructor(private readonly memoryMs = PERSON_MEMORY_MS) {}
@@ -24,7 +31,7 @@ export class KnownPeople {
   update(targets: readonly MapTarget[], nowMs: number): 'list' | 'moved' | null {
     let change: 'list' | 'moved' | null = null;
     for (const target of targets) {
-      if (target.className !== 'person') continue;
+      if (target.className !== 'person' || this.dismissed.has(target.id)) continue;
       const before = this.detected.get(target.id);
       if (before && before.lastSeenMs >= target.lastSeenMs) continue;
       this.detected.set(target.id, {
@@ -89,6 +96,8 @@ export class KnownPeople {
     for (const [trackId, person] of this.detected) {
       if (person.id !== personId) continue;
       this.detected.delete(trackId);
+      if (this.dismissed.size >= MAX_DISMISSED) this.dismissed.clear();
+      this.dismissed.add(trackId);
       return person;
     }
     throw new Error(`no person "${personId}" is known`);

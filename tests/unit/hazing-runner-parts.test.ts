@@ -52,6 +52,25 @@ test('detected people are remembered ten minutes after last seen; marks stay', (
   );
 });
 
+test('a detected person the operator removes stays out while the track lives on', () => {
+  const people = new KnownPeople();
+  people.update([target(4, 'person', 1000), target(5, 'person', 1000, 0.001)], 1000);
+  assert.equal(people.remove('track-4').id, 'track-4');
+  // The tracker still reports track 4 (it is the bear, seen as a person): it stays removed.
+  const again = [target(4, 'person', 2000), target(5, 'person', 2000, 0.001)];
+  assert.equal(people.update(again, 2000), null);
+  assert.deepEqual(
+    people.list(2000).map((p) => p.id),
+    ['track-5'],
+  );
+  // A new track, even at the same place, is a new person to keep clear of.
+  assert.equal(people.update([target(6, 'person', 3000)], 3000), 'list');
+  assert.deepEqual(
+    people.list(3000).map((p) => p.id),
+    ['track-5', 'track-6'],
+  );
+});
+
 test('a battery reading that stalls or rises never drains slower than assumed', () => {
   const meter = new BatteryMeter();
   for (let s = 0; s <= 40; s++) meter.sample(s * 1000, 60, true);

@@ -258,16 +258,13 @@ export class HazingSim {
   }
 
   /**
-   * Waits until no person is on the map or in the people list: a false person the station
-   * still tracks comes back after each removal, and stays on the map for a minute after it
-   * was last seen.
+   * Waits until the envelope's people list holds no detected person: a removed track stays
+   * out of it for its life (its marker may stay on the map a minute longer).
    */
   async noFalsePeople(timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
     await this.until(
-      'the map clear of (false) people',
-      () =>
-        !this.targets.some((t) => t.className === 'person') &&
-        !this.people.some((p) => p.source === 'detected'),
+      'the people list clear of (false) people',
+      () => !this.people.some((p) => p.source === 'detected'),
       timeoutMs,
     );
   }

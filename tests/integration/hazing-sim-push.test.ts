@@ -60,7 +60,7 @@ test(
     await sim.takeOff(TAKEOFF_ALTITUDE_M, pitchDeg);
     await sim.confirmedBear();
     // The model calls the bear a person in a frame now and then: such a "person" on the bear's
-    // trail would stop the push (the station takes a removed person back while it tracks it).
+    // trail would stop the push, so the operator removes it (it stays removed).
     const clearFromMs = Date.now();
     await sim.noFalsePeople();
     const clearS = (Date.now() - clearFromMs) / 1000;
@@ -123,7 +123,7 @@ test(
         `${((success.atMs - startedMs) / 1000).toFixed(0)} s; the station said ` +
         `${event.bearMovedM?.toFixed(0)} m (truth then ${atSuccessM.toFixed(0)} m); ` +
         `${sim.falsePeople.size} false people removed, ${clearS.toFixed(0)} s waited for ` +
-        'the map to forget them',
+        'the people list to clear',
     );
     assert.ok(movedM >= 200, `the true bear moved ${movedM.toFixed(1)} m`);
     assert.ok(

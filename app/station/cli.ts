@@ -473,6 +473,13 @@ async function main(): Promise<number> {
     envelope: parseEnvelope(values),
     speakerAvailable: false,
   };
+  const { floorAglM, ceilingAglM } = defaults.envelope;
+  if (defaults.pushAltitudeM < floorAglM || defaults.pushAltitudeM > ceilingAglM) {
+    throw new UsageError(
+      `--push-alt ${defaults.pushAltitudeM} m is outside the envelope's ${floorAglM}-` +
+        `${ceilingAglM} m above the ground (--floor-agl, --ceiling-agl)`,
+    );
+  }
   if (defaults.standoffM < defaults.envelope.bearStandoffM) {
     throw new UsageError(
       `--standoff ${defaults.standoffM} m is inside the envelope's bear standoff of ` +

@@ -28,6 +28,14 @@ const CASES: Array<{ args: string[]; error: string }> = [
     args: ['--floor-agl', '40', '--ceiling-agl', '30'],
     error: '--floor-agl (40 m) must be below --ceiling-agl (30 m)',
   },
+  {
+    args: ['--floor-agl', '30'],
+    error: "--push-alt 25 m is outside the envelope's 30-120 m above the ground",
+  },
+  {
+    args: ['--bear-standoff', '40'],
+    error: "--standoff 30 m is inside the envelope's bear standoff of 40 m",
+  },
   { args: ['--speaker-relay', '1.5'], error: '--speaker-relay must be a whole relay number' },
   { args: ['--speaker-relay=300'], error: '--speaker-relay must be from 0 to 255, not 300' },
 ];

@@ -2,7 +2,7 @@
 // Pure: no Node or DOM. Horizontal geometry works in a local plane around the setpoint (the
 // envelope spans at most a few kilometres, where the flat-earth error is far below GPS error).
 
-import { distanceM, northEastOf } from './geodesy';
+import { distanceM, northEastOf, offsetNorthEast } from './geodesy';
 import type { LatLon } from './types';
 import { distanceToEdgesM, pointInPolygon } from './zones';
 
@@ -87,6 +87,12 @@ export interface EnvelopeWorld {
   /** Null where the vehicle reports no battery: the battery rule then does not apply. */
   battery: BatteryBudget | null;
   linkUp: boolean;
+  /**
+   * Height of the ground above home's ground at a point, null where the elevation model has no
+   * data. When present, the floor and ceiling hold all along the straight path, not only at the
+   * setpoint; absent, the ground is flat at home's height and the setpoint's own height is enough.
+   */
+  groundAboveHomeM?: (point: LatLon) => number | null;
 }
 
 /**
@@ -94,6 +100,12 @@ export interface EnvelopeWorld {
  * at the standoff must not be refused for the geometry's own rounding.
  */
 const ROUNDING_M = 0.001;
+
+/**
+ * Terrain is sampled along the path at most this far apart: well under the 30 m of common
+ * elevation models, whose bilinear heights cannot hide a ridge between two samples.
+ */
+const GROUND_SAMPLE_M = 2;
 
 interface PlanePoint {
   x: number;
@@ -220,6 +232,100 @@ function clearanceViolation(
   return null;
 }
 
+/** Latitude and longitude to about 10 cm, for the operator to find the place. */
+const place = (point: LatLon): string => `${point.latDeg.toFixed(6)}, ${point.lonDeg.toFixed(6)}`;
+
+interface PathHeights {
+  floor: Violation | null;
+  ceiling: Violation | null;
+}
+
+/**
+ * The floor and ceiling along the straight path over the elevation model, the drone's height
+ * above home changing linearly from where it is to the setpoint's. A drone already under the
+ * floor (or over the ceiling) may climb (or descend) but not go further out of the band, as
+ * with people and bears: else a drone blown low could never be sent up again.
+ */
+function pathHeights(
+  setpoint: Setpoint,
+  world: EnvelopeWorld,
+  path: PlanePath,
+  limits: EnvelopeLimits,
+  groundAboveHomeM: (point: LatLon) => number | null,
+): PathHeights {
+  const noData = (where: LatLon, what: string): PathHeights => ({
+    floor: {
+      rule: 'altitude-floor',
+      text: `altitude-floor: no elevation data at ${place(where)}, ${what}`,
+    },
+    ceiling: null,
+  });
+  const groundAt = (point: LatLon): number | null => {
+    const aboveM = groundAboveHomeM(point);
+    return aboveM !== null && Number.isFinite(aboveM) ? aboveM : null;
+  };
+  const droneGroundM = groundAt(world.drone);
+  if (droneGroundM === null) return noData(world.drone, 'under the drone');
+  const setpointGroundM = groundAt(setpoint);
+  if (setpointGroundM === null) return noData(setpoint, 'the setpoint');
+  const droneAglM = world.drone.altitudeAglM;
+  if (!Number.isFinite(droneAglM)) {
+    return {
+      floor: {
+        rule: 'altitude-floor',
+        text: `altitude-floor: the drone's height ${droneAglM} is not a number`,
+      },
+      ceiling: null,
+    };
+  }
+  const startRelM = droneAglM + droneGroundM;
+  const endRelM = setpoint.altitudeAglM + setpointGroundM;
+  const lengthM = Math.hypot(path.to.x, path.to.y);
+  // A hair under a whole number of steps stays that number: a sample falls on each step.
+  const samples = Math.ceil(lengthM / GROUND_SAMPLE_M - 1e-6);
+  let lowest = { aglM: Infinity, alongM: 0 };
+  let highest = { aglM: -Infinity, alongM: 0 };
+  // The ends are the drone (allowed where it is) and the setpoint (checked on its own).
+  for (let i = 1; i < samples; i++) {
+    const t = i / samples;
+    const point = offsetNorthEast(path.origin, path.to.y * t, path.to.x * t);
+    const groundM = groundAt(point);
+    if (groundM === null) return noData(point, `${round(lengthM * t)} m from the drone`);
+    const aglM = startRelM + (endRelM - startRelM) * t - groundM;
+    if (aglM < lowest.aglM) lowest = { aglM, alongM: lengthM * t };
+    if (aglM > highest.aglM) highest = { aglM, alongM: lengthM * t };
+  }
+  const passes = (at: { aglM: number; alongM: number }): string =>
+    (at.aglM < 0
+      ? `the path runs ${round1(-at.aglM)} m into the ground`
+      : `the path passes ${round1(at.aglM)} m above ground`) +
+    `, ${round(at.alongM)} m from the drone`;
+  const heights: PathHeights = { floor: null, ceiling: null };
+  if (lowest.aglM + ROUNDING_M < Math.min(limits.floorAglM, droneAglM)) {
+    const below =
+      droneAglM < limits.floorAglM ? `, lower than the drone's ${round1(droneAglM)} m now,` : ',';
+    heights.floor = {
+      rule: 'altitude-floor',
+      text:
+        `altitude-floor: ${passes(lowest)}${below} ` +
+        `under the ${round(limits.floorAglM)} m floor`,
+    };
+  }
+  if (highest.aglM - ROUNDING_M > Math.max(limits.ceilingAglM, droneAglM)) {
+    const above =
+      droneAglM > limits.ceilingAglM
+        ? `, higher than the drone's ${round1(droneAglM)} m now,`
+        : ',';
+    heights.ceiling = {
+      rule: 'altitude-ceiling',
+      text:
+        `altitude-ceiling: ${passes(highest)}${above} ` +
+        `over the ${round(limits.ceilingAglM)} m ceiling`,
+    };
+  }
+  return heights;
+}
+
 /**
  * Battery needed to fly home from a point, descend and land with the reserve left, in %:
  * (distance home / return speed + altitude / descent speed) x drain + reserve. Infinity when
@@ -261,6 +367,14 @@ function* violations(
     return;
   }
   if (!world.linkUp) yield { rule: 'link', text: 'link lost: no setpoints until it is back' };
+  const path: PlanePath = {
+    origin: world.drone,
+    from: { x: 0, y: 0 },
+    to: toPlane(world.drone, setpoint),
+  };
+  const heights = world.groundAboveHomeM
+    ? pathHeights(setpoint, world, path, limits, world.groundAboveHomeM)
+    : { floor: null, ceiling: null };
   if (setpoint.altitudeAglM < limits.floorAglM) {
     yield {
       rule: 'altitude-floor',
@@ -268,7 +382,7 @@ function* violations(
         `altitude-floor: ${round1(setpoint.altitudeAglM)} m above ground is under the ` +
         `${round(limits.floorAglM)} m floor`,
     };
-  }
+  } else if (heights.floor) yield heights.floor;
   if (setpoint.altitudeAglM > limits.ceilingAglM) {
     yield {
       rule: 'altitude-ceiling',
@@ -276,12 +390,7 @@ function* violations(
         `altitude-ceiling: ${round1(setpoint.altitudeAglM)} m above ground is over the ` +
         `${round(limits.ceilingAglM)} m ceiling`,
     };
-  }
-  const path: PlanePath = {
-    origin: world.drone,
-    from: { x: 0, y: 0 },
-    to: toPlane(world.drone, setpoint),
-  };
+  } else if (heights.ceiling) yield heights.ceiling;
   const ends: [LatLon, LatLon] = [world.drone, setpoint];
   if (world.fences.length > 0 && !world.fences.some((fence) => pathInside(path, ends, fence))) {
     const setpointInside = world.fences.some((fence) => pointInPolygon(setpoint, fence));

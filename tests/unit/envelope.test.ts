@@ -10,7 +10,7 @@ import {
   type EnvelopeWorld,
   type Setpoint,
 } from '../../app/core/envelope';
-import { offsetNorthEast } from '../../app/core/geodesy';
+import { northEastOf, offsetNorthEast } from '../../app/core/geodesy';
 import type { LatLon } from '../../app/core/types';
 
 const HOME = { latDeg: 48.17, lonDeg: -111.95 };
@@ -228,4 +228,77 @@ test('checkEnvelopeLimits takes good limits and names the bad field', () => {
     () => checkEnvelopeLimits({ ...DEFAULT_ENVELOPE, standoff: 3 }),
     /unknown field standoff/,
   );
+});
+
+/** A ridge across the way north: peakM high at northM, falling to 0 over halfWidthM. */
+const ridge =
+  (northM: number, peakM: number, halfWidthM: number) =>
+  (point: LatLon): number => {
+    const offM = Math.abs(northEastOf(HOME, point).northM - northM);
+    return peakM * Math.max(0, 1 - offM / halfWidthM);
+  };
+
+test('terrain: a ridge between two setpoints 30 m up is refused along the path', () => {
+  const groundAboveHomeM = ridge(100, 50, 40);
+  const violation = checkSetpoint(setpointAt(200, 0), world({ groundAboveHomeM }));
+  assert.equal(violation?.rule, 'altitude-floor');
+  // 30 m above home where the ridge stands 50 m high: 20 m under its top.
+  assert.equal(
+    violation.text,
+    'altitude-floor: the path runs 20 m into the ground, 100 m from the drone, ' +
+      'under the 10 m floor',
+  );
+  // Flat ground at home without a model: the same setpoint passes, as before.
+  assert.equal(checkSetpoint(setpointAt(200, 0), world()), null);
+  // Over the ridge high enough: 30 m above the ridge's top at both ends.
+  const drone = { ...at(0, 0), altitudeAglM: 80 };
+  assert.equal(checkSetpoint(setpointAt(200, 0, 80), world({ drone, groundAboveHomeM })), null);
+  // Onto the ridge's top, 30 m above it: the path climbs with the ground.
+  assert.equal(checkSetpoint(setpointAt(100, 0), world({ groundAboveHomeM })), null);
+});
+
+test('terrain: a leg over a valley that puts the drone over the ceiling is refused', () => {
+  const groundAboveHomeM = ridge(100, -60, 40);
+  const drone = { ...at(0, 0), altitudeAglM: 100 };
+  const violation = checkSetpoint(setpointAt(200, 0, 100), world({ drone, groundAboveHomeM }));
+  assert.equal(violation?.rule, 'altitude-ceiling');
+  assert.equal(
+    violation.text,
+    'altitude-ceiling: the path passes 160 m above ground, 100 m from the drone, ' +
+      'over the 120 m ceiling',
+  );
+  assert.equal(checkSetpoint(setpointAt(200, 0, 100), world({ drone })), null);
+  const low = { ...at(0, 0), altitudeAglM: 50 };
+  assert.equal(
+    checkSetpoint(setpointAt(200, 0, 50), world({ drone: low, groundAboveHomeM })),
+    null,
+  );
+});
+
+test('terrain: a point where the model has no data is refused, naming where', () => {
+  // No data in a band 90-110 m north: the setpoint beyond it is fine, the path is not.
+  const groundAboveHomeM = (point: LatLon): number | null => {
+    const northM = northEastOf(HOME, point).northM;
+    return northM > 90 && northM < 110 ? null : 0;
+  };
+  const violation = checkSetpoint(setpointAt(200, 0), world({ groundAboveHomeM }));
+  assert.equal(violation?.rule, 'altitude-floor');
+  assert.match(
+    violation.text,
+    /^altitude-floor: no elevation data at 48\.17\d+, -111\.95\d*, 9\d m from the drone$/,
+  );
+  const onHole = checkSetpoint(setpointAt(100, 0), world({ groundAboveHomeM }));
+  assert.match(onHole?.text ?? '', /^altitude-floor: no elevation data at .*, the setpoint$/);
+  assert.equal(checkSetpoint(setpointAt(80, 0), world({ groundAboveHomeM })), null);
+});
+
+test('terrain: a drone already under the floor may climb, but not sink lower', () => {
+  const groundAboveHomeM = (): number => 0;
+  const drone = { ...at(0, 0), altitudeAglM: 6 };
+  assert.equal(checkSetpoint(setpointAt(100, 0), world({ drone, groundAboveHomeM })), null);
+  // Ground rising 3 m just ahead puts the path 3 m above ground, lower than the drone's 6 m.
+  const bump = ridge(5, 3, 5);
+  const violation = checkSetpoint(setpointAt(10, 0, 10), world({ drone, groundAboveHomeM: bump }));
+  assert.equal(violation?.rule, 'altitude-floor');
+  assert.match(violation.text, /lower than the drone's 6 m now/);
 });

@@ -863,9 +863,11 @@ export class HazingRunner implements Disposable {
     const polygons = (kind: string) =>
       zones.filter((zone) => zoneKind(zone) === kind).map((zone) => zone.polygon);
     const link = this.options.link();
+    const home = latLonOf(vehicle.home) as LatLon;
+    const terrain = this.options.terrain;
     return {
       drone,
-      home: latLonOf(vehicle.home) as LatLon,
+      home,
       bears: this.options
         .targets(nowMs)
         .filter((t) => t.className === 'bear')
@@ -875,6 +877,15 @@ export class HazingRunner implements Disposable {
       noFlyZones: polygons('no-fly'),
       battery: this.battery.budget(link ? returnSpeedMps(link) : null),
       linkUp: this.options.linkUp(),
+      // Over an elevation model the floor and ceiling hold all along the path. Null where the
+      // model has no data, which the envelope refuses (groundAboveHomeM's 0 would hide it).
+      ...(terrain && {
+        groundAboveHomeM: (point: LatLon): number | null => {
+          const homeMslM = terrain.elevationMslM(home);
+          const hereMslM = terrain.elevationMslM(point);
+          return homeMslM === null || hereMslM === null ? null : hereMslM - homeMslM;
+        },
+      }),
     };
   }
 

@@ -228,9 +228,23 @@ export function ruleMargins(
   }
   for (const zone of world.noFlyZones) {
     const ring = toRing(frame, zone);
-    forEachSample(frame, world.drone, setpoint, count, (x, y) => {
-      margins['no-fly-zone'] = Math.min(margins['no-fly-zone'], -signedInsideM(x, y, ring));
+    // A drone inside may fly out: from its first sample outside on, the path stays out.
+    let startsInside = false;
+    let out = false;
+    let lastInsideM = 0;
+    let worst = Infinity;
+    forEachSample(frame, world.drone, setpoint, count, (x, y, i) => {
+      const insideM = signedInsideM(x, y, ring);
+      if (i === 0) startsInside = insideM > 0;
+      if (startsInside && !out && insideM > 0) {
+        lastInsideM = insideM;
+        return;
+      }
+      out = true;
+      worst = Math.min(worst, -insideM);
     });
+    if (startsInside && !out) worst = -lastInsideM;
+    margins['no-fly-zone'] = Math.min(margins['no-fly-zone'], worst);
   }
   const clearance = (things: readonly LatLon[], limitM: number): number => {
     let worst = Infinity;

@@ -202,6 +202,61 @@ function pathEnters(path: PlanePath, ends: [LatLon, LatLon], polygon: readonly L
   );
 }
 
+/**
+ * Where along the path (0 at the drone, 1 at the setpoint) it meets the polygon's edges, each
+ * place once; null when it runs along an edge, which cannot be told from going in and out.
+ */
+function edgeMeetings(path: PlanePath, polygon: readonly LatLon[]): number[] | null {
+  const corners = polygon.map((corner) => toPlane(path.origin, corner));
+  const rx = path.to.x - path.from.x;
+  const ry = path.to.y - path.from.y;
+  const lengthM = Math.hypot(rx, ry);
+  const meetings: number[] = [];
+  for (let i = 0, j = corners.length - 1; i < corners.length; j = i++) {
+    const c = corners[j];
+    const d = corners[i];
+    if (!segmentsMeet(path.from, path.to, c, d)) continue;
+    const sx = d.x - c.x;
+    const sy = d.y - c.y;
+    const denominator = rx * sy - ry * sx;
+    if (denominator === 0) return null;
+    const t = ((c.x - path.from.x) * sy - (c.y - path.from.y) * sx) / denominator;
+    meetings.push(Math.max(0, Math.min(1, t)));
+  }
+  meetings.sort((a, b) => a - b);
+  // Through a corner, the path meets both of its edges at one place.
+  const sameT = lengthM > 0 ? ROUNDING_M / lengthM : Infinity;
+  return meetings.filter((t, k) => k === 0 || t - meetings[k - 1] > sameT);
+}
+
+/** The drone is inside the zone or on its edge. */
+function droneIn(drone: LatLon, zone: readonly LatLon[]): boolean {
+  return (
+    zone.length >= 3 && (pointInPolygon(drone, zone) || distanceToEdgesM(drone, zone) <= ROUNDING_M)
+  );
+}
+
+/**
+ * From inside the zone (or its edge) straight out: the setpoint outside and off the edge, the
+ * path meeting the edge at one place only, so that it never comes back in. From the edge
+ * itself, that place is the drone's own (within rounding, to either side).
+ */
+function pathLeaves(
+  path: PlanePath,
+  drone: LatLon,
+  setpoint: LatLon,
+  zone: readonly LatLon[],
+): boolean {
+  if (pointInPolygon(setpoint, zone) || distanceToEdgesM(setpoint, zone) <= ROUNDING_M) {
+    return false;
+  }
+  const meetings = edgeMeetings(path, zone);
+  if (meetings === null) return false;
+  if (distanceToEdgesM(drone, zone) > ROUNDING_M) return meetings.length === 1;
+  const lengthM = Math.hypot(path.to.x - path.from.x, path.to.y - path.from.y);
+  return meetings.every((t) => t * lengthM <= ROUNDING_M);
+}
+
 const round = (value: number): string => String(Math.round(value));
 const round1 = (value: number): string => String(Math.round(value * 10) / 10);
 
@@ -402,16 +457,26 @@ function* violations(
     else if (!droneInside) text = 'geofence: the drone is outside the fence';
     yield { rule: 'geofence', text };
   }
-  const zoneIndex = world.noFlyZones.findIndex((zone) => pathEnters(path, ends, zone));
+  // A drone inside a zone (put there by wind, or by a zone drawn around it) may fly out, as it
+  // may move away from people and bears: else it would hold inside for good.
+  const zoneIndex = world.noFlyZones.findIndex((zone) =>
+    droneIn(world.drone, zone)
+      ? !pathLeaves(path, world.drone, setpoint, zone)
+      : pathEnters(path, ends, zone),
+  );
   if (zoneIndex >= 0) {
     const zone = world.noFlyZones[zoneIndex];
     const name = `no-fly-zone ${zoneIndex + 1}`;
-    yield {
-      rule: 'no-fly-zone',
-      text: pointInPolygon(setpoint, zone)
-        ? `${name}: the setpoint is ${round1(distanceToEdgesM(setpoint, zone))} m inside it`
-        : `${name}: the path crosses it`,
-    };
+    let text = `${name}: the path crosses it`;
+    if (droneIn(world.drone, zone)) {
+      text =
+        `${name}: the drone is inside no-fly zone ${zoneIndex + 1}, ` +
+        `${round1(distanceToEdgesM(world.drone, zone))} m from its edge; ` +
+        'only a straight path out of it is allowed';
+    } else if (pointInPolygon(setpoint, zone)) {
+      text = `${name}: the setpoint is ${round1(distanceToEdgesM(setpoint, zone))} m inside it`;
+    }
+    yield { rule: 'no-fly-zone', text };
   }
   const person = clearanceViolation('person', world.people, path, limits.personRadiusM);
   if (person) yield person;

@@ -302,3 +302,45 @@ test('terrain: a drone already under the floor may climb, but not sink lower', (
   assert.equal(violation?.rule, 'altitude-floor');
   assert.match(violation.text, /lower than the drone's 6 m now/);
 });
+
+test('no-fly zones: a drone inside one may leave it, and only leave it', () => {
+  const noFlyZones = [square(0, 0, 50)];
+  const drone = { ...at(10, 0), altitudeAglM: 30 };
+  // Straight out, crossing the edge once, ending outside.
+  assert.equal(checkSetpoint(setpointAt(100, 0), world({ drone, noFlyZones })), null);
+  assert.equal(checkSetpoint(setpointAt(-80, -80), world({ drone, noFlyZones })), null);
+  // Deeper in, or to a point still inside, is refused with the reason.
+  const deeper = checkSetpoint(setpointAt(0, 0), world({ drone, noFlyZones }));
+  assert.equal(deeper?.rule, 'no-fly-zone');
+  assert.equal(
+    deeper.text,
+    'no-fly-zone 1: the drone is inside no-fly zone 1, 40 m from its edge; ' +
+      'only a straight path out of it is allowed',
+  );
+  // Out and back in through a notch: a U-shaped zone whose arms the path leaves and re-enters.
+  const u = [
+    at(-50, -50),
+    at(-50, 50),
+    at(50, 50),
+    at(50, 20),
+    at(0, 20),
+    at(0, -20),
+    at(50, -20),
+    at(50, -50),
+  ];
+  const inArm = { ...at(30, -35), altitudeAglM: 30 };
+  const across = checkSetpoint(setpointAt(30, 80), world({ drone: inArm, noFlyZones: [u] }));
+  assert.equal(across?.rule, 'no-fly-zone');
+  assert.match(across.text, /the drone is inside no-fly zone 1/);
+  // Leaving one zone into another is still refused by the other.
+  const next = [square(0, 0, 50), square(100, 0, 30)];
+  const into = checkSetpoint(setpointAt(100, 0), world({ drone, noFlyZones: next }));
+  assert.equal(into?.text, 'no-fly-zone 2: the setpoint is 30 m inside it');
+  // A drone on the edge may move out, not in.
+  const onEdge = { ...at(50, 0), altitudeAglM: 30 };
+  assert.equal(checkSetpoint(setpointAt(100, 0), world({ drone: onEdge, noFlyZones })), null);
+  assert.equal(
+    checkSetpoint(setpointAt(20, 0), world({ drone: onEdge, noFlyZones }))?.rule,
+    'no-fly-zone',
+  );
+});

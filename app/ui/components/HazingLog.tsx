@@ -3,7 +3,7 @@
 
 import type { EnvelopeLimits } from '../../core/envelope';
 import type { HazingEvent, HazingOutcome } from '../../core/hazing-log';
-import { formatM } from './format';
+import { formatM, plural } from './format';
 import { PATTERN_NAMES } from './patternDraft';
 
 const OUTCOME_NAMES: Record<HazingOutcome, string> = {
@@ -54,7 +54,7 @@ export function HazingLog(props: { events: HazingEvent[] }) {
               </span>
               <span className="hazing-by">
                 {event.operator.operatorName}, {event.operator.agencyOrPermitId} ·{' '}
-                {event.actions.length} actions
+                {plural(event.actions.length, 'action')}
               </span>
             </li>
           ))}

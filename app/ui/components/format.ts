@@ -25,6 +25,11 @@ export function compassName(deg: number): string {
   return COMPASS[Math.round((((deg % 360) + 360) % 360) / 45) % 8]!;
 }
 
+/** "1 action", "2 actions": the plural only where it is needed. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
+}
+
 export function titleCase(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -46,7 +51,7 @@ export function commandLabel(kind: string): string {
     case 'mark-person':
       return 'Mark a person';
     case 'remove-person':
-      return 'Remove mark';
+      return 'Remove person';
     case 'abort':
       return 'ABORT';
     case 'return-home':

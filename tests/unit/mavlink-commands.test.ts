@@ -172,3 +172,101 @@ test('disposing settles what is waiting, and refuses what comes after', async ()
   );
   assert.equal((await commands.run(setMode(5), VEHICLE)).reason, 'the link is closed');
 });
+
+test('a pre-empting command goes out at once; what held or awaited the id is dropped', async () => {
+  const { commands, sent } = sender({ attempts: 50, ackTimeoutMs: 200 });
+  const rtl = commands.run(setMode(6), VEHICLE);
+  const guided = commands.run(setMode(4), VEHICLE);
+  assert.equal(sent.length, 1, 'the RTL is on the wire, unanswered; GUIDED waits behind it');
+  const brake = commands.run(setMode(17), VEHICLE, { preempt: 'ABORT' });
+  // Synchronously: the BRAKE does not wait for the RTL's answer.
+  assert.equal(sent.length, 2);
+  assert.equal(sent[1]._param2, 17);
+  assert.equal(sent[1].confirmation, 0);
+  for (const [answer, sends] of [
+    [await rtl, 1],
+    [await guided, 0],
+  ] as const) {
+    assert.deepEqual(
+      { result: answer.result, reason: answer.reason, sends: answer.sends },
+      { result: 'SUPERSEDED', reason: 'superseded by ABORT', sends },
+    );
+  }
+  // The RTL owes an ACK: the first may be its, so the BRAKE goes again and waits for another.
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+  assert.equal(sent.length, 3);
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+  assert.equal((await brake).result, 'ACCEPTED');
+  assert.ok(!sent.some((c) => c._param2 === 4), 'the superseded GUIDED never went out');
+  commands.dispose();
+});
+
+test("a superseded command's late ACK is never taken for the pre-empting one's", async () => {
+  const { commands, sent } = sender({ attempts: 50, ackTimeoutMs: 20 });
+  const rtl = commands.run(setMode(6), VEHICLE);
+  while (sent.length < 3) await sleep(2);
+  const brake = commands.run(setMode(17), VEHICLE, { preempt: 'ABORT' });
+  const rtlSends = (await rtl).sends;
+  let settled = false;
+  void brake.then(() => (settled = true));
+  // Every copy of the RTL reached the vehicle; their ACKs come late, all ACCEPTED.
+  for (let i = 0; i < rtlSends; i++) {
+    commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+    await sleep(0);
+    assert.equal(settled, false, `ACK ${i + 1} of ${rtlSends} may be the RTL's`);
+  }
+  // The vehicle refuses BRAKE: this ACK can only be one of the BRAKE's.
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.DENIED), 1);
+  assert.equal((await brake).result, 'DENIED');
+  commands.dispose();
+});
+
+test('a refusal among ACKs that may be stale wins over a later ACCEPTED', async () => {
+  const { commands } = sender({ attempts: 50, ackTimeoutMs: 200 });
+  void commands.run(setMode(6), VEHICLE);
+  const brake = commands.run(setMode(17), VEHICLE, { preempt: 'ABORT' });
+  // One of these answers the BRAKE, which of them cannot be told: ACCEPTED would be a guess.
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.DENIED), 1);
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+  assert.equal((await brake).result, 'DENIED');
+  commands.dispose();
+});
+
+test('pre-emption skips the guard wait for late ACKs and reckons with them', async () => {
+  const { commands, sent } = sender({ attempts: 50, ackTimeoutMs: 50 });
+  const loiter = commands.run(setMode(5), VEHICLE);
+  while (sent.length < 2) await sleep(2);
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+  assert.equal((await loiter).result, 'ACCEPTED');
+  const before = sent.length;
+  // The LOITER's id waits (up to 5 s) for the late ACK of its other copies; BRAKE does not.
+  const brake = commands.run(setMode(17), VEHICLE, { preempt: 'ABORT' });
+  assert.equal(sent.length, before + 1);
+  assert.equal(sent.at(-1)?._param2, 17);
+  let settled = false;
+  void brake.then(() => (settled = true));
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+  await sleep(0);
+  assert.equal(settled, false, 'the first ACK may be a late LOITER one');
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+  assert.equal((await brake).result, 'ACCEPTED');
+  commands.dispose();
+});
+
+test('pre-emption with nothing in flight is an ordinary command', async () => {
+  const { commands, sent } = sender({ attempts: 50, ackTimeoutMs: 200 });
+  const brake = commands.run(setMode(17), VEHICLE, { preempt: 'ABORT' });
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+  const answer = await brake;
+  assert.deepEqual(
+    { result: answer.result, sends: answer.sends },
+    { result: 'ACCEPTED', sends: 1 },
+  );
+  assert.equal(sent.length, 1);
+  // The next command of the id is not held back by anything.
+  const next = commands.run(setMode(6), VEHICLE);
+  assert.equal(sent.length, 2);
+  commands.handleAck(ack(MavCmd.DO_SET_MODE, MavResult.ACCEPTED), 1);
+  assert.equal((await next).result, 'ACCEPTED');
+  commands.dispose();
+});

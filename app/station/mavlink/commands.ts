@@ -3,7 +3,8 @@
 // An ACK names only the command id, so one command of each id is in flight at a time, and after
 // a command that was sent more than once the next one of that id waits until the late ACKs of
 // the copies have come in (or a guard time has passed): a late ACK of the last command must not
-// be taken as the answer to the next.
+// be taken as the answer to the next. A command may pre-empt (ABORT's hold must not wait): what
+// holds the id is abandoned, and the late ACKs it may still get are reckoned with (see onAck).
 
 import { common, type MavLinkData } from 'node-mavlink';
 
@@ -51,9 +52,17 @@ export interface CommandProgress {
   progressPct: number | null;
 }
 
+/** The answer of a command abandoned for a later one of its id (see RunOptions.preempt). */
+export const SUPERSEDED = 'SUPERSEDED';
+
 export interface RunOptions {
   /** Called for each IN_PROGRESS answer. */
   onProgress?: (progress: CommandProgress) => void;
+  /**
+   * What pre-empts, in words ("ABORT"): every command of this id in flight or waiting is
+   * abandoned, answered SUPERSEDED "superseded by ABORT", and this one goes out at once.
+   */
+  preempt?: string;
 }
 
 export interface CommandSenderOptions {
@@ -76,11 +85,28 @@ interface Exchange {
   onAck: (ack: common.CommandAck) => void;
   /** Settles with TIMEOUT and ends any guard wait. */
   abort: (reason: string) => void;
+  /**
+   * Settles with SUPERSEDED, stops sending and leaves the id at once; returns how many final
+   * ACKs of its copies may still come.
+   */
+  supersede: (reason: string) => number;
+}
+
+interface Pending {
+  request: CommandRequest;
+  target: VehicleAddress;
+  runOptions: RunOptions;
+  answered: (answer: CommandAnswer) => void;
+}
+
+/** One command id: the exchange on the wire (or in its guard wait) and those queued behind. */
+interface Slot {
+  active: Exchange | null;
+  waiting: Pending[];
 }
 
 export class CommandSender {
-  private readonly exchanges = new Map<number, Exchange>();
-  private readonly queues = new Map<number, Promise<unknown>>();
+  private readonly slots = new Map<number, Slot>();
   private readonly counts = { acks: 0, duplicateAcks: 0, strayAcks: 0 };
   private disposed = false;
 
@@ -96,21 +122,36 @@ export class CommandSender {
     target: VehicleAddress,
     runOptions: RunOptions = {},
   ): Promise<CommandAnswer> {
-    const previous = this.queues.get(request.command) ?? Promise.resolve();
-    let answered!: (answer: CommandAnswer) => void;
-    const answer = new Promise<CommandAnswer>((resolve) => (answered = resolve));
-    const done = previous.then(() => this.exchange(request, target, runOptions, answered));
-    const tail = done.catch(() => undefined);
-    this.queues.set(request.command, tail);
-    void tail.then(() => {
-      if (this.queues.get(request.command) === tail) this.queues.delete(request.command);
+    return new Promise<CommandAnswer>((answered) => {
+      const pending: Pending = { request, target, runOptions, answered };
+      let slot = this.slots.get(request.command);
+      if (!slot) {
+        slot = { active: null, waiting: [] };
+        this.slots.set(request.command, slot);
+      }
+      if (runOptions.preempt === undefined) {
+        slot.waiting.push(pending);
+        if (!slot.active) this.next(request.command, slot);
+        return;
+      }
+      const reason = `superseded by ${runOptions.preempt}`;
+      for (const queued of slot.waiting.splice(0)) {
+        queued.answered(answerOf(SUPERSEDED, reason, 0, null, 0));
+      }
+      let owedAcks = 0;
+      if (slot.active) {
+        const owed = slot.active.supersede(reason);
+        // Another vehicle's late ACKs carry its system id and are never taken for ours.
+        if (slot.active.target.systemId === target.systemId) owedAcks = owed;
+        slot.active = null;
+      }
+      this.begin(request.command, slot, pending, owedAcks);
     });
-    return answer;
   }
 
   handleAck(ack: common.CommandAck, fromSystemId: number): void {
     this.counts.acks++;
-    const exchange = this.exchanges.get(ack.command);
+    const exchange = this.slots.get(ack.command)?.active;
     if (!exchange || fromSystemId !== exchange.target.systemId) {
       this.counts.strayAcks++;
       return;
@@ -129,102 +170,137 @@ export class CommandSender {
   /** Settles every waiting command as TIMEOUT. */
   dispose(): void {
     this.disposed = true;
-    for (const exchange of [...this.exchanges.values()]) {
-      exchange.abort('the link was closed before the vehicle answered');
+    for (const slot of [...this.slots.values()]) {
+      slot.active?.abort('the link was closed before the vehicle answered');
     }
   }
 
-  /** Resolves when the id is free for the next command, which may be after the answer. */
-  private exchange(
-    request: CommandRequest,
-    target: VehicleAddress,
-    runOptions: RunOptions,
-    answered: (answer: CommandAnswer) => void,
-  ): Promise<void> {
+  /** Starts the next command waiting for the id, or forgets the id when none waits. */
+  private next(command: number, slot: Slot): void {
+    const pending = slot.waiting.shift();
+    if (pending) this.begin(command, slot, pending, 0);
+    else if (this.slots.get(command) === slot) this.slots.delete(command);
+  }
+
+  /**
+   * Puts one command on the wire for its id.
+   * @param owedAcks final ACKs that copies of superseded commands of this id may still send
+   */
+  private begin(command: number, slot: Slot, pending: Pending, owedAcks: number): void {
+    const { request, target, runOptions, answered } = pending;
     if (this.disposed) {
       answered(answerOf(TIMEOUT, 'the link is closed', 0, null, 0));
-      return Promise.resolve();
+      this.next(command, slot);
+      return;
     }
-    const { ackTimeoutMs, attempts, inProgressTimeoutMs, duplicateGuardMs } = this.options;
+    const { ackTimeoutMs, inProgressTimeoutMs, duplicateGuardMs } = this.options;
+    // Room for a copy of our own for each ACK that may be a superseded command's.
+    const attempts = this.options.attempts + owedAcks;
     const name = common.MavCmd[request.command] ?? `MAV_CMD ${request.command}`;
-    return new Promise<void>((free) => {
-      let sends = 0;
-      /** Final (not IN_PROGRESS) ACKs: one is expected for each copy the vehicle got. */
-      let finalAcks = 0;
-      let progressPct: number | null = null;
-      let settled = false;
-      let timer: NodeJS.Timeout | null = null;
+    let sends = 0;
+    /** Final (not IN_PROGRESS) ACKs: one is expected for each copy the vehicle got. */
+    let finalAcks = 0;
+    let firstRefusal: common.CommandAck | null = null;
+    let progressPct: number | null = null;
+    let settled = false;
+    let released = false;
+    let timer: NodeJS.Timeout | null = null;
 
-      const clearTimer = (): void => {
-        if (timer) clearTimeout(timer);
-        timer = null;
-      };
-      const release = (): void => {
-        clearTimer();
-        if (this.exchanges.get(request.command) === exchange) {
-          this.exchanges.delete(request.command);
-        }
-        free();
-      };
-      const settle = (result: string, reason: string | null, resultParam2 = 0): void => {
-        if (settled) return;
-        settled = true;
-        clearTimer();
-        answered(answerOf(result, reason, sends, progressPct, resultParam2));
-        if (sends <= 1 || finalAcks >= sends || this.disposed) release();
-        else timer = setTimeout(release, duplicateGuardMs);
-      };
-      const transmit = (): void => {
-        if (sends >= attempts) {
-          log.warn(`${name}: no COMMAND_ACK after ${attempts} tries`);
-          settle(TIMEOUT, null);
+    const clearTimer = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    };
+    const release = (): void => {
+      clearTimer();
+      if (released) return;
+      released = true;
+      if (slot.active !== exchange) return;
+      slot.active = null;
+      this.next(command, slot);
+    };
+    const settle = (result: string, reason: string | null, resultParam2 = 0): void => {
+      if (settled) return;
+      settled = true;
+      clearTimer();
+      answered(answerOf(result, reason, sends, progressPct, resultParam2));
+      const expected = sends + owedAcks;
+      if (expected <= 1 || finalAcks >= expected || this.disposed) release();
+      else timer = setTimeout(release, duplicateGuardMs);
+    };
+    const transmit = (): void => {
+      clearTimer();
+      if (sends >= attempts) {
+        log.warn(`${name}: no COMMAND_ACK after ${attempts} tries`);
+        settle(TIMEOUT, null);
+        return;
+      }
+      if (sends > 0) log.debug(`${name}: no COMMAND_ACK yet, sending again`);
+      this.options.send(encodeCommand(request, target, sends));
+      sends++;
+      timer = setTimeout(transmit, ackTimeoutMs);
+    };
+    const waitedTooLong = (): void => {
+      const how = progressPct === null ? '' : ` (last at ${progressPct} %)`;
+      settle(TIMEOUT, `the vehicle started it${how} but never said it had finished`);
+    };
+
+    const exchange: Exchange = {
+      target,
+      onAck: (ack) => {
+        if (settled) {
+          // A late ACK for a copy of a command already answered: absorb it.
+          this.counts.duplicateAcks++;
+          if (ack.result !== common.MavResult.IN_PROGRESS) finalAcks++;
+          if (finalAcks >= sends + owedAcks) release();
           return;
         }
-        if (sends > 0) log.debug(`${name}: no COMMAND_ACK yet, sending again`);
-        this.options.send(encodeCommand(request, target, sends));
-        sends++;
-        timer = setTimeout(transmit, ackTimeoutMs);
-      };
-      const waitedTooLong = (): void => {
-        const how = progressPct === null ? '' : ` (last at ${progressPct} %)`;
-        settle(TIMEOUT, `the vehicle started it${how} but never said it had finished`);
-      };
-
-      const exchange: Exchange = {
-        target,
-        onAck: (ack) => {
-          if (settled) {
-            // A late ACK for a copy of a command already answered: absorb it.
-            this.counts.duplicateAcks++;
-            if (ack.result !== common.MavResult.IN_PROGRESS) finalAcks++;
-            if (finalAcks >= sends) release();
-            return;
+        if (ack.result === common.MavResult.IN_PROGRESS) {
+          // While a superseded copy may still answer, this may be its word: keep sending.
+          if (finalAcks < owedAcks) return;
+          // The vehicle is working on it: stop resending and wait longer, from now.
+          progressPct = ack.progress === PROGRESS_UNKNOWN ? progressPct : ack.progress;
+          clearTimer();
+          timer = setTimeout(waitedTooLong, inProgressTimeoutMs);
+          try {
+            runOptions.onProgress?.({
+              progressPct: ack.progress === PROGRESS_UNKNOWN ? null : ack.progress,
+            });
+          } catch (error) {
+            log.error(`a progress listener for ${name} failed: ${String(error)}`);
           }
-          if (ack.result === common.MavResult.IN_PROGRESS) {
-            // The vehicle is working on it: stop resending and wait longer, from now.
-            progressPct = ack.progress === PROGRESS_UNKNOWN ? progressPct : ack.progress;
-            clearTimer();
-            timer = setTimeout(waitedTooLong, inProgressTimeoutMs);
-            try {
-              runOptions.onProgress?.({
-                progressPct: ack.progress === PROGRESS_UNKNOWN ? null : ack.progress,
-              });
-            } catch (error) {
-              log.error(`a progress listener for ${name} failed: ${String(error)}`);
-            }
-            return;
-          }
-          finalAcks++;
-          settle(mavResultName(ack.result), null, ack.resultParam2);
-        },
-        abort: (reason) => {
-          if (!settled) settle(TIMEOUT, reason);
-          release();
-        },
-      };
-      this.exchanges.set(request.command, exchange);
-      transmit();
-    });
+          return;
+        }
+        finalAcks++;
+        if (ack.result !== common.MavResult.ACCEPTED) firstRefusal ??= ack;
+        // An ACK names only the command id, so after a pre-emption the first ones may answer the
+        // superseded copies. Only once more final ACKs have come than those copies could owe has
+        // the vehicle surely answered one of ours, and a refusal among them may be ours, so it
+        // wins: ACCEPTED is then never a stale ACK's word (a hold wrongly taken as refused only
+        // falls back to another hold). Each ACK that may be stale gets a copy sent at once, so
+        // the answer waits a round trip or two, not a resend interval per owed copy; a mode
+        // switch sent again is harmless.
+        if (finalAcks <= owedAcks) {
+          transmit();
+          return;
+        }
+        const answer = firstRefusal ?? ack;
+        settle(mavResultName(answer.result), null, answer.resultParam2);
+      },
+      abort: (reason) => {
+        if (!settled) settle(TIMEOUT, reason);
+        release();
+      },
+      supersede: (reason) => {
+        const owed = Math.max(0, sends + owedAcks - finalAcks);
+        // The pre-empting command takes the id over: this one must not hand it on.
+        released = true;
+        if (!settled) settle(SUPERSEDED, reason);
+        clearTimer();
+        return owed;
+      },
+    };
+    slot.active = exchange;
+    transmit();
   }
 }
 

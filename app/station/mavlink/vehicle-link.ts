@@ -23,7 +23,7 @@ import {
   type FrameInfo,
   type ReceivedMessage,
 } from './codec';
-import { CommandSender, type RunOptions } from './commands';
+import { CommandSender, SUPERSEDED, type RunOptions } from './commands';
 import { LinkSigning, type LinkSigningOptions, type SigningStatus } from './link-signing';
 import { LinkHealthMeter } from './link-health';
 import { Listeners } from './listeners';
@@ -471,13 +471,18 @@ export class VehicleLink implements Disposable {
   /**
    * Switches flight mode by name: ArduPilot's names for its vehicle type, PX4's ("AUTO.LOITER",
    * or words like HOLD, RTL, LAND). Throws for a name the autopilot does not have.
+   * @param options.preempt what pre-empts ("ABORT"): a mode switch still unanswered is
+   *   abandoned and this one goes out at once (see CommandSender)
    */
-  async setMode(modeName: string): Promise<CommandOutcome> {
+  async setMode(modeName: string, options: { preempt?: string } = {}): Promise<CommandOutcome> {
     const planned = setModeCommand(modeName, this.model.identity ?? ARDUCOPTER_IDENTITY);
-    return this.command(planned, (result) =>
-      result === 'FAILED'
-        ? `the vehicle cannot enter ${planned.modeName} now (it stays in ${this.modeName})`
-        : null,
+    return this.command(
+      planned,
+      (result) =>
+        result === 'FAILED'
+          ? `the vehicle cannot enter ${planned.modeName} now (it stays in ${this.modeName})`
+          : null,
+      { preempt: options.preempt },
     );
   }
 
@@ -970,6 +975,11 @@ export class VehicleLink implements Disposable {
     const vehicle = this.model.vehicle;
     if (notSent || !vehicle) return commandOutcome(action, NOT_SENT, notSent);
     const answer = await this.commands.run(request, vehicle, runOptions);
+    if (answer.result === SUPERSEDED) {
+      // Not the vehicle's word: the station dropped it for a later command.
+      const text = `${action} abandoned: ${answer.reason ?? 'superseded'} (${SUPERSEDED})`;
+      return this.logged({ ok: false, result: SUPERSEDED, text });
+    }
     return this.logged(
       commandOutcome(action, answer.result, answer.reason ?? explain(answer.result)),
     );

@@ -27,7 +27,10 @@ export type PatternSettings =
       /** Horizontal distance the drone keeps from the bear, behind it. */
       standoffM: number;
       altitudeAglM: number;
-      /** The push succeeds once the bear is this far from where it started. */
+      /**
+       * The push succeeds once the bear is this far from where it started toward the safe
+       * bearing (as nudged); into a safe zone, once the bear is inside it.
+       */
       successDistanceM: number;
       onSuccess: 'hold' | 'return';
     }
@@ -95,8 +98,13 @@ export interface PatternStep {
   text: string;
   /** Set once the pattern is over: success (push goal reached), finished (survey flown). */
   outcome: PatternOutcome | null;
-  /** Push: how far the bear is from where it started. */
+  /** Push: how far the bear is from where it started, in a straight line, any way. */
   bearMovedM?: number;
+  /**
+   * Push toward a bearing: how far the bear went that way from where it started (negative when
+   * it went back); what success is measured by.
+   */
+  bearTowardM?: number;
 }
 
 /** How far a pattern setting may be nudged while it flies. */
@@ -463,6 +471,13 @@ function angleLabel(deg: number): string {
   return `${Math.round(normalizeDeg(deg))} deg`;
 }
 
+const COMPASS_POINTS = ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'] as const;
+
+/** The nearest of eight compass points, for words that the exact degrees would clutter. */
+function compassLabel(deg: number): string {
+  return COMPASS_POINTS[Math.round(normalizeDeg(deg) / 45) % 8];
+}
+
 // ---- the patterns ----
 
 export interface Pattern {
@@ -566,6 +581,7 @@ class FollowPattern implements Pattern {
     if (!this.bearFirst) this.bearFirst = { latDeg: bear.latDeg, lonDeg: bear.lonDeg };
     const s = this.current;
     const bearMovedM = distanceM(this.bearFirst, bear);
+    const towardM = this.bearTowardM(bear, ctx.safeZone);
     if (s.kind === 'push') {
       const zone = s.safeZoneId !== null && ctx.safeZone && ctx.safeZone.length >= 3;
       if (zone && pointInPolygon(bear, ctx.safeZone as LatLon[])) {
@@ -576,12 +592,16 @@ class FollowPattern implements Pattern {
           bearMovedM,
         };
       }
-      if (!zone && bearMovedM >= s.successDistanceM) {
+      // Any 200 m would count a bear that ran back past the drone: only the way it was pushed.
+      if (towardM !== null && towardM >= s.successDistanceM) {
         return {
           setpoint: null,
-          text: `push succeeded: the bear moved ${Math.round(bearMovedM)} m`,
+          text:
+            `push succeeded: the bear moved ${Math.round(towardM)} m toward ` +
+            `${compassLabel(s.safeBearingDeg)} (${Math.round(bearMovedM)} m in all)`,
           outcome: 'success',
           bearMovedM,
+          bearTowardM: towardM,
         };
       }
     }
@@ -593,13 +613,39 @@ class FollowPattern implements Pattern {
     this.turn = next.round ? turn : null;
     const setpoint = setpointAt(fromVec(bear, next.to), s.altitudeAglM);
     const how = next.round ? 'going round the bear' : 'behind the bear';
-    const text =
-      s.kind === 'push'
-        ? `pushing toward ${angleLabel(this.safeDeg(bear, ctx.safeZone))}: ${how}, ` +
-          `bear moved ${Math.round(bearMovedM)} m of ${s.successDistanceM} m`
-        : `shadowing at ${Math.round(s.offsetM)} m, ${angleLabel(s.offsetBearingDeg)} from ` +
-          `the bear${next.round ? ', going round it' : ''}`;
-    return { setpoint, text, outcome: null, ...(s.kind === 'push' ? { bearMovedM } : {}) };
+    let text: string;
+    if (s.kind === 'push') {
+      const progress =
+        towardM === null
+          ? `bear moved ${Math.round(bearMovedM)} m of ${s.successDistanceM} m`
+          : `bear ${Math.round(towardM)} m of ${s.successDistanceM} m toward ` +
+            `${compassLabel(s.safeBearingDeg)} (${Math.round(bearMovedM)} m moved)`;
+      text = `pushing toward ${angleLabel(this.safeDeg(bear, ctx.safeZone))}: ${how}, ${progress}`;
+    } else {
+      text =
+        `shadowing at ${Math.round(s.offsetM)} m, ${angleLabel(s.offsetBearingDeg)} from ` +
+        `the bear${next.round ? ', going round it' : ''}`;
+    }
+    return {
+      setpoint,
+      text,
+      outcome: null,
+      ...(s.kind === 'push' ? { bearMovedM } : {}),
+      ...(towardM !== null ? { bearTowardM: towardM } : {}),
+    };
+  }
+
+  /**
+   * Push toward a bearing: the bear's way from where it started, along the safe bearing as
+   * nudged. Null for a shadow, or a push into a safe zone (there, success is inside the zone).
+   */
+  private bearTowardM(bear: LatLon, safeZone: LatLon[] | null): number | null {
+    const s = this.current;
+    if (s.kind !== 'push' || !this.bearFirst) return null;
+    if (s.safeZoneId !== null && safeZone && safeZone.length >= 3) return null;
+    const moved = toVec(this.bearFirst, bear);
+    const way = unitToward(s.safeBearingDeg);
+    return moved.x * way.x + moved.y * way.y;
   }
 
   nudge(nudge: PatternNudge): PatternSettings {
@@ -641,7 +687,9 @@ class FollowPattern implements Pattern {
     const s = this.current;
     const dronePoint = destination(bear, this.droneSideDeg(bear, ctx.safeZone), this.keepM());
     if (s.kind === 'shadow') return [dronePoint, { latDeg: bear.latDeg, lonDeg: bear.lonDeg }];
-    const movedM = this.bearFirst ? distanceM(this.bearFirst, bear) : 0;
+    const movedM =
+      this.bearTowardM(bear, ctx.safeZone) ??
+      (this.bearFirst ? distanceM(this.bearFirst, bear) : 0);
     const aheadM = Math.max(s.successDistanceM - movedM, s.standoffM);
     return [
       dronePoint,

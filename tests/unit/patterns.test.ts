@@ -112,7 +112,11 @@ test('push: from behind, the setpoint is standoff from the bear, opposite the sa
   assert.equal(first.setpoint.altitudeAglM, 25);
   assert.equal(first.outcome, null);
   assert.equal(first.bearMovedM, 0);
-  assert.match(first.text, /^pushing toward 90 deg: behind the bear, bear moved 0 m of 200 m$/);
+  assert.equal(first.bearTowardM, 0);
+  assert.equal(
+    first.text,
+    'pushing toward 90 deg: behind the bear, bear 0 m of 200 m toward E (0 m moved)',
+  );
 });
 
 test('push: from the safe side the drone goes round the bear, never inside the standoff', () => {
@@ -144,9 +148,55 @@ test('push: follows a moving bear and succeeds once it moved the success distanc
   assert.equal(last.outcome, 'success');
   assert.equal(last.setpoint, null);
   assert.ok(last.bearMovedM! >= 100 && last.bearMovedM! < 101, `${last.bearMovedM}`);
-  assert.match(last.text, /^push succeeded: the bear moved 100 m$/);
+  assert.equal(last.text, 'push succeeded: the bear moved 100 m toward E (100 m in all)');
   // The drone stayed behind the bear, on its west side, all along.
   assert.ok(bearingDeg(flight.bear!, flight.drone) > 260);
+});
+
+/** A push started on a bear at the origin, then one step with the bear moved. */
+function pushedBear(settings: PatternSettings, northM: number, eastM: number, turnDeg = 0) {
+  const flight = new Flight(at(0, -100), at(0, 0));
+  const pattern = createPattern(settings, flight.ctx());
+  if (turnDeg !== 0) pattern.nudge({ bearingDeltaDeg: turnDeg });
+  flight.moveBear(northM, eastM);
+  return pattern.step(flight.ctx());
+}
+
+test('push: success needs the distance toward the safe bearing, not any 200 m move', () => {
+  // Pushed east, the bear runs 250 m west, the wrong way: no success.
+  const back = pushedBear(push(), 0, -250);
+  assert.equal(back.outcome, null);
+  assert.ok(Math.abs(back.bearMovedM! - 250) < 0.01, 'bearMovedM stays the straight line');
+  assert.ok(Math.abs(back.bearTowardM! + 250) < 0.01, `${back.bearTowardM}`);
+  assert.match(back.text, /, bear -250 m of 200 m toward E \(250 m moved\)$/);
+  // 250 m north, across the push: none of it counts.
+  const across = pushedBear(push(), 250, 0);
+  assert.equal(across.outcome, null);
+  assert.match(across.text, /bear 0 m of 200 m toward E \(250 m moved\)$/);
+  // 212 m north-east: 150 m of it toward the east, not yet enough.
+  const diagonal = pushedBear(push(), 150, 150);
+  assert.equal(diagonal.outcome, null);
+  assert.ok(diagonal.bearMovedM! > 200);
+  assert.match(diagonal.text, /bear 150 m of 200 m toward E \(212 m moved\)$/);
+  // 201 m toward the east, a little north as well: success, with both distances in the text.
+  const done = pushedBear(push(), 30, 201);
+  assert.equal(done.outcome, 'success');
+  assert.equal(done.setpoint, null);
+  assert.ok(Math.abs(done.bearTowardM! - 201) < 0.01);
+  assert.equal(done.text, 'push succeeded: the bear moved 201 m toward E (203 m in all)');
+});
+
+test('push: success is measured along the safe bearing as nudged', () => {
+  // Turned from east to north while it flies: 200 m north now counts, 250 m east does not.
+  const north = pushedBear(push(), 200, 0, -90);
+  assert.equal(north.outcome, 'success');
+  assert.equal(north.text, 'push succeeded: the bear moved 200 m toward N (200 m in all)');
+  const east = pushedBear(push(), 0, 250, -90);
+  assert.equal(east.outcome, null);
+  assert.match(east.text, /^pushing toward 0 deg: .*bear 0 m of 200 m toward N \(250 m moved\)$/);
+  // Turned 45 deg: toward the north-east.
+  const ne = pushedBear(push(), 100, 100, -45);
+  assert.match(ne.text, /bear 141 m of 200 m toward NE \(141 m moved\)$/);
 });
 
 test('push into a safe zone aims at the zone and succeeds inside it', () => {

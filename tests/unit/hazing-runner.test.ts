@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 
+import { common } from 'node-mavlink';
+
 import { DEFAULT_ENVELOPE, type EnvelopeLimits } from '../../app/core/envelope';
 import { distanceM, northEastOf, offsetNorthEast } from '../../app/core/geodesy';
 import type { PatternSettings } from '../../app/core/patterns';
@@ -15,7 +17,10 @@ import type { Terrain } from '../../app/core/terrain';
 import type { ProtectedZone } from '../../app/core/zones';
 import { HazingLogStore } from '../../app/station/hazing/hazing-log-store';
 import { HazingRunner, type RunnerLink } from '../../app/station/hazing/runner';
-import { regionOfInterestCommand } from '../../app/station/mavlink/requests';
+import { build } from '../../app/station/mavlink/codec';
+import { CommandSender } from '../../app/station/mavlink/commands';
+import { commandOutcome } from '../../app/station/mavlink/outcome';
+import { regionOfInterestCommand, setModeCommand } from '../../app/station/mavlink/requests';
 
 const HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 const STEP_MS = 20;
@@ -67,6 +72,12 @@ class FakeLink implements RunnerLink {
   runner: HazingRunner | null = null;
   /** Modes the vehicle refuses. */
   readonly refusedModes = new Set<string>();
+  /** What each mode switch pre-empted, in order (null: nothing). */
+  readonly preempts: Array<string | null> = [];
+  /** When set, mode switches go out through the station's own command sender (see onWire). */
+  private commands: CommandSender | null = null;
+  /** Custom mode of each DO_SET_MODE put on the wire. */
+  readonly wire: number[] = [];
 
   private record(what: string, ...args: unknown[]): void {
     this.calls.push({ what, args, steppingAtCall: this.runner?.stepping ?? false });
@@ -78,8 +89,53 @@ class FakeLink implements RunnerLink {
       .map((call) => call.args[0] as LatLon & { altitudeRelM: number });
   }
 
-  async setMode(modeName: string): Promise<CommandOutcome> {
+  /**
+   * From now on mode switches go through a real CommandSender, one at a time as VehicleLink
+   * sends them, and wait for the test to answer (ack).
+   */
+  onWire(): void {
+    this.commands = new CommandSender({
+      send: (message) => {
+        if (message instanceof common.CommandLong) this.wire.push(message._param2);
+      },
+      ownSystemId: 255,
+      ownComponentId: 190,
+      // No resends on their own: every copy on the wire is one the runner caused.
+      ackTimeoutMs: 60_000,
+      attempts: 4,
+      inProgressTimeoutMs: 60_000,
+      duplicateGuardMs: 60_000,
+    });
+  }
+
+  /** One COMMAND_ACK of DO_SET_MODE from the vehicle. */
+  ack(result: common.MavResult): void {
+    const ack = build(common.CommandAck, {
+      command: common.MavCmd.DO_SET_MODE,
+      result,
+      progress: 0,
+      resultParam2: 0,
+      targetSystem: 255,
+      targetComponent: 190,
+    });
+    this.commands?.handleAck(ack, this.state.systemId);
+  }
+
+  dispose(): void {
+    this.commands?.dispose();
+  }
+
+  async setMode(modeName: string, options: { preempt?: string } = {}): Promise<CommandOutcome> {
     this.record('mode', modeName);
+    this.preempts.push(options.preempt ?? null);
+    if (this.commands) {
+      const planned = setModeCommand(modeName);
+      const vehicle = { systemId: this.state.systemId, componentId: 1 };
+      const answer = await this.commands.run(planned.request, vehicle, options);
+      const outcome = commandOutcome(planned.action, answer.result, answer.reason);
+      if (outcome.ok) this.state = { ...this.state, modeName: planned.modeName };
+      return outcome;
+    }
     if (this.refusedModes.has(modeName)) {
       return { ok: false, result: 'FAILED', text: `Switch to ${modeName}: FAILED` };
     }
@@ -135,6 +191,7 @@ const rigs: Rig[] = [];
 afterEach(() => {
   for (const rig of rigs.splice(0)) {
     rig.runner.dispose();
+    rig.link.dispose();
     rig.log.dispose();
   }
 });
@@ -566,4 +623,54 @@ test('a battery already too low to get home refuses the start', async () => {
     outcome.text,
     /^Pattern refused: the battery has 15 %, and \d+ % is needed to get home with the reserve\.$/,
   );
+});
+
+test('ABORT while a return home is unanswered: BRAKE at once, the RTL superseded', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 2);
+  rig.link.onWire();
+  // Return home: the RTL goes out and its ACKs are lost.
+  const home = rig.runner.returnHome();
+  assert.deepEqual(rig.link.wire, [6]);
+  const abort = rig.runner.abort();
+  // Synchronously: the BRAKE does not wait for the RTL's answer (up to 4 tries of 1 s).
+  assert.deepEqual(rig.link.wire, [6, 17]);
+  assert.deepEqual(rig.link.preempts.slice(-2), [null, 'ABORT']);
+  const homeOutcome = await home;
+  assert.equal(homeOutcome.ok, false);
+  assert.match(homeOutcome.text, /^Switch to RTL.*superseded by ABORT/);
+  // The first ACK may be the RTL's: the BRAKE goes again, and the next ACK answers it.
+  rig.link.ack(common.MavResult.ACCEPTED);
+  assert.deepEqual(rig.link.wire, [6, 17, 17]);
+  rig.link.ack(common.MavResult.ACCEPTED);
+  const outcome = await abort;
+  assert.equal(outcome.text, 'Holding position (BRAKE)');
+  // The superseded return home's answer did not undo the ABORT's status.
+  const status = rig.runner.status as ActionStatus;
+  assert.equal(status.phase, 'aborted');
+  assert.equal(status.awaitingChoice, true);
+});
+
+test('ABORT during the GUIDED switch of a start: BRAKE at once, the start gives up', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  rig.link.state = { ...rig.link.state, modeName: 'LOITER' };
+  rig.link.onWire();
+  const starting = rig.runner.start(7, ORBIT);
+  await until('GUIDED on the wire', () => rig.link.wire.length === 1);
+  assert.deepEqual(rig.link.wire, [4]);
+  const abort = rig.runner.abort();
+  assert.deepEqual(rig.link.wire, [4, 17], 'BRAKE goes out at once');
+  const outcome = await starting;
+  assert.equal(
+    outcome.text,
+    'Pattern not started: ABORT, return home, land or link loss came first.',
+  );
+  rig.link.ack(common.MavResult.ACCEPTED);
+  rig.link.ack(common.MavResult.ACCEPTED);
+  assert.equal((await abort).text, 'Holding position (BRAKE)');
+  assert.equal(rig.link.targetsSent().length, 0);
+  assert.equal(rig.runner.stepping, false);
 });

@@ -62,7 +62,8 @@ const RETURNING_MODES = new Set(['RTL', 'SMART_RTL', 'AUTO_RTL', 'LAND', 'AUTO.R
 export interface RunnerLink {
   readonly state: VehicleState;
   readonly paramCache: ReadonlyMap<string, { value: number }>;
-  setMode(modeName: string): Promise<CommandOutcome>;
+  /** preempt: what abandons a mode switch still unanswered ("ABORT"), so this one goes at once. */
+  setMode(modeName: string, options?: { preempt?: string }): Promise<CommandOutcome>;
   sendPositionTarget(target: LatLon & { altitudeRelM: number }): boolean;
   setRegionOfInterest(point: LatLon & { altitudeMslM: number }): Promise<CommandOutcome>;
   setGimbal(pitchDeg: number, yawDeg: number): Promise<CommandOutcome>;
@@ -153,6 +154,8 @@ export class HazingRunner implements Disposable {
   private startingPattern = false;
   /** Counts ABORTs, returns, landings and link losses: a start that sees it change gives up. */
   private cancels = 0;
+  /** Counts ABORTs, returns and landings: the answer to an older one must not undo a newer. */
+  private choices = 0;
   private current: ActionStatus | null = null;
   /** The newest hazing log entry, for actions after its pattern ended (return home, land). */
   private lastEventId: string | null = null;
@@ -310,7 +313,8 @@ export class HazingRunner implements Disposable {
       const guidedSeen = link.state.modeName === guidedModeName;
       if (!guidedSeen) {
         const mode = await link.setMode('GUIDED');
-        if (!mode.ok) return refused(`Pattern not started: ${mode.text}`);
+        // An ABORT supersedes the switch: say that it came first, not that the switch failed.
+        if (!mode.ok) return cancelled() ?? refused(`Pattern not started: ${mode.text}`);
       }
       const late = cancelled();
       if (late) return late;
@@ -416,6 +420,7 @@ export class HazingRunner implements Disposable {
   async abort(): Promise<CommandOutcome> {
     this.stopTimer();
     this.cancels++;
+    this.choices++;
     const running = this.running;
     this.running = null;
     const link = this.options.link();
@@ -429,7 +434,7 @@ export class HazingRunner implements Disposable {
       });
     }
     if (!link) return refused('ABORT: there is no vehicle link.');
-    const hold = await this.holdMode(link);
+    const hold = await this.holdMode(link, 'ABORT');
     if (running) {
       this.logAction(running.eventId, 'abort', hold.text);
       this.endEvent(running, 'aborted', link.state);
@@ -551,6 +556,7 @@ export class HazingRunner implements Disposable {
     const running = this.running;
     if (running) this.stopTimer();
     this.cancels++;
+    const choice = ++this.choices;
     this.running = null;
     const link = this.options.link();
     if (!link) return refused(`${words}: there is no vehicle link.`);
@@ -561,7 +567,8 @@ export class HazingRunner implements Disposable {
     } else if (this.lastEventId) {
       this.logAction(this.lastEventId, action, outcome.text);
     }
-    if (this.current) {
+    // An ABORT pressed meanwhile superseded this switch; its status stands.
+    if (this.current && this.choices === choice) {
       this.setStatus({
         ...this.current,
         phase: running || action === 'return-home' ? 'returning' : this.current.phase,
@@ -804,16 +811,20 @@ export class HazingRunner implements Disposable {
     }
   }
 
-  /** BRAKE, else LOITER (PX4: Hold): the vehicle holds where it is. */
-  private async holdMode(link: RunnerLink): Promise<CommandOutcome> {
+  /**
+   * BRAKE, else LOITER (PX4: Hold): the vehicle holds where it is.
+   * @param preempt what abandons a mode switch still waiting for its answer ("ABORT")
+   */
+  private async holdMode(link: RunnerLink, preempt?: string): Promise<CommandOutcome> {
+    const options = preempt === undefined ? {} : { preempt };
     if (isPx4(link.state)) {
-      const hold = await link.setMode('HOLD');
+      const hold = await link.setMode('HOLD', options);
       return { ...hold, text: hold.ok ? 'Holding position (Hold)' : hold.text };
     }
-    const brake = await link.setMode('BRAKE');
+    const brake = await link.setMode('BRAKE', options);
     if (brake.ok) return { ...brake, text: 'Holding position (BRAKE)' };
     this.options.onLog('warn', `BRAKE refused (${brake.text}); trying LOITER`);
-    const loiter = await link.setMode('LOITER');
+    const loiter = await link.setMode('LOITER', options);
     if (loiter.ok) return { ...loiter, text: 'BRAKE refused; holding position (LOITER)' };
     return { ...loiter, text: `Could not hold position: ${brake.text}; ${loiter.text}` };
   }

@@ -116,6 +116,15 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/**
+ * A text cell that a spreadsheet would run as a formula (=, +, -, @, tab or CR first) starts
+ * with an apostrophe instead, as OWASP advises for CSV injection: operator names, ids and
+ * details come from people. Numbers never pass through here, so -111.95 stays a number.
+ */
+function textCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
 function isoTime(timeMs: number | null): string {
   return timeMs === null || !Number.isFinite(timeMs) ? '' : new Date(timeMs).toISOString();
 }
@@ -129,20 +138,26 @@ function latLonTexts(point: LatLon | null): [string, string] {
   return point ? [numberText(point.latDeg), numberText(point.lonDeg)] : ['', ''];
 }
 
-/** One row per event under a header row (always there), CRLF line ends as RFC 4180 has them. */
+/**
+ * One row per event under a header row (always there), CRLF line ends as RFC 4180 has them.
+ * The actions column is a JSON array of {time, action, detail}: details hold commas and
+ * semicolons of their own, so no separator inside one cell could split them back.
+ */
 export function hazingEventsToCsv(events: readonly HazingEvent[]): string {
   const rows: string[][] = [[...HAZING_CSV_COLUMNS]];
   for (const event of events) {
-    const actions = event.actions
-      .map((action) => [isoTime(action.timeMs), action.action, action.detail].join(' ').trim())
-      .join('; ');
+    const actions = event.actions.map((action) => ({
+      time: isoTime(action.timeMs) || null,
+      action: action.action,
+      detail: action.detail,
+    }));
     rows.push([
-      event.id,
-      event.operator.operatorName,
-      event.operator.agencyOrPermitId,
-      event.trackId === null ? '' : String(event.trackId),
-      event.pattern.kind,
-      JSON.stringify(event.pattern),
+      textCell(event.id),
+      textCell(event.operator.operatorName),
+      textCell(event.operator.agencyOrPermitId),
+      event.trackId === null ? '' : numberText(event.trackId),
+      textCell(event.pattern.kind),
+      textCell(JSON.stringify(event.pattern)),
       isoTime(event.startedMs),
       isoTime(event.endedMs),
       ...latLonTexts(event.bearStart),
@@ -151,8 +166,8 @@ export function hazingEventsToCsv(events: readonly HazingEvent[]): string {
       ...latLonTexts(event.droneEnd),
       numberText(event.bearMovedM, 1),
       numberText(event.durationS, 1),
-      event.outcome ?? '',
-      actions,
+      textCell(event.outcome ?? ''),
+      textCell(JSON.stringify(actions)),
     ]);
   }
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';

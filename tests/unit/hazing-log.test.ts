@@ -167,9 +167,10 @@ test('hazing CSV: one row per event, quoted per RFC 4180, reading back exactly',
     bear_moved_m: '222.4',
     duration_s: '95.5',
     outcome: 'success',
-    actions:
-      '2026-12-04T21:58:00.000Z start push bear track 12; ' +
-      '2026-12-04T21:58:30.000Z nudge bearing -10 deg',
+    actions: JSON.stringify([
+      { time: '2026-12-04T21:58:00.000Z', action: 'start', detail: 'push bear track 12' },
+      { time: '2026-12-04T21:58:30.000Z', action: 'nudge', detail: 'bearing -10 deg' },
+    ]),
   });
   // The name with a comma and quotes was quoted and its quotes doubled.
   assert.ok(csv.includes('"Smith, ""Bear"" Jo"'));
@@ -181,5 +182,54 @@ test('hazing CSV: one row per event, quoted per RFC 4180, reading back exactly',
   assert.equal(search.bear_start_lat, '');
   assert.equal(search.drone_start_lat, '48.1702');
   assert.equal(search.outcome, '');
-  assert.equal(search.actions, '');
+  assert.equal(search.actions, '[]');
+});
+
+test('hazing CSV: actions whose details hold "; " and quotes split back exactly', () => {
+  const actions = [
+    {
+      timeMs: START_MS + 1000,
+      action: 'hold',
+      detail: 'no-fly-zone: no-fly-zone 1: the path crosses it; keep out, "now"',
+    },
+    { timeMs: START_MS + 2000, action: 'nudge', detail: '{"bearingDeltaDeg":-10}; again' },
+  ];
+  const rows = parseCsv(hazingEventsToCsv([{ ...pushEvent(), actions }]));
+  const column = HAZING_CSV_COLUMNS.indexOf('actions');
+  const parsed = JSON.parse(rows[1][column]) as Array<Record<string, unknown>>;
+  assert.deepEqual(parsed, [
+    { time: '2026-12-04T21:58:01.000Z', action: 'hold', detail: actions[0].detail },
+    { time: '2026-12-04T21:58:02.000Z', action: 'nudge', detail: actions[1].detail },
+  ]);
+});
+
+test('hazing CSV: text cells that a spreadsheet would run as formulas get an apostrophe', () => {
+  const event: HazingEvent = {
+    ...pushEvent(),
+    id: '=1+1',
+    operator: { operatorName: '=HYPERLINK("http://x","y")', agencyOrPermitId: '+1-555' },
+    outcome: '@SUM(A1)' as HazingEvent['outcome'],
+  };
+  const tabbed: HazingEvent = {
+    ...pushEvent(),
+    id: '\tx',
+    operator: { ...event.operator, operatorName: '-2+3', agencyOrPermitId: '\rcmd' },
+  };
+  const rows = parseCsv(hazingEventsToCsv([event, tabbed]));
+  const byColumn = (row: string[]) =>
+    Object.fromEntries(HAZING_CSV_COLUMNS.map((name, i) => [name, row[i]]));
+  const first = byColumn(rows[1]);
+  assert.equal(first.id, "'=1+1");
+  assert.equal(first.operator, '\'=HYPERLINK("http://x","y")');
+  assert.equal(first.agency_or_permit, "'+1-555");
+  assert.equal(first.outcome, "'@SUM(A1)");
+  const second = byColumn(rows[2]);
+  assert.equal(second.id, "'\tx");
+  assert.equal(second.operator, "'-2+3");
+  assert.equal(second.agency_or_permit, "'\rcmd");
+  // Numbers stay numbers: negative longitudes are not text to guard.
+  assert.equal(first.bear_start_lon, '-111.95');
+  assert.equal(first.drone_end_lon, '-111.9526');
+  // Safe text is untouched.
+  assert.equal(first.pattern, 'push');
 });

@@ -458,7 +458,13 @@ test('ABORT stops the step timer before anything else, holds, and waits for a ch
   assert.equal(rig.link.calls.at(-1)?.args[0], 'RTL');
   assert.equal(rig.runner.status?.awaitingChoice, false);
   event = rig.log.events()[0];
-  assert.equal(event.actions.at(-1)?.action, 'return-home');
+  assert.deepEqual(
+    event.actions.slice(-2).map((a) => [a.action, a.detail]),
+    [
+      ['return-home', 'operator chose return home'],
+      ['return-home-answer', 'Switch to RTL: ACCEPTED'],
+    ],
+  );
 });
 
 test('ABORT with no pattern still holds; BRAKE refused falls back to LOITER', async () => {
@@ -673,4 +679,80 @@ test('ABORT during the GUIDED switch of a start: BRAKE at once, the start gives 
   assert.equal((await abort).text, 'Holding position (BRAKE)');
   assert.equal(rig.link.targetsSent().length, 0);
   assert.equal(rig.runner.stepping, false);
+});
+
+test('ABORT is logged and ends the event at the press; the answer is added later', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 2);
+  rig.link.onWire();
+  const abort = rig.runner.abort();
+  // The vehicle has not answered yet.
+  let event = rig.log.events()[0];
+  assert.equal(event.outcome, 'aborted');
+  assert.deepEqual(
+    event.actions.slice(1).map((a) => [a.action, a.detail]),
+    [['abort', 'operator pressed ABORT']],
+  );
+  rig.link.ack(common.MavResult.ACCEPTED);
+  assert.equal((await abort).text, 'Holding position (BRAKE)');
+  event = rig.log.events()[0];
+  assert.deepEqual(
+    event.actions.slice(1).map((a) => [a.action, a.detail]),
+    [
+      ['abort', 'operator pressed ABORT'],
+      ['abort-answer', 'Holding position (BRAKE)'],
+    ],
+  );
+  assert.equal(event.outcome, 'aborted', 'ended once, at the press');
+});
+
+test('the station stopping before the vehicle answers leaves the abort on record', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 2);
+  rig.link.onWire();
+  const abort = rig.runner.abort();
+  rig.runner.dispose();
+  rig.link.dispose();
+  const outcome = await abort;
+  assert.equal(outcome.ok, false, 'the link closed before the BRAKE was answered');
+  const event = rig.log.events()[0];
+  assert.equal(event.outcome, 'aborted');
+  assert.deepEqual(
+    event.actions.slice(1).map((a) => a.action),
+    ['abort', 'abort-answer'],
+  );
+  assert.ok(!event.actions.some((a) => a.action === 'station-stopped'));
+});
+
+test('return home and land are logged at the press, their answers when they come', async () => {
+  for (const [choose, action, modeNumber] of [
+    ['returnHome', 'return-home', 6],
+    ['land', 'land', 9],
+  ] as const) {
+    const rig = makeRig();
+    rig.log.setOperator(OPERATOR);
+    await rig.runner.start(7, ORBIT);
+    await until('setpoints', () => rig.link.targetsSent().length >= 2);
+    rig.link.onWire();
+    const leaving = rig.runner[choose]();
+    assert.deepEqual(rig.link.wire, [modeNumber]);
+    let event = rig.log.events()[0];
+    assert.equal(event.outcome, 'aborted', `${action}: the event ends at the press`);
+    assert.deepEqual(
+      event.actions.slice(1).map((a) => a.action),
+      [action],
+    );
+    rig.link.ack(common.MavResult.DENIED);
+    assert.equal((await leaving).ok, false);
+    event = rig.log.events()[0];
+    assert.deepEqual(
+      event.actions.slice(1).map((a) => a.action),
+      [action, `${action}-answer`],
+    );
+    assert.match(event.actions.at(-1)?.detail ?? '', /\(DENIED\)$/);
+  }
 });

@@ -424,6 +424,7 @@ export class HazingRunner implements Disposable {
     const running = this.running;
     this.running = null;
     const link = this.options.link();
+    const eventId = this.pressed(running, 'abort', 'operator pressed ABORT', link);
     if (this.current) {
       this.setStatus({
         ...this.current,
@@ -433,14 +434,10 @@ export class HazingRunner implements Disposable {
         awaitingChoice: true,
       });
     }
-    if (!link) return refused('ABORT: there is no vehicle link.');
-    const hold = await this.holdMode(link, 'ABORT');
-    if (running) {
-      this.logAction(running.eventId, 'abort', hold.text);
-      this.endEvent(running, 'aborted', link.state);
-    } else if (this.lastEventId) {
-      this.logAction(this.lastEventId, 'abort', hold.text);
-    }
+    const hold = link
+      ? await this.holdMode(link, 'ABORT')
+      : refused('ABORT: there is no vehicle link.');
+    this.answered(eventId, 'abort', hold);
     return hold;
   }
 
@@ -559,14 +556,15 @@ export class HazingRunner implements Disposable {
     const choice = ++this.choices;
     this.running = null;
     const link = this.options.link();
-    if (!link) return refused(`${words}: there is no vehicle link.`);
-    const outcome = await link.setMode(modeName);
-    if (running) {
-      this.logAction(running.eventId, action, outcome.text);
-      this.endEvent(running, 'aborted', link.state);
-    } else if (this.lastEventId) {
-      this.logAction(this.lastEventId, action, outcome.text);
+    const chose = action === 'return-home' ? 'operator chose return home' : 'operator chose land';
+    const eventId = this.pressed(running, action, chose, link);
+    if (!link) {
+      const none = refused(`${words}: there is no vehicle link.`);
+      this.answered(eventId, action, none);
+      return none;
     }
+    const outcome = await link.setMode(modeName);
+    this.answered(eventId, action, outcome);
     // An ABORT pressed meanwhile superseded this switch; its status stands.
     if (this.current && this.choices === choice) {
       this.setStatus({
@@ -801,6 +799,31 @@ export class HazingRunner implements Disposable {
     } catch (error) {
       this.options.onLog('error', `Hazing log: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Logs an operator's ABORT, return or landing at the press, before the vehicle answers (the
+   * record must hold it if the station stops meanwhile), and ends the pattern's event.
+   * Returns the event the vehicle's answer goes to.
+   */
+  private pressed(
+    running: Running | null,
+    action: string,
+    detail: string,
+    link: RunnerLink | null,
+  ): string | null {
+    if (running) {
+      this.logAction(running.eventId, action, detail);
+      this.endEvent(running, 'aborted', link?.state ?? null);
+      return running.eventId;
+    }
+    if (this.lastEventId) this.logAction(this.lastEventId, action, detail);
+    return this.lastEventId;
+  }
+
+  /** The vehicle's answer to an operator's choice, as another action of its event. */
+  private answered(eventId: string | null, action: string, outcome: CommandOutcome): void {
+    if (eventId) this.logAction(eventId, `${action}-answer`, outcome.text);
   }
 
   private logAction(eventId: string, action: string, detail: string): void {

@@ -103,7 +103,7 @@ const ROUNDING_M = 0.001;
 
 /**
  * Terrain is sampled along the path at most this far apart: well under the 30 m of common
- * elevation models, whose bilinear heights cannot hide a ridge between two samples.
+ * elevation models, so a ridge in the model cannot slip between two samples.
  */
 const GROUND_SAMPLE_M = 2;
 

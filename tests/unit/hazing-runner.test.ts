@@ -78,6 +78,8 @@ class FakeLink implements RunnerLink {
   private commands: CommandSender | null = null;
   /** Custom mode of each DO_SET_MODE put on the wire. */
   readonly wire: number[] = [];
+  /** While set, parameter reads wait for it: a slow radio. */
+  readGate: Promise<void> | null = null;
 
   private record(what: string, ...args: unknown[]): void {
     this.calls.push({ what, args, steppingAtCall: this.runner?.stepping ?? false });
@@ -165,6 +167,7 @@ class FakeLink implements RunnerLink {
 
   async readParam(name: string): Promise<{ ok: boolean; param: { value: number } | null }> {
     this.record('read', name);
+    if (this.readGate) await this.readGate;
     const value = this.params[name];
     return value === undefined ? { ok: false, param: null } : { ok: true, param: { value } };
   }
@@ -755,4 +758,40 @@ test('return home and land are logged at the press, their answers when they come
     );
     assert.match(event.actions.at(-1)?.detail ?? '', /\(DENIED\)$/);
   }
+});
+
+test('ABORT racing a start leaves the last event and status alone; a log line only', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  // A first pattern, ended by a pilot's switch to LOITER.
+  await rig.runner.start(7, ORBIT);
+  await until('setpoints', () => rig.link.targetsSent().length >= 2);
+  rig.link.state = { ...rig.link.state, modeName: 'LOITER' };
+  rig.runner.vehicleChanged(rig.link.state);
+  const [previous] = rig.log.events();
+  assert.equal(previous.outcome, 'mode-changed');
+  const statusBefore = rig.runner.status;
+  const statusesBefore = rig.statuses.length;
+
+  // A second start waits on the failsafe parameter reads of a slow radio.
+  let releaseReads!: () => void;
+  rig.link.readGate = new Promise((resolve) => (releaseReads = resolve));
+  const starting = rig.runner.start(7, ORBIT);
+  await until('a parameter read', () => rig.link.calls.some((c) => c.what === 'read'));
+  const abort = await rig.runner.abort();
+  assert.equal(abort.text, 'Holding position (BRAKE)');
+  releaseReads();
+  assert.equal(
+    (await starting).text,
+    'Pattern not started: ABORT, return home, land or link loss came first.',
+  );
+
+  assert.deepEqual(rig.log.events(), [previous], 'the finished event is untouched');
+  assert.equal(rig.runner.status, statusBefore, 'the old status is not shown again');
+  assert.equal(rig.statuses.length, statusesBefore);
+  assert.ok(rig.logs.includes('ABORT: the pattern being started is cancelled'), rig.logs.join());
+  assert.ok(rig.logs.includes('ABORT: Holding position (BRAKE)'), rig.logs.join());
+  // What the operator chooses next is no part of the finished event either.
+  assert.equal((await rig.runner.returnHome()).ok, true);
+  assert.deepEqual(rig.log.events(), [previous]);
 });

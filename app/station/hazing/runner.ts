@@ -148,6 +148,13 @@ interface Running {
   lastStatusMs: number;
 }
 
+/** An operator's ABORT, return or landing as logged at the press. */
+interface Press {
+  eventId: string | null;
+  /** It cancelled a start that had opened no event. */
+  cancelledStart: boolean;
+}
+
 export class HazingRunner implements Disposable {
   private timer: NodeJS.Timeout | null = null;
   private running: Running | null = null;
@@ -424,8 +431,9 @@ export class HazingRunner implements Disposable {
     const running = this.running;
     this.running = null;
     const link = this.options.link();
-    const eventId = this.pressed(running, 'abort', 'operator pressed ABORT', link);
-    if (this.current) {
+    const press = this.pressed(running, 'abort', 'operator pressed ABORT', link, 'ABORT');
+    // A cancelled start never showed a status: the last pattern's is not brought back.
+    if (this.current && !press.cancelledStart) {
       this.setStatus({
         ...this.current,
         phase: 'aborted',
@@ -437,7 +445,7 @@ export class HazingRunner implements Disposable {
     const hold = link
       ? await this.holdMode(link, 'ABORT')
       : refused('ABORT: there is no vehicle link.');
-    this.answered(eventId, 'abort', hold);
+    this.answered(press, 'abort', hold, 'ABORT');
     return hold;
   }
 
@@ -557,16 +565,16 @@ export class HazingRunner implements Disposable {
     this.running = null;
     const link = this.options.link();
     const chose = action === 'return-home' ? 'operator chose return home' : 'operator chose land';
-    const eventId = this.pressed(running, action, chose, link);
+    const press = this.pressed(running, action, chose, link, words);
     if (!link) {
       const none = refused(`${words}: there is no vehicle link.`);
-      this.answered(eventId, action, none);
+      this.answered(press, action, none, words);
       return none;
     }
     const outcome = await link.setMode(modeName);
-    this.answered(eventId, action, outcome);
+    this.answered(press, action, outcome, words);
     // An ABORT pressed meanwhile superseded this switch; its status stands.
-    if (this.current && this.choices === choice) {
+    if (this.current && this.choices === choice && !press.cancelledStart) {
       this.setStatus({
         ...this.current,
         phase: running || action === 'return-home' ? 'returning' : this.current.phase,
@@ -804,26 +812,39 @@ export class HazingRunner implements Disposable {
   /**
    * Logs an operator's ABORT, return or landing at the press, before the vehicle answers (the
    * record must hold it if the station stops meanwhile), and ends the pattern's event.
-   * Returns the event the vehicle's answer goes to.
+   * @param label the choice as the station log names it: "ABORT", "Returning home"
+   * @returns the event the vehicle's answer goes to, and whether a start was cancelled
    */
   private pressed(
     running: Running | null,
     action: string,
     detail: string,
     link: RunnerLink | null,
-  ): string | null {
+    label: string,
+  ): Press {
     if (running) {
       this.logAction(running.eventId, action, detail);
       this.endEvent(running, 'aborted', link?.state ?? null);
-      return running.eventId;
+      return { eventId: running.eventId, cancelledStart: false };
+    }
+    if (this.startingPattern) {
+      // The start opened no event yet and now never will; the last one is over and is no part
+      // of this, nor of the choice that follows it.
+      this.lastEventId = null;
+      this.options.onLog('warn', `${label}: the pattern being started is cancelled`);
+      return { eventId: null, cancelledStart: true };
     }
     if (this.lastEventId) this.logAction(this.lastEventId, action, detail);
-    return this.lastEventId;
+    return { eventId: this.lastEventId, cancelledStart: false };
   }
 
-  /** The vehicle's answer to an operator's choice, as another action of its event. */
-  private answered(eventId: string | null, action: string, outcome: CommandOutcome): void {
-    if (eventId) this.logAction(eventId, `${action}-answer`, outcome.text);
+  /** The vehicle's answer to an operator's choice: another action of its event, if any. */
+  private answered(press: Press, action: string, outcome: CommandOutcome, label: string): void {
+    if (press.eventId) {
+      this.logAction(press.eventId, `${action}-answer`, outcome.text);
+    } else if (press.cancelledStart) {
+      this.options.onLog(outcome.ok ? 'info' : 'warn', `${label}: ${outcome.text}`);
+    }
   }
 
   private logAction(eventId: string, action: string, detail: string): void {

@@ -795,3 +795,26 @@ test('ABORT racing a start leaves the last event and status alone; a log line on
   assert.equal((await rig.runner.returnHome()).ok, true);
   assert.deepEqual(rig.log.events(), [previous]);
 });
+
+test('the speaker after an ABORT is logged to the ended event, as a return home is', async () => {
+  const rig = makeRig({ speakerRelay: 2 });
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await rig.runner.abort();
+  assert.equal((await rig.runner.speaker(true)).ok, true);
+  assert.equal((await rig.runner.speaker(false)).ok, true);
+  await rig.runner.returnHome();
+  const [event] = rig.log.events();
+  assert.equal(event.outcome, 'aborted');
+  assert.deepEqual(
+    event.actions.slice(1).map((a) => [a.action, a.detail]),
+    [
+      ['abort', 'operator pressed ABORT'],
+      ['abort-answer', 'Holding position (BRAKE)'],
+      ['speaker-on', 'relay 2: ACCEPTED'],
+      ['speaker-off', 'relay 2: ACCEPTED'],
+      ['return-home', 'operator chose return home'],
+      ['return-home-answer', 'Switch to RTL: ACCEPTED'],
+    ],
+  );
+});

@@ -457,7 +457,10 @@ export class HazingRunner implements Disposable {
     return this.leave('land', 'LAND', 'Landing');
   }
 
-  /** Switches the airframe's speaker, and logs it to the pattern under way. */
+  /**
+   * Switches the airframe's speaker, and logs it to the pattern under way or, like a return
+   * home, to the last one after it ended (an ABORT, then the speaker to drive the bear off).
+   */
   async speaker(on: boolean): Promise<CommandOutcome> {
     const relay = this.options.speakerRelay ?? null;
     if (relay === null) {
@@ -469,7 +472,8 @@ export class HazingRunner implements Disposable {
     const link = this.options.link();
     if (!link) return refused('Speaker refused: there is no vehicle link.');
     const outcome = await link.setRelay(relay, on);
-    const eventId = this.running?.eventId ?? null;
+    // A start under way has no event yet, and the last one is no part of it.
+    const eventId = this.running?.eventId ?? (this.startingPattern ? null : this.lastEventId);
     if (eventId) {
       this.logAction(
         eventId,

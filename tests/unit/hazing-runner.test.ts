@@ -188,6 +188,8 @@ interface Rig {
   people: LatLon[];
   zones: ProtectedZone[];
   linkUp: { value: boolean };
+  /** How long ago the tracker last saw the bear, each time it is asked. */
+  bearAgeMs: number;
 }
 
 const rigs: Rig[] = [];
@@ -230,13 +232,14 @@ function makeRig(
     people: [],
     zones: [],
     linkUp: { value: true },
+    bearAgeMs: 0,
     runner: null as unknown as HazingRunner,
   };
   rig.runner = new HazingRunner({
     link: () => link,
     linkUp: () => rig.linkUp.value,
-    // Seen just now, every time it is asked: a live track.
-    targets: () => [{ ...rig.bear, lastSeenMs: Date.now() }],
+    // Seen just now, every time it is asked (a live track), unless bearAgeMs says otherwise.
+    targets: () => [{ ...rig.bear, lastSeenMs: Date.now() - rig.bearAgeMs }],
     zones: () => rig.zones,
     people: () => rig.people,
     hazingLog: log,
@@ -817,4 +820,23 @@ test('the speaker after an ABORT is logged to the ended event, as a return home 
       ['return-home-answer', 'Switch to RTL: ACCEPTED'],
     ],
   );
+});
+
+test('a lost bear holds: the phase is holding, no violation, and the text says why', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  await rig.runner.start(7, ORBIT);
+  await until('flying', () => rig.runner.status?.phase === 'flying');
+  // The tracker last saw the bear 10 s ago: the orbit holds (it gives up after 30 s).
+  rig.bearAgeMs = 10_000;
+  await until('holding', () => rig.runner.status?.phase === 'holding');
+  const status = rig.runner.status as ActionStatus;
+  assert.equal(status.violation, null);
+  assert.equal(status.setpoint, null);
+  assert.match(status.text, /^bear lost \d+ s ago: holding$/);
+  const held = rig.link.targetsSent().at(-1);
+  await sleep(STEP_MS * 5);
+  assert.deepEqual(rig.link.targetsSent().at(-1), held, 'the hold point, not a pattern setpoint');
+  rig.bearAgeMs = 0;
+  await until('flying again', () => rig.runner.status?.phase === 'flying');
 });

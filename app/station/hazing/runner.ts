@@ -663,11 +663,10 @@ export class HazingRunner implements Disposable {
     if (bear && running.settings.kind !== 'search') this.aimCamera(running, link, bear, home);
 
     const before = this.current;
-    const phase: ActionStatus['phase'] = violation
-      ? 'holding'
-      : running.guidedSeen
-        ? 'flying'
-        : 'starting';
+    // No setpoint and no broken rule (the bear is lost): the drone holds all the same, and the
+    // step's text says why.
+    const phase: ActionStatus['phase'] =
+      violation || !stepResult.setpoint ? 'holding' : running.guidedSeen ? 'flying' : 'starting';
     const text = violation ? `Holding: ${violation.text}` : stepResult.text;
     const changed =
       !before ||

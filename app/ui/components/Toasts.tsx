@@ -19,7 +19,38 @@ export interface Toast {
 }
 
 const TOAST_MS = 6_000;
-const MAX_TOASTS = 4;
+/** Two at most: more stacked down the map covered the bear and the drone. */
+const MAX_TOASTS = 2;
+
+const stem = (word: string): string =>
+  word
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 5);
+
+/**
+ * The station's words without what the toast already says: the command's name when the
+ * station starts with it ("Nudged: ..." under "Nudge"), and a result name in brackets that
+ * the words already give ("accepted (ACCEPTED)").
+ */
+export function toastWords(
+  title: string,
+  text: string,
+  result: string,
+): { title: string; text: string } {
+  let words = text.trim();
+  const bracket = ` (${result})`;
+  if (result && words.endsWith(bracket)) {
+    const before = words.slice(0, -bracket.length);
+    if (before.toLowerCase().includes(result.toLowerCase())) words = before;
+  }
+  const titleStem = stem(title.split(/\s+/)[0] ?? '');
+  const textStem = stem(words.split(/\s+/)[0] ?? '');
+  const sameStart =
+    words.toLowerCase().startsWith(title.toLowerCase()) ||
+    (titleStem.length >= 4 && titleStem === textStem);
+  return sameStart ? { title: '', text: words } : { title, text: words };
+}
 
 /**
  * The station's text already says what happened (and carries the result name where the
@@ -32,11 +63,16 @@ export function commandToast(
   id: number,
   nowMs: number,
 ): Toast {
+  const words = toastWords(
+    commandLabel(kind),
+    outcome.text.trim() || (outcome.ok ? 'done' : outcome.result),
+    outcome.result,
+  );
   return {
     id,
     ok: outcome.ok,
-    title: commandLabel(kind),
-    text: outcome.text.trim() || (outcome.ok ? 'done' : outcome.result),
+    title: words.title,
+    text: words.text,
     result: outcome.result,
     count: 1,
     createdMs: nowMs,
@@ -68,8 +104,9 @@ export function Toasts(props: { toasts: Toast[]; onDismiss(id: number): void }) 
   }, [toasts, onDismiss]);
 
   return (
-    <div className="toasts" aria-live="assertive">
-      {toasts.map((toast) => (
+    <div className="toasts" data-testid="toasts" aria-live="assertive">
+      {/* Newest on top, where the eye lands first. */}
+      {[...toasts].reverse().map((toast) => (
         <div
           key={toast.id}
           className={`toast ${toast.ok ? 'ok' : 'failed'}`}
@@ -83,7 +120,12 @@ export function Toasts(props: { toasts: Toast[]; onDismiss(id: number): void }) 
           <span className="toast-mark" aria-label={toast.ok ? 'done' : 'failed'}>
             {toast.ok ? '✓' : '✕'}
           </span>{' '}
-          <strong>{toast.title}:</strong> {toast.text}
+          {toast.title ? (
+            <>
+              <strong>{toast.title}:</strong>{' '}
+            </>
+          ) : null}
+          {toast.text}
           {toast.count > 1 ? (
             <span className="toast-count" data-testid="toast-count">
               {' '}

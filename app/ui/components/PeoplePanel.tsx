@@ -1,5 +1,6 @@
 // People the envelope keeps clear of: those the detector saw and those the operator marked
-// (right-click or long-press the map). Only marks can be removed; detections age out.
+// (right-click or long-press the map). Either can be removed: the detector sometimes calls the
+// bear a person, and that false person blocks a push.
 
 import { distanceM } from '../../core/geodesy';
 import type { KnownPerson } from '../../core/protocol';
@@ -47,7 +48,7 @@ export function PeoplePanel(props: PeoplePanelProps) {
                 {props.drone ? ` · ${formatM(distanceM(props.drone, person.position))} away` : ''}
               </span>
             </div>
-            {props.canCommand && person.source === 'marked' ? (
+            {props.canCommand ? (
               <button
                 type="button"
                 className="zone-delete"
@@ -55,7 +56,7 @@ export function PeoplePanel(props: PeoplePanelProps) {
                 disabled={props.busy}
                 onClick={() => props.onRemove(person.id)}
               >
-                Remove
+                {person.source === 'marked' ? 'Remove' : 'Not a person: remove'}
               </button>
             ) : null}
           </li>

@@ -2,6 +2,7 @@
 // form shared by every pattern: settings with units, the plan in words, then hold to start.
 
 import { useEffect, useRef } from 'react';
+import type { EnvelopeLimits } from '../../core/envelope';
 import { distanceM } from '../../core/geodesy';
 import type { GroundResolution, PatternKind, PatternSettings } from '../../core/patterns';
 import { STANDING_BELOW_MPS } from '../../core/targets';
@@ -142,6 +143,8 @@ export interface PatternFormProps {
   /** The plan in words, when the settings are complete. */
   planText: string | null;
   zones: ProtectedZone[];
+  /** The station's envelope: heights outside its floor and ceiling are not offered. */
+  envelope?: Pick<EnvelopeLimits, 'floorAglM' | 'ceilingAglM'>;
   /** Search: what the camera sees at the chosen height; null for other patterns. */
   resolution: GroundResolution | null;
   /** Where the camera model for the resolution comes from, in words. */
@@ -215,7 +218,7 @@ export function PatternForm(props: PatternFormProps) {
       ) : null}
       <div className="field-grid">
         {PATTERN_FIELDS[draft.kind].map((field) => {
-          const range = fieldRange(draft.kind, field.key);
+          const range = fieldRange(draft.kind, field.key, props.envelope);
           return (
             <label className="field" key={field.key}>
               <span>
@@ -231,8 +234,14 @@ export function PatternForm(props: PatternFormProps) {
                 onChange={(event) => setField(field.key, event.target.value)}
               />
               {range ? (
-                <small className="field-range">
+                <small
+                  className="field-range"
+                  data-testid={`pattern-${field.key}-range`}
+                  data-min={range.min}
+                  data-max={range.max}
+                >
                   {range.min}–{range.max} {field.unit}
+                  {range.narrowedBy ? ` (${range.narrowedBy})` : ''}
                 </small>
               ) : null}
             </label>
@@ -280,12 +289,14 @@ export function PatternForm(props: PatternFormProps) {
           {checked.error}
         </p>
       ) : null}
-      {props.planText ? (
-        <p className="plan-words" data-testid="pattern-plan">
-          {props.planText}
-        </p>
-      ) : null}
-      <div ref={confirmRef}>
+      {/* Sticks to the sidebar's bottom: the plan and its start stay in sight on small screens
+          while the settings above scroll. */}
+      <div ref={confirmRef} className="pattern-confirm-bar">
+        {props.planText ? (
+          <p className="plan-words" data-testid="pattern-plan">
+            {props.planText}
+          </p>
+        ) : null}
         <HoldButton
           label={`Hold to start ${PATTERN_NAMES[draft.kind].toLowerCase()}`}
           testId="pattern-confirm"

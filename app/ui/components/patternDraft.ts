@@ -9,6 +9,7 @@ import {
   type PatternKind,
   type PatternSettings,
 } from '../../core/patterns';
+import type { EnvelopeLimits } from '../../core/envelope';
 import type { StationDefaults } from '../../core/protocol';
 import type { LatLon } from '../../core/types';
 import { compassName } from './format';
@@ -78,10 +79,34 @@ function coreDefault(kind: PatternKind, key: string): unknown {
   return defaults[key];
 }
 
-/** The range the core allows for one setting, shown beside its field. */
-export function fieldRange(kind: PatternKind, key: string): { min: number; max: number } | null {
+export interface FieldRange {
+  min: number;
+  max: number;
+  /** Words for where the envelope narrowed the core's range: "envelope floor 30 m". */
+  narrowedBy: string | null;
+}
+
+/**
+ * The range the core allows for one setting, shown beside its field; heights narrowed to the
+ * envelope's floor and ceiling, since the station holds at any setpoint outside them.
+ */
+export function fieldRange(
+  kind: PatternKind,
+  key: string,
+  envelope?: Pick<EnvelopeLimits, 'floorAglM' | 'ceilingAglM'>,
+): FieldRange | null {
   const ranges: Record<string, { min: number; max: number } | undefined> = PATTERN_RANGES[kind];
-  return ranges[key] ?? null;
+  const range = ranges[key];
+  if (!range) return null;
+  if (key !== 'altitudeAglM' || !envelope) return { ...range, narrowedBy: null };
+  const min = Math.max(range.min, envelope.floorAglM);
+  const max = Math.min(range.max, envelope.ceilingAglM);
+  const why: string[] = [];
+  if (min > range.min) why.push(`envelope floor ${envelope.floorAglM} m`);
+  if (max < range.max) why.push(`envelope ceiling ${envelope.ceilingAglM} m`);
+  // A floor above the pattern's top leaves no height at all: say so rather than invert.
+  if (min > max) return { min, max: min, narrowedBy: `${why.join(', ')}: no height fits` };
+  return { min, max, narrowedBy: why.length > 0 ? why.join(', ') : null };
 }
 
 export function newPatternDraft(
@@ -98,6 +123,12 @@ export function newPatternDraft(
   if (kind === 'push') {
     fields.standoffM = String(defaults.standoffM);
     fields.altitudeAglM = String(defaults.pushAltitudeM);
+  }
+  // A default height under the envelope's floor would only hold: start inside it.
+  const height = fieldRange(kind, 'altitudeAglM', defaults.envelope);
+  const heightM = Number(fields.altitudeAglM);
+  if (height && Number.isFinite(heightM)) {
+    fields.altitudeAglM = String(Math.min(height.max, Math.max(height.min, heightM)));
   }
   const onSuccess = coreDefault('push', 'onSuccess');
   const clockwise = coreDefault('orbit', 'clockwise');
@@ -160,6 +191,7 @@ export function draftMapHint(draft: PatternDraft, targetName: string): string | 
 export function draftSettings(
   draft: PatternDraft,
   zonePolygon: (zoneId: number) => LatLon[] | null,
+  envelope?: Pick<EnvelopeLimits, 'floorAglM' | 'ceilingAglM'>,
 ): { settings: PatternSettings } | { error: string } {
   const numbers: Record<string, number> = {};
   for (const field of PATTERN_FIELDS[draft.kind]) {
@@ -167,6 +199,14 @@ export function draftSettings(
     const value = Number(text);
     if (text.trim() === '' || !Number.isFinite(value)) {
       return { error: `Enter ${field.label.toLowerCase()} (${field.unit})` };
+    }
+    const range = fieldRange(draft.kind, field.key, envelope);
+    if (range?.narrowedBy && (value < range.min || value > range.max)) {
+      return {
+        error:
+          `${field.label} ${value} ${field.unit} is outside ${range.min}-${range.max} ` +
+          `${field.unit} (${range.narrowedBy})`,
+      };
     }
     numbers[field.key] = value;
   }

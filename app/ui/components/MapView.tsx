@@ -65,6 +65,11 @@ export interface MapViewProps {
   /** The pattern under way, drawn until it ends. */
   actionPlan?: MapPlan | null;
   picking: boolean;
+  /**
+   * The operator is choosing a point (the map menu is open, say): following must not slide
+   * the map under the finger, or the point lands metres off.
+   */
+  holdStill?: boolean;
   onTargetClick(targetId: number): void;
   onMapClick(point: LatLon): void;
   /** People the envelope keeps clear of, each with its radius drawn. */
@@ -410,6 +415,66 @@ function followOffset(
   return L.point(pixel.x - centreX, pixel.y - centreY);
 }
 
+/** After the operator touches the map, following waits this long before it pans again. */
+const TOUCH_QUIET_MS = 4_000;
+
+/** Which label wins a place where two would overlap: the bear first, then people. */
+function labelPriority(element: HTMLElement): number {
+  const target = element.closest<HTMLElement>('.ursa-target');
+  if (!target) return 1;
+  if (target.classList.contains('kind-bear')) return 4;
+  if (target.classList.contains('kind-person')) return 3;
+  return 2;
+}
+
+const rectsOverlap = (a: DOMRect, b: DOMRect): boolean =>
+  a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+/**
+ * Keeps map labels readable where markers crowd: each label, highest priority first, moves
+ * down a line or two to clear those already placed and the drone, or hides (never the bear's).
+ */
+export function declutterLabels(container: HTMLElement): void {
+  const labels = [
+    ...container.querySelectorAll<HTMLElement>('.ursa-target-label, .ursa-other-label'),
+  ];
+  for (const label of labels) {
+    label.style.translate = '';
+    label.style.visibility = '';
+    delete label.dataset.hidden;
+    delete label.dataset.shiftPx;
+  }
+  labels.sort((a, b) => labelPriority(b) - labelPriority(a));
+  const placed: DOMRect[] = [];
+  const drone = container.querySelector<HTMLElement>('.ursa-drone');
+  if (drone) placed.push(drone.getBoundingClientRect());
+  for (const label of labels) {
+    const rect = label.getBoundingClientRect();
+    if (rect.width === 0) continue;
+    const stepPx = rect.height + 2;
+    let shiftPx: number | null = null;
+    for (const tryPx of [0, stepPx, -stepPx, 2 * stepPx, -2 * stepPx]) {
+      const moved = new DOMRect(rect.x, rect.y + tryPx, rect.width, rect.height);
+      if (!placed.some((other) => rectsOverlap(moved, other))) {
+        shiftPx = tryPx;
+        break;
+      }
+    }
+    const isBear = labelPriority(label) === 4;
+    if (shiftPx === null && !isBear) {
+      label.style.visibility = 'hidden';
+      label.dataset.hidden = 'true';
+      continue;
+    }
+    const usedPx = shiftPx ?? 0;
+    if (usedPx !== 0) {
+      label.style.translate = `0 ${usedPx}px`;
+      label.dataset.shiftPx = String(usedPx);
+    }
+    placed.push(new DOMRect(rect.x, rect.y + usedPx, rect.width, rect.height));
+  }
+}
+
 export function MapView(props: MapViewProps) {
   const containerRef = useRef<HTMLDivElement | null>(null);
   const mapRef = useRef<L.Map | null>(null);
@@ -441,6 +506,9 @@ export function MapView(props: MapViewProps) {
   drawingRef.current = drawingZone;
   const pickingRef = useRef(props.picking);
   pickingRef.current = props.picking;
+  const stillRef = useRef(false);
+  stillRef.current = props.picking || drawingZone || (props.holdStill ?? false);
+  const touchedMsRef = useRef(0);
   const [following, setFollowing] = useState(true);
   const followingRef = useRef(following);
   followingRef.current = following;
@@ -486,6 +554,15 @@ export function MapView(props: MapViewProps) {
     actionRef.current = L.layerGroup().addTo(map);
     peopleRef.current = L.layerGroup().addTo(map);
     map.on('dragstart', () => setFollowing(false));
+    // A touch, click or wheel on the map: the operator is aiming at something there.
+    const touched = () => {
+      touchedMsRef.current = Date.now();
+    };
+    for (const kind of ['pointerdown', 'wheel', 'contextmenu'] as const) {
+      container.addEventListener(kind, touched, { passive: true });
+    }
+    const declutter = () => declutterLabels(container);
+    map.on('zoomend moveend', declutter);
     // Leaflet turns a right-click, and a long press on touch screens, into contextmenu.
     map.on('contextmenu', (event: L.LeafletMouseEvent) => {
       callbacksRef.current.onMapMenu?.(
@@ -509,6 +586,9 @@ export function MapView(props: MapViewProps) {
     const trackLayers = tracksRef.current;
     const otherMarkers = othersRef.current;
     return () => {
+      for (const kind of ['pointerdown', 'wheel', 'contextmenu'] as const) {
+        container.removeEventListener(kind, touched);
+      }
       resize.disconnect();
       map.remove();
       mapRef.current = null;
@@ -589,8 +669,14 @@ export function MapView(props: MapViewProps) {
         trail.setLatLngs(points);
       }
     }
-    if (followingRef.current) follow(false);
+    const quiet = Date.now() - touchedMsRef.current > TOUCH_QUIET_MS;
+    if (followingRef.current && !stillRef.current && quiet) follow(false);
   }, [position, headingDeg]);
+
+  // Every render may move a marker or change a label's text: place the labels again.
+  useEffect(() => {
+    if (containerRef.current) declutterLabels(containerRef.current);
+  });
 
   useEffect(() => {
     if (following) follow(true);
@@ -852,14 +938,16 @@ export function MapView(props: MapViewProps) {
       className={`map-wrap${props.picking ? ' picking' : ''}${drawingZone ? ' drawing-zone' : ''}`}
     >
       <div ref={containerRef} className="map" data-testid="map" />
-      {!following && position ? (
+      {position ? (
         <button
           type="button"
-          className="map-follow"
+          className={`map-follow${following ? ' on' : ''}`}
           data-testid="map-follow"
-          onClick={() => setFollowing(true)}
+          data-on={following ? 'true' : 'false'}
+          aria-pressed={following}
+          onClick={() => setFollowing((current) => !current)}
         >
-          Follow drone
+          Follow drone: {following ? 'on' : 'off'}
         </button>
       ) : null}
     </div>

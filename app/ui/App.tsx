@@ -1,6 +1,6 @@
 // The station screen: map, video, status and controls. Operators command; observers watch.
 
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { distanceM } from '../core/geodesy';
 import type { HazingOperator } from '../core/hazing-log';
 import {
@@ -21,7 +21,13 @@ import { CameraControls } from './components/CameraControls';
 import { Controls } from './components/Controls';
 import { formatAgeS } from './components/format';
 import { EnvelopeSummary, HazingLog } from './components/HazingLog';
-import { AbortChoice, actionLive, HazingPanel, HoldingBanner } from './components/HazingPanel';
+import {
+  AbortChoice,
+  actionLive,
+  HazingPanel,
+  HoldingBanner,
+  SpeakerControl,
+} from './components/HazingPanel';
 import { useClient, useNow, useStaleness, useStation } from './components/hooks';
 import { LinkPanel } from './components/LinkPanel';
 import { LogPanel } from './components/LogPanel';
@@ -60,8 +66,8 @@ const COMMAND_LABELS: Record<string, string> = {
  */
 const ASSUMED_CAMERA: CameraModel = { horizontalFovDeg: 8, verticalFovDeg: 6 };
 const ASSUMED_IMAGE_WIDTH_PX = 640;
-/** A tap this near a marked person offers to remove the mark. */
-const MARK_PICK_M = 15;
+/** A tap this near a person, marked or detected, offers to remove them. */
+const PERSON_PICK_M = 15;
 
 function tappedPoints(settings: PatternSettings): LatLon[] {
   if (settings.kind === 'zigzag') return [...settings.line];
@@ -133,6 +139,8 @@ export function App() {
   const [choiceAfterAbort, setChoiceAfterAbort] = useState(false);
   /** Alerts an observer silenced on this screen only, by alertKey. */
   const [silenced, setSilenced] = useState<ReadonlySet<string>>(new Set());
+  /** The ended pattern whose card the operator closed, or that ended with a landing. */
+  const [closedEventId, setClosedEventId] = useState<string | null>(null);
   const toastId = useRef(0);
   const canCommand = role === 'operator';
 
@@ -140,7 +148,10 @@ export function App() {
     async (command: OperatorCommand): Promise<boolean> => {
       const outcome = await client.command(command);
       toastId.current += 1;
-      const label = COMMAND_LABELS[command.kind] ?? command.kind;
+      const label =
+        command.kind === 'speaker'
+          ? `Speaker ${command.on ? 'on' : 'off'}`
+          : (COMMAND_LABELS[command.kind] ?? command.kind);
       const toast = commandToast(label, outcome, toastId.current, Date.now());
       setToasts((current) => addToast(current, toast));
       return outcome.ok;
@@ -163,6 +174,12 @@ export function App() {
   }, []);
 
   const live = actionLive(action);
+  // The drone landed (disarmed) after the pattern ended: its card has nothing left to say.
+  const vehicleArmed = vehicle?.armed ?? false;
+  const endedEventId = action && !live ? action.eventId : null;
+  useEffect(() => {
+    if (!vehicleArmed && endedEventId !== null) setClosedEventId(endedEventId);
+  }, [vehicleArmed, endedEventId]);
   const liveRef = useRef(live);
   liveRef.current = live;
   // Never waits on busy: ABORT goes out whatever else is in flight.
@@ -188,8 +205,8 @@ export function App() {
       : null;
 
   const checked = useMemo(
-    () => (draft ? draftSettings(draft, zonePolygon) : null),
-    [draft, zonePolygon],
+    () => (draft && hello ? draftSettings(draft, zonePolygon, hello.defaults.envelope) : null),
+    [draft, zonePolygon, hello],
   );
   const draftSettingsOk = checked && 'settings' in checked ? checked.settings : null;
 
@@ -410,6 +427,7 @@ export function App() {
         checked={checked}
         planText={planText}
         zones={zones}
+        envelope={hello.defaults.envelope}
         resolution={resolution}
         cameraSource={cameraSource}
         busy={busy}
@@ -419,12 +437,18 @@ export function App() {
       />
     ) : null;
   const showChoice = canCommand && ((action?.awaitingChoice ?? false) || choiceAfterAbort);
-  const nearMark = mapMenu
-    ? (people.find(
-        (person) =>
-          person.source === 'marked' && distanceM(person.position, mapMenu.point) < MARK_PICK_M,
-      ) ?? null)
+  const nearPerson = mapMenu
+    ? (people
+        .map((person) => ({ person, awayM: distanceM(person.position, mapMenu.point) }))
+        .filter((near) => near.awayM < PERSON_PICK_M)
+        .sort((a, b) => a.awayM - b.awayM)[0]?.person ?? null)
     : null;
+  const armed = vehicle?.armed ?? false;
+  // The speaker can be switched off whenever the drone is up, and whenever it is on.
+  const showSpeaker = canCommand && hello.defaults.speakerAvailable && (armed || speakerOn);
+  // An ended pattern's card goes once the operator closes it or the drone lands.
+  const shownAction =
+    action && (actionLive(action) || action.eventId !== closedEventId) ? action : null;
 
   return (
     <div className={`app role-${role ?? 'unknown'}`} data-testid="app" data-role={role ?? ''}>
@@ -447,7 +471,6 @@ export function App() {
           Connection to the station lost: reconnecting…
         </div>
       ) : null}
-      <HoldingBanner action={action} envelope={envelope} />
       <AlertBanner
         alerts={openAlerts}
         canCommand={canCommand}
@@ -467,6 +490,7 @@ export function App() {
             preview={preview}
             actionPlan={actionPlan}
             picking={picking}
+            holdStill={mapMenu !== null}
             onTargetClick={onTargetClick}
             onMapClick={onMapClick}
             zones={zones}
@@ -478,6 +502,7 @@ export function App() {
             onMapMenu={onMapMenu}
           />
           <VideoPanel panelRef={videoPanelRef} />
+          <HoldingBanner action={action} envelope={envelope} />
           <LinkLostBanner />
           <Toasts toasts={toasts} onDismiss={dismissToast} />
           {canCommand && !draft && !zoneDraft ? (
@@ -529,18 +554,19 @@ export function App() {
               >
                 Mark a person here
               </button>
-              {nearMark ? (
+              {nearPerson ? (
                 <button
                   type="button"
                   role="menuitem"
                   data-testid="map-menu-remove-person"
+                  data-person-id={nearPerson.id}
                   disabled={busy}
                   onClick={() => {
                     setMapMenu(null);
-                    void sendBusy({ kind: 'remove-person', personId: nearMark.id });
+                    void sendBusy({ kind: 'remove-person', personId: nearPerson.id });
                   }}
                 >
-                  Remove this mark
+                  {nearPerson.source === 'marked' ? 'Remove this mark' : 'Not a person: remove'}
                 </button>
               ) : null}
               <button
@@ -563,19 +589,23 @@ export function App() {
               onLand={() => void chooseAfterAbort('land')}
             />
           ) : null}
+          {showSpeaker ? (
+            <SpeakerControl
+              speakerOn={speakerOn}
+              onSpeaker={(on) =>
+                void send({ kind: 'speaker', on }).then((ok) => {
+                  if (ok) setSpeakerOn(on);
+                })
+              }
+            />
+          ) : null}
           <HazingPanel
-            action={action}
+            action={shownAction}
             envelope={envelope}
             canCommand={canCommand}
-            speakerAvailable={hello.defaults.speakerAvailable}
-            speakerOn={speakerOn}
             busy={busy}
             onNudge={(nudge) => void sendBusy({ kind: 'nudge', nudge })}
-            onSpeaker={(on) =>
-              void sendBusy({ kind: 'speaker', on }).then((ok) => {
-                if (ok) setSpeakerOn(on);
-              })
-            }
+            onClose={() => setClosedEventId(action?.eventId ?? null)}
           />
           {draft && draft.targetId === null ? (
             <section className="panel" data-testid="area-pattern-panel">

@@ -61,12 +61,7 @@ export function HazingLog(props: { events: HazingEvent[] }) {
         </ul>
       )}
       <div className="download-row">
-        <a
-          className="big-button link"
-          href="/hazing-log.csv"
-          download
-          data-testid="hazing-log-csv"
-        >
+        <a className="big-button link" href="/hazing-log.csv" download data-testid="hazing-log-csv">
           Download CSV
         </a>
         <a

@@ -1,9 +1,9 @@
-// The pattern under way: what it does, how far the bear moved, why it holds; the nudges and
-// the speaker while it flies; and, after an ABORT, the choice between home and landing here.
+// The pattern under way: what it does, how far the bear moved, why it holds; the nudges while
+// it flies; the speaker while the drone is up; and, after an ABORT, home or land here.
 
 import { useEffect, useRef } from 'react';
 import type { EnvelopeLimits, Violation } from '../../core/envelope';
-import type { PatternNudge } from '../../core/patterns';
+import { PATTERN_RANGES, patternDistanceM, type PatternNudge } from '../../core/patterns';
 import type { ActionStatus } from '../../core/protocol';
 import { compassName, formatAgeS, formatDeg, formatM } from './format';
 import { useNow } from './hooks';
@@ -45,13 +45,50 @@ export function violationLimit(violation: Violation, envelope: EnvelopeLimits): 
   }
 }
 
+/** Each rule in the operator's words, in place of the core's rule id. */
+export const RULE_WORDS: Record<Violation['rule'], string> = {
+  position: 'Position',
+  link: 'Link',
+  'altitude-floor': 'Too low',
+  'altitude-ceiling': 'Too high',
+  geofence: 'Geofence',
+  'no-fly-zone': 'No-fly zone',
+  person: 'Person',
+  'bear-standoff': 'Bear standoff',
+  battery: 'Battery',
+};
+
+/**
+ * "Too low: 20 m above ground is under the 30 m floor": the core's text starts with the
+ * rule's id ("altitude-floor: ...", "person 12 m ...", "no-fly-zone 2: ..."); the operator
+ * reads the rule's words instead, and the zone's number where there is one.
+ */
+export function violationWords(violation: Violation): string {
+  const words = RULE_WORDS[violation.rule] ?? violation.rule;
+  const text = violation.text.trim();
+  const id = violation.rule.replace(/[-]/g, '[- ]');
+  const numbered = new RegExp(`^${id}\\s+(\\d+):\\s*`, 'i').exec(text);
+  if (numbered) return `${words} ${numbered[1]}: ${text.slice(numbered[0].length)}`;
+  const prefixed = new RegExp(`^${id}:\\s*`, 'i').exec(text);
+  if (prefixed) return `${words}: ${text.slice(prefixed[0].length)}`;
+  // "person 12 m from the path", "battery 40% left": the id is the sentence's subject.
+  const subject = new RegExp(`^${id}\\s+`, 'i').exec(text);
+  if (subject && violation.rule !== 'position') {
+    return `${words}: ${text.slice(subject[0].length)}`;
+  }
+  return `${words}: ${text}`;
+}
+
 export function holdingText(violation: Violation | null, envelope: EnvelopeLimits): string {
   if (!violation) return 'HOLDING';
-  // The core's words often name the limit already ("...; keep 30 m"): say it once.
-  const limit = /keep|floor|ceiling|reserve/i.test(violation.text)
+  const said = violationWords(violation);
+  // The core's words often name the limit already ("...; keep 30 m"): say it once. Only the
+  // words after the rule's name count: "altitude-ceiling" names no number.
+  const body = said.slice(said.indexOf(':') + 1);
+  const limit = /keep|floor|ceiling|reserve/i.test(body)
     ? null
     : violationLimit(violation, envelope);
-  return `HOLDING: ${violation.text}${limit ? `; ${limit}` : ''}`;
+  return `HOLDING · ${said}${limit ? `; ${limit}` : ''}`;
 }
 
 /** Loud, over the map: the drone is not doing what the operator started, and why. */
@@ -111,9 +148,43 @@ interface NudgeButton {
   label: string;
   testId: string;
   nudge: PatternNudge;
+  /** Why the station would refuse it now, or null where it would take it. */
+  refusal?: string | null;
 }
 
-function nudgeButtons(action: ActionStatus): NudgeButton[] {
+/** The setting a stretch nudge changes, and the range the core allows it. */
+const STRETCH_FIELDS: Partial<Record<ActionStatus['kind'], 'standoffM' | 'radiusM' | 'offsetM'>> = {
+  push: 'standoffM',
+  orbit: 'radiusM',
+  shadow: 'offsetM',
+};
+
+/**
+ * Why the station would refuse a stretch by deltaM: inside the envelope's bear standoff, or
+ * outside the range the pattern allows. Null where it would take it.
+ */
+export function stretchRefusal(
+  action: ActionStatus,
+  deltaM: number,
+  envelope: EnvelopeLimits,
+): string | null {
+  const distanceM = patternDistanceM(action.settings);
+  const field = STRETCH_FIELDS[action.kind];
+  if (distanceM === null || !field) return null;
+  const nextM = distanceM + deltaM;
+  if (nextM < envelope.bearStandoffM) {
+    return `${formatM(nextM)} is inside the ${formatM(envelope.bearStandoffM)} bear standoff`;
+  }
+  const ranges: Record<string, { min: number; max: number } | undefined> =
+    PATTERN_RANGES[action.kind];
+  const range = ranges[field];
+  if (range && nextM < range.min)
+    return `${formatM(nextM)} is under the ${formatM(range.min)} least`;
+  if (range && nextM > range.max) return `${formatM(nextM)} is over the ${formatM(range.max)} most`;
+  return null;
+}
+
+function nudgeButtons(action: ActionStatus, envelope: EnvelopeLimits): NudgeButton[] {
   const turn = (what: string): NudgeButton[] => [
     {
       label: `${what} ↺ ${NUDGE_BEARING_DEG}°`,
@@ -131,11 +202,13 @@ function nudgeButtons(action: ActionStatus): NudgeButton[] {
       label: `${what} −${NUDGE_DISTANCE_M} m`,
       testId: 'nudge-closer',
       nudge: { distanceDeltaM: -NUDGE_DISTANCE_M },
+      refusal: stretchRefusal(action, -NUDGE_DISTANCE_M, envelope),
     },
     {
       label: `${what} +${NUDGE_DISTANCE_M} m`,
       testId: 'nudge-farther',
       nudge: { distanceDeltaM: NUDGE_DISTANCE_M },
+      refusal: stretchRefusal(action, NUDGE_DISTANCE_M, envelope),
     },
   ];
   switch (action.kind) {
@@ -154,11 +227,10 @@ export interface HazingPanelProps {
   action: ActionStatus | null;
   envelope: EnvelopeLimits;
   canCommand: boolean;
-  speakerAvailable: boolean;
-  speakerOn: boolean;
   busy: boolean;
   onNudge(nudge: PatternNudge): void;
-  onSpeaker(on: boolean): void;
+  /** Closes the card of a pattern that has ended; absent while one flies. */
+  onClose?(): void;
 }
 
 export function HazingPanel(props: HazingPanelProps) {
@@ -170,9 +242,19 @@ export function HazingPanel(props: HazingPanelProps) {
   useEffect(() => {
     if (eventId !== null) panelRef.current?.scrollIntoView({ block: 'nearest' });
   }, [eventId]);
+  // An ended pattern's clock stops where it ended, not where the screen is now.
+  const endedRef = useRef<{ eventId: string; endedMs: number } | null>(null);
+  if (action && !actionLive(action) && action.phase !== 'returning') {
+    if (endedRef.current?.eventId !== action.eventId) {
+      endedRef.current = { eventId: action.eventId, endedMs: nowMs };
+    }
+  } else {
+    endedRef.current = null;
+  }
   if (!action) return null;
   const live = actionLive(action);
   const goal = goalM(action);
+  const elapsedMs = (endedRef.current?.endedMs ?? nowMs) - action.startedMs;
   return (
     <section
       ref={panelRef}
@@ -208,18 +290,20 @@ export function HazingPanel(props: HazingPanelProps) {
           </>
         ) : null}
         <dt>Time</dt>
-        <dd data-testid="action-elapsed">{formatAgeS(nowMs - action.startedMs)}</dd>
+        <dd data-testid="action-elapsed">{formatAgeS(elapsedMs)}</dd>
       </dl>
       <p className="hint">{settingsLine(action)}</p>
       {live && props.canCommand ? (
         <div className="nudges" data-testid="nudges">
-          {nudgeButtons(action).map((button) => (
+          {nudgeButtons(action, props.envelope).map((button) => (
             <button
               key={button.testId}
               type="button"
               className="big-button nudge"
               data-testid={button.testId}
-              disabled={props.busy}
+              disabled={props.busy || Boolean(button.refusal)}
+              title={button.refusal ?? undefined}
+              data-refusal={button.refusal ?? undefined}
               onClick={() => props.onNudge(button.nudge)}
             >
               {button.label}
@@ -227,19 +311,36 @@ export function HazingPanel(props: HazingPanelProps) {
           ))}
         </div>
       ) : null}
-      {live && props.canCommand && props.speakerAvailable ? (
+      {!live && props.onClose ? (
         <button
           type="button"
-          className={`big-button speaker${props.speakerOn ? ' on' : ''}`}
-          data-testid="speaker-toggle"
-          data-on={props.speakerOn}
-          aria-pressed={props.speakerOn}
-          onClick={() => props.onSpeaker(!props.speakerOn)}
+          className="big-button secondary"
+          data-testid="action-close"
+          onClick={props.onClose}
         >
-          Speaker {props.speakerOn ? 'ON: tap to stop' : 'off: tap to play'}
+          Close
         </button>
       ) : null}
     </section>
+  );
+}
+
+/**
+ * The speaker, whenever the drone is up: it must be possible to silence it after ABORT or
+ * Return home, when the pattern's card has gone.
+ */
+export function SpeakerControl(props: { speakerOn: boolean; onSpeaker(on: boolean): void }) {
+  return (
+    <button
+      type="button"
+      className={`big-button speaker${props.speakerOn ? ' on' : ''}`}
+      data-testid="speaker-toggle"
+      data-on={props.speakerOn}
+      aria-pressed={props.speakerOn}
+      onClick={() => props.onSpeaker(!props.speakerOn)}
+    >
+      Speaker {props.speakerOn ? 'ON: tap to stop' : 'off: tap to play'}
+    </button>
   );
 }
 

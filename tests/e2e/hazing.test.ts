@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { toDisposable, type Disposable } from '../../app/core/disposable';
-import { DEFAULT_ENVELOPE } from '../../app/core/envelope';
+import { DEFAULT_ENVELOPE, type EnvelopeLimits, type Violation } from '../../app/core/envelope';
 import { bearingDeg, destination, distanceM, offsetNorthEast } from '../../app/core/geodesy';
 import type { HazingEvent, HazingOperator } from '../../app/core/hazing-log';
 import {
@@ -32,6 +32,10 @@ import type { ProtectedZone } from '../../app/core/zones';
 import { projectRoot } from '../../app/station/paths';
 import { startServer, type StationApi, type StationServer } from '../../app/station/server';
 import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
+import { plural } from '../../app/ui/components/format';
+import { holdingText, stretchRefusal, violationWords } from '../../app/ui/components/HazingPanel';
+import { draftSettings, fieldRange, newPatternDraft } from '../../app/ui/components/patternDraft';
+import { addToast, commandToast } from '../../app/ui/components/Toasts';
 import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
 import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
 
@@ -57,7 +61,8 @@ const skip =
 class ScriptedStation implements StationApi {
   readonly commands: OperatorCommand[] = [];
   private readonly listeners = new Set<(message: ServerMessage) => void>();
-  readonly vehicle: VehicleState = vehicleAt(DRONE);
+  vehicle: VehicleState = vehicleAt(DRONE);
+  envelope: EnvelopeLimits = DEFAULT_ENVELOPE;
   targets: MapTarget[] = [];
   action: ActionStatus | null = null;
   operator: HazingOperator | null = null;
@@ -80,7 +85,7 @@ class ScriptedStation implements StationApi {
         takeoffAltitudeM: 20,
         standoffM: 30,
         pushAltitudeM: 25,
-        envelope: DEFAULT_ENVELOPE,
+        envelope: this.envelope,
         speakerAvailable: true,
       },
       mapCenter: HOME,
@@ -116,10 +121,30 @@ class ScriptedStation implements StationApi {
   async execute(command: OperatorCommand): Promise<CommandOutcome> {
     this.commands.push(command);
     switch (command.kind) {
-      case 'set-operator':
+      case 'set-operator': {
         this.operator = command.operator;
         this.emit({ type: 'hazing-operator', operator: command.operator });
-        break;
+        const { operatorName, agencyOrPermitId } = command.operator;
+        // The real station's words, which already name what was set.
+        const text = `Hazing operator: ${operatorName}, ${agencyOrPermitId}`;
+        return { ok: true, result: 'ACCEPTED', text };
+      }
+      case 'nudge': {
+        const { bearingDeltaDeg, distanceDeltaM } = command.nudge;
+        const text =
+          bearingDeltaDeg !== undefined
+            ? `Nudged: turned ${bearingDeltaDeg} deg`
+            : `Nudged: ${(distanceDeltaM ?? 0) > 0 ? 'farther' : 'closer'} by ` +
+              `${Math.abs(distanceDeltaM ?? 0)} m`;
+        return { ok: true, result: 'ACCEPTED', text };
+      }
+      case 'speaker':
+        // The vehicle link's words for the relay under the speaker.
+        return {
+          ok: true,
+          result: 'ACCEPTED',
+          text: `Relay 0 ${command.on ? 'on' : 'off'}: accepted (ACCEPTED)`,
+        };
       case 'start-pattern':
         this.startPattern(command.targetId, command.settings);
         break;
@@ -151,6 +176,16 @@ class ScriptedStation implements StationApi {
     if (!this.action) throw new Error('no pattern under way');
     this.action = { ...this.action, ...patch };
     this.emit({ type: 'action', action: this.action });
+  }
+
+  setVehicle(patch: Partial<VehicleState>): void {
+    this.vehicle = { ...this.vehicle, ...patch, lastHeartbeatMs: Date.now() };
+    this.emit({ type: 'vehicle', vehicle: this.vehicle });
+  }
+
+  setTargets(targets: MapTarget[]): void {
+    this.targets = targets;
+    this.emit({ type: 'targets', targets });
   }
 
   setPeople(people: KnownPerson[]): void {
@@ -308,6 +343,137 @@ async function holdToConfirm(page: Page, arrived: () => boolean): Promise<void> 
     await page.mouse.up();
   }
 }
+
+// The pure parts of the screens, checked without a browser: they run even where Chromium or
+// dist/ is missing.
+describe('hazing screens: words and limits', () => {
+  test('a holding rule reads in words, not its id', () => {
+    const words = (rule: Violation['rule'], text: string) => violationWords({ rule, text });
+    assert.equal(
+      words('altitude-floor', 'altitude-floor: 20 m above ground is under the 30 m floor'),
+      'Too low: 20 m above ground is under the 30 m floor',
+    );
+    assert.equal(
+      words('person', 'person 12 m from the path; keep 30 m'),
+      'Person: 12 m from the path; keep 30 m',
+    );
+    assert.equal(
+      words('bear-standoff', 'bear-standoff: bear 15 m from the path; keep 20 m'),
+      'Bear standoff: bear 15 m from the path; keep 20 m',
+    );
+    assert.equal(
+      words('no-fly-zone', 'no-fly-zone 2: the path crosses it'),
+      'No-fly zone 2: the path crosses it',
+    );
+    assert.equal(
+      words('geofence', 'geofence: the setpoint is 4 m outside the fence'),
+      'Geofence: the setpoint is 4 m outside the fence',
+    );
+    assert.equal(words('battery', 'battery 30% left; 40% needed'), 'Battery: 30% left; 40% needed');
+    assert.equal(
+      words('link', 'link lost: no setpoints until it is back'),
+      'Link: lost: no setpoints until it is back',
+    );
+    assert.equal(
+      holdingText(
+        { rule: 'altitude-ceiling', text: 'altitude-ceiling: 130 m above ground' },
+        {
+          ...DEFAULT_ENVELOPE,
+        },
+      ),
+      'HOLDING · Too high: 130 m above ground; ceiling 120 m',
+    );
+  });
+
+  test('toasts say the station words once', () => {
+    const toast = (kind: string, outcome: CommandOutcome) => commandToast(kind, outcome, 1, 0);
+    const set = toast('set-operator', {
+      ok: true,
+      result: 'ACCEPTED',
+      text: 'Hazing operator: Jane Doe, MT FWP permit 2026-17',
+    });
+    assert.deepEqual([set.title, set.text], ['', set.text]);
+    const nudged = toast('nudge', { ok: true, result: 'ACCEPTED', text: 'Nudged: turned 15 deg' });
+    assert.deepEqual([nudged.title, nudged.text], ['', 'Nudged: turned 15 deg']);
+    const relay = toast('speaker', {
+      ok: true,
+      result: 'ACCEPTED',
+      text: 'Relay 0 on: accepted (ACCEPTED)',
+    });
+    assert.deepEqual([relay.title, relay.text], ['Speaker', 'Relay 0 on: accepted']);
+    const abort = toast('abort', {
+      ok: true,
+      result: 'ACCEPTED',
+      text: 'Holding position (BRAKE)',
+    });
+    assert.deepEqual([abort.title, abort.text], ['ABORT', 'Holding position (BRAKE)']);
+    // Two toasts at most: a third pushes the oldest out.
+    let shown = addToast([], abort);
+    shown = addToast(shown, { ...nudged, id: 2 });
+    shown = addToast(shown, { ...relay, id: 3 });
+    assert.deepEqual(
+      shown.map((t) => t.id),
+      [2, 3],
+    );
+  });
+
+  test("heights are narrowed to the envelope's floor and ceiling", () => {
+    const envelope = { ...DEFAULT_ENVELOPE, floorAglM: 30, ceilingAglM: 100 };
+    assert.deepEqual(fieldRange('push', 'altitudeAglM', envelope), {
+      min: 30,
+      max: 40,
+      narrowedBy: 'envelope floor 30 m',
+    });
+    assert.deepEqual(fieldRange('search', 'altitudeAglM', envelope), {
+      min: 30,
+      max: 100,
+      narrowedBy: 'envelope floor 30 m, envelope ceiling 100 m',
+    });
+    assert.deepEqual(fieldRange('push', 'altitudeAglM', DEFAULT_ENVELOPE), {
+      min: 15,
+      max: 40,
+      narrowedBy: null,
+    });
+    const defaults = {
+      takeoffAltitudeM: 20,
+      standoffM: 30,
+      pushAltitudeM: 25,
+      envelope,
+      speakerAvailable: false,
+    };
+    const draft = newPatternDraft('push', BEAR_ID, defaults);
+    assert.equal(draft.fields.altitudeAglM, '30', 'the default starts inside the envelope');
+    const low = draftSettings(
+      { ...draft, safeBearingDeg: 90, fields: { ...draft.fields, altitudeAglM: '25' } },
+      () => null,
+      envelope,
+    );
+    assert.ok('error' in low && /outside 30-40 m \(envelope floor 30 m\)/.test(low.error));
+  });
+
+  test('a nudge the station would refuse is known before it is sent', () => {
+    const settings = checkPatternSettings({
+      kind: 'push',
+      safeBearingDeg: 90,
+      safeZoneId: null,
+      standoffM: 20,
+      altitudeAglM: 30,
+      successDistanceM: 200,
+      onSuccess: 'hold',
+    });
+    const action = { kind: 'push', settings } as ActionStatus;
+    assert.match(String(stretchRefusal(action, -5, DEFAULT_ENVELOPE)), /20 m bear standoff/);
+    assert.equal(stretchRefusal(action, 5, DEFAULT_ENVELOPE), null);
+    const far = { kind: 'push', settings: { ...settings, standoffM: 150 } } as ActionStatus;
+    assert.match(String(stretchRefusal(far, 5, DEFAULT_ENVELOPE)), /over the 150 m most/);
+  });
+
+  test('counts are plural only when needed', () => {
+    assert.equal(plural(1, 'action'), '1 action');
+    assert.equal(plural(2, 'action'), '2 actions');
+    assert.equal(plural(0, 'action'), '0 actions');
+  });
+});
 
 describe('hazing in Chromium', { skip }, () => {
   let station: ScriptedStation;
@@ -520,7 +686,8 @@ describe('hazing in Chromium', { skip }, () => {
       });
       const banner = page.getByTestId('holding-banner');
       await banner.waitFor();
-      assert.equal(await banner.innerText(), 'HOLDING: person 12 m from the path; keep 30 m');
+      // The rule in words, not its id.
+      assert.equal(await banner.innerText(), 'HOLDING · Person: 12 m from the path; keep 30 m');
       assert.equal(await banner.getAttribute('data-rule'), 'person');
       await page.screenshot({ path: path.join(ARTIFACTS, 'push-holding.png') });
       await assertBigTargets(page, 'action-status');
@@ -686,7 +853,34 @@ describe('hazing in Chromium', { skip }, () => {
       await eventually('the removal', () => (count('remove-person') === 1 ? true : undefined));
       assert.deepEqual(last('remove-person'), { kind: 'remove-person', personId: 'mark-1' });
       await markedMarker.waitFor({ state: 'detached' });
-      // Detected people are not the operator's to remove.
+
+      // A detected person can be removed too (the model sometimes calls the bear a person),
+      // worded for what it is, in the list and from the map.
+      const listed = page.locator(
+        '[data-testid="person-item"][data-source="detected"] [data-testid="person-remove"]',
+      );
+      assert.equal(await listed.innerText(), 'Not a person: remove');
+      // Toasts sit in the map's top corner: clear them off the person up there first.
+      while ((await page.getByTestId('toast').count()) > 0) {
+        await page
+          .getByTestId('toast')
+          .first()
+          .click()
+          .catch(() => undefined);
+      }
+      const detectedMarker = page.locator('[data-testid="map-person"][data-source="detected"]');
+      const detectedBox = await detectedMarker.boundingBox();
+      assert.ok(detectedBox);
+      await page.mouse.click(centre(detectedBox).x, centre(detectedBox).y, { button: 'right' });
+      const remove = page.getByTestId('map-menu-remove-person');
+      assert.equal(await remove.innerText(), 'Not a person: remove');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'map-menu-detected.png') });
+      await remove.click();
+      await eventually('the second removal', () =>
+        count('remove-person') === 2 ? true : undefined,
+      );
+      assert.deepEqual(last('remove-person'), { kind: 'remove-person', personId: 'track-12' });
+      await detectedMarker.waitFor({ state: 'detached' });
       assert.equal(await page.getByTestId('person-remove').count(), 0);
       assert.deepEqual(tracked.errors, []);
     } finally {
@@ -880,6 +1074,240 @@ describe('hazing in Chromium', { skip }, () => {
       await page.screenshot({ path: path.join(ARTIFACTS, 'observer.png') });
       assert.deepEqual(tracked.errors, []);
     } finally {
+      await tracked.dispose();
+    }
+  });
+  test('after a trial: speaker, follow, heights, toasts, banner, labels, card', async () => {
+    // A station whose envelope floor (30 m) is above the push's lowest height (15 m), with
+    // the drone up and nothing flying.
+    station.envelope = { ...DEFAULT_ENVELOPE, floorAglM: 30 };
+    station.operator = OPERATOR;
+    station.action = null;
+    station.emit({ type: 'action', action: null });
+    const bearTarget = station.targets[0];
+    const tracked = await openTrackedPage(browser, server.operatorUrl);
+    const { page } = tracked;
+    try {
+      await page.setViewportSize({ width: 1366, height: 850 });
+      await page.getByTestId('abort-button').waitFor({ timeout: 15_000 });
+
+      // The speaker can be switched whenever the drone is up, not only while a pattern flies.
+      const speaker = page.getByTestId('speaker-toggle');
+      await speaker.waitFor();
+      assert.equal(await page.getByTestId('action-status').count(), 0, 'no pattern flies');
+      const speakers = count('speaker');
+      await speaker.click();
+      await page.locator('[data-testid="speaker-toggle"][data-on="true"]').waitFor();
+      assert.deepEqual(last('speaker'), { kind: 'speaker', on: true });
+      // The toast says it once: no "(ACCEPTED)" after "accepted".
+      assert.equal(
+        await page.getByTestId('toast').first().innerText(),
+        '✓ Speaker on: Relay 0 on: accepted',
+      );
+      await speaker.click();
+      await page.locator('[data-testid="speaker-toggle"][data-on="false"]').waitFor();
+      assert.equal(count('speaker'), speakers + 2);
+
+      // Follow drone: a visible toggle, on by default; the map stays put under an open menu.
+      const follow = page.getByTestId('map-follow');
+      assert.equal(await follow.getAttribute('data-on'), 'true');
+      assert.match(await follow.innerText(), /Follow drone: on/);
+      const bearMarker = page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`);
+      // The map settles first: the new window size, and the pan that keeps the drone in sight.
+      let settled = (await bearMarker.boundingBox())!;
+      for (let stillReads = 0; stillReads < 3;) {
+        await page.waitForTimeout(200);
+        const next = (await bearMarker.boundingBox())!;
+        const still = Math.abs(next.x - settled.x) < 0.5 && Math.abs(next.y - settled.y) < 0.5;
+        stillReads = still ? stillReads + 1 : 0;
+        settled = next;
+      }
+      const map = (await page.getByTestId('map').boundingBox())!;
+      await page.mouse.click(map.x + map.width / 2, map.y + 120, { button: 'right' });
+      await page.getByTestId('map-menu').waitFor();
+      const beforeFlight = (await bearMarker.boundingBox())!;
+      const droneMarker = page.getByTestId('map-drone');
+      const away = offsetNorthEast(HOME, -60, 400);
+      station.setVehicle({ position: { ...away, altitudeMslM: 1080, altitudeRelM: 30 } });
+      await page.waitForFunction(
+        (lonDeg) =>
+          document.querySelector('[data-testid="map-drone"]')?.getAttribute('data-lon') === lonDeg,
+        away.lonDeg.toFixed(7),
+      );
+      await page.waitForTimeout(1_000);
+      const duringMenu = (await bearMarker.boundingBox())!;
+      assert.ok(
+        Math.abs(duringMenu.x - beforeFlight.x) < 1 && Math.abs(duringMenu.y - beforeFlight.y) < 1,
+        'the map did not move while the menu was open: ' +
+          JSON.stringify([beforeFlight, duringMenu]),
+      );
+      await page.getByTestId('map-menu-cancel').click();
+      // A few seconds after the operator's last touch, following pans again.
+      await page.waitForTimeout(4_500);
+      station.setVehicle({ position: { ...away, altitudeMslM: 1080, altitudeRelM: 31 } });
+      await eventually('the map to follow the drone', async () => {
+        const box = (await bearMarker.boundingBox())!;
+        return Math.abs(box.x - beforeFlight.x) > 100 ? true : undefined;
+      });
+      assert.ok(await droneMarker.isVisible());
+      station.setVehicle({ position: { ...DRONE, altitudeMslM: 1080, altitudeRelM: 30 } });
+      await page.waitForTimeout(1_000);
+
+      // Heights: the push's range is narrowed to the envelope's floor, and says so.
+      await openBearCard(page);
+      await page.getByTestId('push-start').click();
+      await page.getByTestId('pattern-flow').waitFor();
+      const range = page.getByTestId('pattern-altitudeAglM-range');
+      assert.equal(await range.getAttribute('data-min'), '30');
+      assert.equal(await range.getAttribute('data-max'), '40');
+      assert.equal(await range.innerText(), '30–40 m (envelope floor 30 m)');
+      assert.equal(await page.getByTestId('pattern-altitudeAglM').inputValue(), '30');
+      await page.getByTestId('pattern-altitudeAglM').fill('25');
+      assert.match(
+        await page.getByTestId('pattern-error').innerText(),
+        /Height above ground 25 m is outside 30-40 m \(envelope floor 30 m\)/,
+      );
+      await page.getByTestId('pattern-altitudeAglM').fill('30');
+      // At the envelope's bear standoff: the start is allowed, a closer nudge will not be.
+      await page.getByTestId('pattern-standoffM').fill('20');
+      const bearBox = (await bearMarker.boundingBox())!;
+      await page.mouse.click(centre(bearBox).x + 200, centre(bearBox).y);
+      await page.getByTestId('pattern-plan').waitFor();
+
+      // The plan in words and the start button are in sight at 1366x850 and 1024x640.
+      for (const [widthPx, heightPx] of [
+        [1366, 850],
+        [1024, 640],
+      ] as const) {
+        await page.setViewportSize({ width: widthPx, height: heightPx });
+        await page.waitForTimeout(400);
+        await page.screenshot({ path: path.join(ARTIFACTS, `push-form-${widthPx}.png`) });
+        for (const testId of ['pattern-plan', 'pattern-confirm']) {
+          const box = await page.getByTestId(testId).boundingBox();
+          assert.ok(box, `${testId} is laid out`);
+          assert.ok(
+            box.y >= 0 && box.y + box.height <= heightPx && box.x + box.width <= widthPx,
+            `${testId} is in view at ${widthPx}x${heightPx} (${JSON.stringify(box)})`,
+          );
+        }
+      }
+      await page.setViewportSize({ width: 1366, height: 850 });
+      await page.waitForTimeout(400);
+      const starts = count('start-pattern');
+      await holdToConfirm(page, () => count('start-pattern') === starts + 1);
+      const started = last('start-pattern')!;
+      assert.ok(started.settings.kind === 'push' && started.settings.altitudeAglM === 30);
+      const eventId = station.action!.eventId;
+      // One action so far, said without a plural.
+      const entry = page.locator(`[data-testid="hazing-event"][data-event-id="${eventId}"]`);
+      await entry.waitFor();
+      assert.match(await entry.innerText(), /· 1 action$/m);
+
+      station.setAction({ phase: 'flying', text: 'pushing', bearMovedM: 3 });
+      await page.getByTestId('nudges').waitFor();
+      const closer = page.getByTestId('nudge-closer');
+      assert.equal(await closer.isDisabled(), true, 'closer than the bear standoff is refused');
+      assert.match(String(await closer.getAttribute('data-refusal')), /20 m bear standoff/);
+      assert.equal(await page.getByTestId('nudge-farther').isDisabled(), false);
+
+      // Toasts: in the top corner, two at most, newest on top, the station's words once.
+      await page.getByTestId('nudge-right').click();
+      await eventually('a nudge', () => (last('nudge')?.nudge.bearingDeltaDeg ? true : undefined));
+      await page.getByTestId('nudge-farther').click();
+      await page.getByTestId('toast').filter({ hasText: 'farther' }).waitFor();
+      const toasts = page.getByTestId('toast');
+      assert.ok((await toasts.count()) <= 2, 'two toasts at most');
+      assert.equal(await toasts.first().innerText(), '✓ Nudged: farther by 5 m');
+      const toastsBox = (await page.getByTestId('toasts').boundingBox())!;
+      const mapNow = (await page.getByTestId('map').boundingBox())!;
+      const middle = {
+        x: mapNow.x + mapNow.width / 2 - 100,
+        y: mapNow.y + mapNow.height / 2 - 100,
+        width: 200,
+        height: 200,
+      };
+      assert.ok(!overlaps(toastsBox, middle), 'the toasts leave the map middle clear');
+      assert.ok(toastsBox.x + toastsBox.width > mapNow.x + mapNow.width - 40, 'right corner');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'toasts-corner.png') });
+
+      // The HOLDING banner overlays the map: ABORT and the panels stay where they were.
+      const abortBefore = (await page.getByTestId('abort-button').boundingBox())!;
+      const statusBefore = (await page.getByTestId('action-status').boundingBox())!;
+      station.setAction({
+        phase: 'holding',
+        setpoint: null,
+        violation: {
+          rule: 'altitude-floor',
+          text: 'altitude-floor: 20 m above ground is under the 30 m floor',
+        },
+      });
+      const banner = page.getByTestId('holding-banner');
+      await banner.waitFor();
+      assert.equal(
+        await banner.innerText(),
+        'HOLDING · Too low: 20 m above ground is under the 30 m floor',
+      );
+      const abortAfter = (await page.getByTestId('abort-button').boundingBox())!;
+      const statusAfter = (await page.getByTestId('action-status').boundingBox())!;
+      assert.equal(abortAfter.y, abortBefore.y, 'ABORT did not move');
+      assert.equal(statusAfter.y, statusBefore.y, 'the pattern card did not move');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'holding-overlay.png') });
+
+      // Labels: a person the detector sees right beside the bear does not cover its label.
+      station.setTargets([
+        bearTarget,
+        {
+          ...bearTarget,
+          id: 99,
+          className: 'person',
+          score: 0.6,
+          position: offsetNorthEast(BEAR, -3, 2),
+        },
+      ]);
+      const personLabel = page.locator('.ursa-target[data-target-id="99"] .ursa-target-label');
+      await personLabel.waitFor({ state: 'attached' });
+      await page.waitForTimeout(300);
+      const labelBox = (label: ReturnType<Page['locator']>) =>
+        label.evaluate((element) => {
+          const rect = element.getBoundingClientRect();
+          const hidden = getComputedStyle(element).visibility === 'hidden';
+          return { x: rect.x, y: rect.y, width: rect.width, height: rect.height, hidden };
+        });
+      const labels = {
+        bear: await labelBox(
+          page.locator(`.ursa-target[data-target-id="${BEAR_ID}"] .ursa-target-label`),
+        ),
+        person: await labelBox(personLabel),
+      };
+      assert.equal(labels.bear.hidden, false, "the bear's label shows");
+      assert.ok(
+        labels.person.hidden || !overlaps(labels.bear, labels.person),
+        `the labels do not overlap: ${JSON.stringify(labels)}`,
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'labels-declutter.png') });
+      station.setTargets([bearTarget]);
+
+      // The finished card shows its outcome, then can be closed.
+      await page.keyboard.press('Escape');
+      await page.locator('[data-testid="action-status"][data-phase="aborted"]').waitFor();
+      const elapsed = await page.getByTestId('action-elapsed').innerText();
+      await page.waitForTimeout(2_100);
+      assert.equal(await page.getByTestId('action-elapsed').innerText(), elapsed, 'time stops');
+      await page.getByTestId('action-close').click();
+      await page.getByTestId('action-status').waitFor({ state: 'detached' });
+      // On a fresh screen the ended card shows again, until the drone lands.
+      await page.reload();
+      await page.locator('[data-testid="action-status"][data-phase="aborted"]').waitFor({
+        timeout: 15_000,
+      });
+      station.setVehicle({ armed: false });
+      await page.getByTestId('action-status').waitFor({ state: 'detached' });
+      assert.equal(await page.getByTestId('speaker-toggle').count(), 0, 'landed, speaker off');
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      station.envelope = DEFAULT_ENVELOPE;
+      station.setVehicle({ armed: true, position: vehicleAt(DRONE).position });
+      station.setTargets([bearTarget]);
       await tracked.dispose();
     }
   });

@@ -673,17 +673,19 @@ describe('station server', { skip: noUi }, () => {
         const push = station.commands.at(-1);
         assert.deepEqual(push, { kind: 'start-pattern', targetId: BEAR_ID, settings });
 
+        // The station's words already start with the command's: the label is not repeated.
         assert.match(
-          await page.getByTestId('toast').last().innerText(),
-          /^✓ Start pattern: start-pattern accepted$/,
+          await page.getByTestId('toast').first().innerText(),
+          /^✓ start-pattern accepted$/,
         );
         await page.keyboard.press('Escape');
         await page.waitForFunction(
           () => document.querySelectorAll('[data-testid="toast"]').length >= 2,
         );
         assert.deepEqual(station.commands.at(-1), { kind: 'abort' });
-        // The command's name once, then the station's words: no "OK", no repetition.
-        const abortToast = page.getByTestId('toast').last();
+        // The command's name once, then the station's words: no "OK", no repetition. The
+        // newest toast is on top.
+        const abortToast = page.getByTestId('toast').first();
         assert.equal(await abortToast.innerText(), '✓ ABORT: Holding position (BRAKE)');
         assert.equal(await abortToast.getAttribute('data-result'), 'ACCEPTED');
         // Pressed again (as people do), the same toast counts up instead of stacking.
@@ -693,14 +695,14 @@ describe('station server', { skip: noUi }, () => {
         assert.equal(station.commands.length, aborts + 1);
         assert.equal(await page.getByTestId('toast').count(), 2);
         assert.equal(
-          await page.getByTestId('toast').last().innerText(),
+          await page.getByTestId('toast').first().innerText(),
           '✓ ABORT: Holding position (BRAKE) ×2',
         );
 
         await page.getByTestId('takeoff-button').click();
-        await page.waitForFunction(
-          () => document.querySelectorAll('[data-testid="toast"]').length >= 3,
-        );
+        await page.getByTestId('toast').filter({ hasText: 'Arm + take off' }).waitFor();
+        // Two at most, in the map's corner: the oldest made way.
+        assert.equal(await page.getByTestId('toast').count(), 2);
         assert.deepEqual(station.commands.at(-1), { kind: 'arm-takeoff', altitudeM: 20 });
 
         assert.deepEqual(tracked.errors, []);
@@ -943,7 +945,7 @@ describe('station server', { skip: noUi }, () => {
         await page.mouse.down();
         await page.mouse.move(map.x + map.width - 250, map.y + 250, { steps: 8 });
         await page.mouse.up();
-        await page.getByTestId('map-follow').waitFor();
+        await page.locator('[data-testid="map-follow"][data-on="false"]').waitFor();
         // Leaflet's drag inertia keeps the map gliding a moment after the mouse is released.
         // The bear stands still on the ground, so its marker shows whether the map moves.
         const bearMarker = page.locator(`.ursa-target[data-target-id="${BEAR_ID}"]`);
@@ -967,7 +969,7 @@ describe('station server', { skip: noUi }, () => {
         assert.ok(centre(panned).x - centre(now).x > 200, 'the drone moved left on screen');
         assert.ok(centre(now).y - centre(panned).y > 130, 'the drone moved down on screen');
         await page.getByTestId('map-follow').click();
-        await page.getByTestId('map-follow').waitFor({ state: 'detached' });
+        await page.locator('[data-testid="map-follow"][data-on="true"]').waitFor();
         await page.waitForTimeout(1_000);
         now = (await drone.boundingBox())!;
         assert.ok(!overlaps(now, panel) && inside(now, map), 'following again brings it back');

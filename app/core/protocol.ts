@@ -89,6 +89,8 @@ export interface ActionStatus {
   /** Push: where the bear was at the start, and how far it is from there now. */
   bearStart: LatLon | null;
   bearMovedM: number | null;
+  /** Push toward a bearing: how far the bear has moved along it (what success is measured by). */
+  bearTowardM?: number | null;
   startedMs: number;
   /** After an ABORT the vehicle holds until the operator chooses to return home or land. */
   awaitingChoice: boolean;

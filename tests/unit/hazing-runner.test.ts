@@ -532,6 +532,18 @@ test('the camera is led onto a walking bear, and the ROI command sends 0, not Na
   for (const param of planned.request.params) assert.equal(param, 0);
 });
 
+test('a bear not seen for a moment is looked for where it was, not led on', async () => {
+  const rig = makeRig();
+  rig.log.setOperator(OPERATOR);
+  // Its velocity may be a jump of the estimate as the drone moved: not trusted once stale.
+  rig.bear = { ...rig.bear, speedMps: 6, courseDeg: 90 };
+  rig.bearAgeMs = 2000;
+  await rig.runner.start(7, ORBIT);
+  await until('an ROI', () => rig.link.calls.some((call) => call.what === 'roi'));
+  const roi = rig.link.calls.find((call) => call.what === 'roi')?.args[0] as LatLon;
+  assert.ok(distanceM(rig.bear.position, roi) < 0.01);
+});
+
 test('nudge turns the pattern within the envelope and logs it in words', async () => {
   const rig = makeRig();
   rig.log.setOperator(OPERATOR);

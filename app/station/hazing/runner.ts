@@ -47,6 +47,8 @@ const STATUS_INTERVAL_MS = 1000;
 const GUIDED_CONFIRM_TIMEOUT_MS = 5000;
 /** The camera is aimed where the bear will be this far ahead, to make up for the link's lag. */
 const ROI_LEAD_S = 0.5;
+/** The camera is led ahead of a bear seen this recently; an older sighting is aimed at as is. */
+const ROI_LEAD_FRESH_MS = 1000;
 const ROI_MIN_INTERVAL_MS = 500;
 /** While holding, the hold target is sent again this often. */
 const HOLD_RESEND_MS = 1000;
@@ -613,6 +615,7 @@ export class HazingRunner implements Disposable {
       this.finish(running, 'failed', 'failed', `Pattern failed: ${(error as Error).message}`);
       return;
     }
+    const bearTowardM = stepResult.bearTowardM ?? this.current?.bearTowardM ?? null;
     const bearMovedM =
       stepResult.bearMovedM ??
       (running.bearStart && bear ? distanceM(running.bearStart, bear.position) : null);
@@ -676,7 +679,7 @@ export class HazingRunner implements Disposable {
     if (!changed && nowMs - running.lastStatusMs < STATUS_INTERVAL_MS) {
       // Kept quietly, sent with the next status.
       if (before) {
-        this.current = { ...before, setpoint: sent ?? null, bearMovedM, text };
+        this.current = { ...before, setpoint: sent ?? null, bearMovedM, bearTowardM, text };
       }
       return;
     }
@@ -690,6 +693,7 @@ export class HazingRunner implements Disposable {
       setpoint: sent,
       preview: safePreview(running.pattern, ctx),
       bearMovedM,
+      bearTowardM,
     });
   }
 
@@ -731,8 +735,11 @@ export class HazingRunner implements Disposable {
     const last = running.lastRoi;
     if (last && nowMs - last.timeMs < ROI_MIN_INTERVAL_MS) return;
     const speedMps = bear.speedMps ?? 0;
+    // Led only while the track is fresh: a bear not seen for a moment is looked for where it
+    // was last seen, not where a stale (perhaps jumped) velocity says it went.
+    const fresh = nowMs - bear.lastSeenMs <= ROI_LEAD_FRESH_MS;
     const point =
-      speedMps > 0 && bear.courseDeg !== null && bear.courseDeg !== undefined
+      fresh && speedMps > 0 && bear.courseDeg !== null && bear.courseDeg !== undefined
         ? destination(bear.position, bear.courseDeg, speedMps * ROI_LEAD_S)
         : bear.position;
     if (last && distanceM(last.point, point) <= ROI_MIN_MOVE_M) return;

@@ -72,7 +72,7 @@ export interface VehicleState {
 
 export interface CommandOutcome {
   ok: boolean;
-  /** The MAV_RESULT name (ACCEPTED, DENIED, ...) or TIMEOUT / NOT_SENT. */
+  /** The MAV_RESULT name (ACCEPTED, DENIED, ...) or TIMEOUT / NOT_SENT / SUPERSEDED (by ABORT). */
   result: string;
   /** Words for the operator: what was asked and what the vehicle said. */
   text: string;

@@ -26,6 +26,7 @@ import {
   type PatternSettings,
 } from '../app/core/patterns';
 import type { LatLon } from '../app/core/types';
+import { seededRandom } from '../app/station/sim/lossy';
 
 export const RULES: readonly EnvelopeRule[] = [
   'position',
@@ -51,18 +52,9 @@ const POLYGON_TOLERANCE_M = 0.1;
 const REFUSAL_SLACK_M = SAMPLE_SPACING_M / 2 + POLYGON_TOLERANCE_M;
 const PCT_TOLERANCE = 1e-6;
 
-// ---- a seeded PRNG (mulberry32) ----
+// ---- a seeded PRNG: the simulator's (mulberry32), so a seed means the same everywhere ----
 
-export function makeRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const makeRandom = seededRandom;
 
 // ---- the checker's own geometry: flat earth around a chosen point ----
 

@@ -478,7 +478,7 @@ export function App() {
         onAcknowledge={(alertIds) => void acknowledgeAlerts(alertIds)}
       />
       <main className="main">
-        <div className="map-column">
+        <div className={`map-column${action?.phase === 'holding' ? ' holding' : ''}`}>
           <MapView
             hello={hello}
             vehicle={vehicle}

@@ -1247,6 +1247,13 @@ describe('hazing in Chromium', { skip }, () => {
         await banner.innerText(),
         'HOLDING · Too low: 20 m above ground is under the 30 m floor',
       );
+      // Toasts still up move under the banner rather than over its words.
+      await page.waitForTimeout(300);
+      const bannerBox = (await banner.boundingBox())!;
+      const toastsNow = await page.getByTestId('toasts').boundingBox();
+      if (toastsNow && toastsNow.height > 0) {
+        assert.ok(!overlaps(toastsNow, bannerBox), 'the toasts leave the banner readable');
+      }
       const abortAfter = (await page.getByTestId('abort-button').boundingBox())!;
       const statusAfter = (await page.getByTestId('action-status').boundingBox())!;
       assert.equal(abortAfter.y, abortBefore.y, 'ABORT did not move');

@@ -60,10 +60,18 @@ async function waitPitch(page: Page, pitchDeg: number): Promise<void> {
 }
 
 /** The newest toast's text once one for `title` has come. */
-async function toastFor(page: Page, title: string): Promise<{ ok: string; text: string }> {
-  const toast = page.locator('[data-testid="toast"]', { hasText: `${title}:` }).last();
+async function toastFor(
+  page: Page,
+  title: string,
+): Promise<{ ok: string; result: string; text: string }> {
+  // Newest on top.
+  const toast = page.locator('[data-testid="toast"]', { hasText: `${title}:` }).first();
   await toast.waitFor({ timeout: 30_000 });
-  return { ok: String(await toast.getAttribute('data-ok')), text: await toast.innerText() };
+  return {
+    ok: String(await toast.getAttribute('data-ok')),
+    result: String(await toast.getAttribute('data-result')),
+    text: await toast.innerText(),
+  };
 }
 
 /** The station's /ws address for a page URL, with the page's token if it has one. */
@@ -194,7 +202,7 @@ describe('camera controls in Chromium', { skip: skipReason() }, () => {
       await page.getByTestId('camera-pitch-60').click();
       const pointed = await toastFor(page, 'Point camera');
       assert.equal(pointed.ok, 'true', pointed.text);
-      assert.match(pointed.text, /ACCEPTED/);
+      assert.equal(pointed.result, 'ACCEPTED', pointed.text);
       await waitPitch(page, -60);
       assert.equal(await page.getByTestId('camera-pitch').innerText(), '\u221260°');
 

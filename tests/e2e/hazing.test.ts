@@ -652,6 +652,18 @@ describe('hazing in Chromium', { skip }, () => {
         'pushing: bear 12 m of 200 m',
       );
       assert.equal(await page.getByTestId('action-bear-moved').innerText(), '12 m of 200 m');
+      // A push toward a bearing is measured along it: the panel shows that, and the whole move.
+      station.setAction({
+        phase: 'flying',
+        text: 'pushing: bear 10 m of 200 m toward E (12 m moved)',
+        bearMovedM: 12,
+        bearTowardM: 10,
+        setpoint,
+        preview: [setpoint, destination(BEAR, 90, 170)],
+      });
+      const toward = page.getByTestId('action-bear-toward');
+      await toward.waitFor();
+      assert.equal(await toward.innerText(), '10 m of 200 m (12 m moved)');
       assert.match(await page.getByTestId('action-elapsed').innerText(), /^\d+ s$/);
       assert.match(await panel.innerText(), new RegExp(`Push bear #${BEAR_ID}`));
       const actionTarget = page.getByTestId('plan-target-action');

@@ -280,7 +280,17 @@ export function HazingPanel(props: HazingPanelProps) {
         </p>
       ) : null}
       <dl className="facts">
-        {action.bearMovedM !== null ? (
+        {action.bearTowardM !== undefined && action.bearTowardM !== null ? (
+          <>
+            {/* A push toward a bearing succeeds on the distance along it, not in all. */}
+            <dt>Bear pushed</dt>
+            <dd data-testid="action-bear-toward" data-value={action.bearTowardM}>
+              {formatM(action.bearTowardM)}
+              {goal !== null ? ` of ${formatM(goal)}` : ''}
+              {action.bearMovedM !== null ? ` (${formatM(action.bearMovedM)} moved)` : ''}
+            </dd>
+          </>
+        ) : action.bearMovedM !== null ? (
           <>
             <dt>Bear moved</dt>
             <dd data-testid="action-bear-moved" data-value={action.bearMovedM}>

@@ -38,6 +38,7 @@ import { draftSettings, fieldRange, newPatternDraft } from '../../app/ui/compone
 import { addToast, commandToast } from '../../app/ui/components/Toasts';
 import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
 import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
+import { flyingVehicle } from '../helpers/vehicle-state';
 
 const UI_DIR = path.join(projectRoot, 'dist', 'ui');
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts', 'hazing');
@@ -257,24 +258,7 @@ class ScriptedStation implements StationApi {
 }
 
 function vehicleAt(position: LatLon): VehicleState {
-  return {
-    systemId: 1,
-    link: 'connected',
-    lastHeartbeatMs: Date.now(),
-    autopilot: 'ArduPilot',
-    vehicleType: 'quadrotor',
-    customMode: 4,
-    modeName: 'GUIDED',
-    armed: true,
-    position: { ...position, altitudeMslM: 1080, altitudeRelM: DRONE_ALTITUDE_M },
-    velocity: { northMps: 0, eastMps: 0, downMps: 0 },
-    attitude: { rollDeg: 0, pitchDeg: 0, yawDeg: 0 },
-    home: HOME,
-    gimbal: null,
-    battery: { voltageV: 16.2, currentA: 8, remainingPct: 81 },
-    gps: { fixType: 3, fixName: '3D', satellites: 14, hdop: 0.7 },
-    statusTexts: [],
-  };
+  return flyingVehicle({ ...position, altitudeMslM: 1080, altitudeRelM: DRONE_ALTITUDE_M }, HOME);
 }
 
 /** Polls until check returns a value other than undefined. */

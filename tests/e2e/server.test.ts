@@ -27,6 +27,7 @@ import {
 import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
 import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
 import { CONRAD_MT, latLonToTile, makeTileFolder } from '../helpers/tiles';
+import { flyingVehicle } from '../helpers/vehicle-state';
 
 const UI_DIR = path.join(projectRoot, 'dist', 'ui');
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts');
@@ -111,24 +112,9 @@ class RecordingStation implements StationApi {
 }
 
 function vehicleAt(position: { latDeg: number; lonDeg: number }): VehicleState {
-  return {
-    systemId: 1,
-    link: 'connected',
-    lastHeartbeatMs: Date.now(),
-    autopilot: 'ArduPilot',
-    vehicleType: 'quadrotor',
-    customMode: 4,
-    modeName: 'GUIDED',
-    armed: true,
-    position: { ...position, altitudeMslM: 1080, altitudeRelM: 20 },
-    velocity: { northMps: 0, eastMps: 0, downMps: 0 },
+  return flyingVehicle({ ...position, altitudeMslM: 1080, altitudeRelM: 20 }, HOME, {
     attitude: { rollDeg: 0, pitchDeg: 0, yawDeg: 45 },
-    home: HOME,
-    gimbal: null,
-    battery: { voltageV: 16.2, currentA: 8, remainingPct: 81 },
-    gps: { fixType: 3, fixName: '3D', satellites: 14, hdop: 0.7 },
-    statusTexts: [],
-  };
+  });
 }
 
 interface RawResponse {

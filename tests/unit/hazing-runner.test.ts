@@ -21,6 +21,7 @@ import { build } from '../../app/station/mavlink/codec';
 import { CommandSender } from '../../app/station/mavlink/commands';
 import { commandOutcome } from '../../app/station/mavlink/outcome';
 import { regionOfInterestCommand, setModeCommand } from '../../app/station/mavlink/requests';
+import { flyingVehicle } from '../helpers/vehicle-state';
 
 const HOME = { latDeg: 48.17, lonDeg: -111.95, altitudeMslM: 1060 };
 const STEP_MS = 20;
@@ -43,24 +44,16 @@ interface Call {
 
 /** A vehicle flying in GUIDED 25 m up over home; it records everything it is asked. */
 class FakeLink implements RunnerLink {
-  state: VehicleState = {
-    systemId: 1,
-    link: 'connected',
-    lastHeartbeatMs: Date.now(),
-    autopilot: 'ArduPilot',
-    vehicleType: 'quadrotor',
-    customMode: 4,
-    modeName: 'GUIDED',
-    armed: true,
-    position: { ...HOME, altitudeRelM: 25, altitudeMslM: HOME.altitudeMslM + 25 },
-    velocity: null,
-    attitude: null,
-    home: HOME,
-    gimbal: null,
-    battery: { voltageV: 16, currentA: 10, remainingPct: 90 },
-    gps: null,
-    statusTexts: [],
-  };
+  state: VehicleState = flyingVehicle(
+    { ...HOME, altitudeRelM: 25, altitudeMslM: HOME.altitudeMslM + 25 },
+    HOME,
+    {
+      velocity: null,
+      attitude: null,
+      battery: { voltageV: 16, currentA: 10, remainingPct: 90 },
+      gps: null,
+    },
+  );
   readonly paramCache = new Map<string, { value: number }>();
   readonly params: Record<string, number> = {
     FS_GCS_ENABLE: 1,

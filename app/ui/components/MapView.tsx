@@ -673,9 +673,13 @@ export function MapView(props: MapViewProps) {
     if (followingRef.current && !stillRef.current && quiet) follow(false);
   }, [position, headingDeg]);
 
-  // Every render may move a marker or change a label's text: place the labels again.
+  // Every render may move a marker or change a label's text: place the labels again, on the
+  // next frame, once every effect of this render (the markers' among them) has run.
   useEffect(() => {
-    if (containerRef.current) declutterLabels(containerRef.current);
+    const container = containerRef.current;
+    if (!container) return undefined;
+    const frame = requestAnimationFrame(() => declutterLabels(container));
+    return () => cancelAnimationFrame(frame);
   });
 
   useEffect(() => {

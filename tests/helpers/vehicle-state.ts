@@ -1,0 +1,30 @@
+// A vehicle as the station's telemetry describes it, armed and flying in GUIDED, for tests that
+// script a station or a link instead of flying the simulator.
+
+import type { LatLon, VehicleState } from '../../app/core/types';
+
+export function flyingVehicle(
+  position: LatLon & { altitudeMslM: number; altitudeRelM: number },
+  home: LatLon & { altitudeMslM: number },
+  overrides: Partial<VehicleState> = {},
+): VehicleState {
+  return {
+    systemId: 1,
+    link: 'connected',
+    lastHeartbeatMs: Date.now(),
+    autopilot: 'ArduPilot',
+    vehicleType: 'quadrotor',
+    customMode: 4,
+    modeName: 'GUIDED',
+    armed: true,
+    position,
+    velocity: { northMps: 0, eastMps: 0, downMps: 0 },
+    attitude: { rollDeg: 0, pitchDeg: 0, yawDeg: 0 },
+    home,
+    gimbal: null,
+    battery: { voltageV: 16.2, currentA: 8, remainingPct: 81 },
+    gps: { fixType: 3, fixName: '3D', satellites: 14, hdop: 0.7 },
+    statusTexts: [],
+    ...overrides,
+  };
+}

@@ -179,6 +179,11 @@ test('signing set up over the link: both sign, both refuse forged frames', async
   await waitForState(link, (s) => s.modeName === 'LOITER', 5000, 'LOITER');
   // Once each side signs, it signs everything.
   const signedFrom = (frames: Buffer[]): Buffer[] => frames.slice(frames.findIndex(isSigned));
+  // Enough of the station's own traffic (its heartbeat comes each second) to judge by.
+  await until('three frames to the vehicle since signing began', () => {
+    const frames = signedFrom(relay.recorded.toSim);
+    return frames.length > 2 && frames.findIndex(isSigned) === 0;
+  });
   const toStation = signedFrom(relay.recorded.toStation);
   const toSim = signedFrom(relay.recorded.toSim);
   assert.ok(toStation.length > 5 && toStation.every(isSigned), 'the vehicle signs all it sends');

@@ -3,7 +3,16 @@
 // a kill -9 or a power cut loses nothing that was acknowledged. A disk that fails is reported
 // once and the log goes on in memory: the station never stops over it.
 
-import { closeSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Disposable } from '../../core/disposable';
 import { distanceM } from '../../core/geodesy';
@@ -72,6 +81,8 @@ export class HazingLogStore implements Disposable {
   /** Ids already in the file from an earlier run, so a new id never repeats one. */
   private readonly takenIds = new Set<string>();
   private sequence = 0;
+  /** The file ends in a line cut short by an earlier crash: end it before appending. */
+  private tornLastLine = false;
 
   constructor(options: HazingLogStoreOptions) {
     this.filePath = options.filePath === null ? null : path.resolve(options.filePath);
@@ -87,11 +98,25 @@ export class HazingLogStore implements Disposable {
         this.fail('read', error);
       }
     }
+    this.tornLastLine = torn;
+    // The file itself is made at the first record (a session that hazes nothing leaves none),
+    // but a folder it could never be written to is said now.
     try {
-      makeFolder(path.dirname(this.filePath));
+      const folder = path.dirname(this.filePath);
+      makeFolder(folder);
+      accessSync(folder, constants.W_OK);
+    } catch (error) {
+      this.fail('open', error);
+    }
+  }
+
+  private open(): void {
+    if (this.fd !== null || this.filePath === null || this.failure !== null) return;
+    try {
       this.fd = openSync(this.filePath, 'a', 0o644);
       // A line cut short by an earlier crash is ended, so it cannot swallow the next record.
-      if (torn) writeSync(this.fd, '\n');
+      if (this.tornLastLine) writeSync(this.fd, '\n');
+      this.tornLastLine = false;
     } catch (error) {
       this.fail('open', error);
     }
@@ -258,7 +283,9 @@ export class HazingLogStore implements Disposable {
   }
 
   private append(line: HazingLogLine): void {
-    if (this.fd === null || this.disposed) return;
+    if (this.disposed) return;
+    this.open();
+    if (this.fd === null) return;
     const bytes = Buffer.from(`${JSON.stringify(line)}\n`, 'utf8');
     try {
       let offset = 0;

@@ -71,8 +71,8 @@ const USAGE = `Usage: npm run station -- [options]
                             west of home, in the farm yard)
   --sim-seed N              seed of the simulated bear's walk (default: the clock)
   --takeoff-alt M           default take-off altitude (20)
-  --standoff M              default push standoff from the bear (30, 20-150)
-  --push-alt M              default push altitude above the ground (25, 15-40)
+  --standoff M              default push standoff from the bear (40, 20-150)
+  --push-alt M              default push altitude above the ground (15, 15-40)
   --floor-agl M             safety envelope: lowest setpoint above the ground (10; 5-60)
   --ceiling-agl M           safety envelope: highest setpoint above the ground (120; 20-120)
   --bear-standoff M         safety envelope: closest setpoint (and path) to any bear (20;
@@ -463,11 +463,11 @@ async function main(): Promise<number> {
       20,
       TAKEOFF_ALTITUDE_RANGE_M,
     ),
-    standoffM: parseNumber('standoff', values.standoff, 30, PATTERN_RANGES.push.standoffM),
+    standoffM: parseNumber('standoff', values.standoff, 40, PATTERN_RANGES.push.standoffM),
     pushAltitudeM: parseNumber(
       'push-alt',
       values['push-alt'],
-      25,
+      15,
       PATTERN_RANGES.push.altitudeAglM,
     ),
     envelope: parseEnvelope(values),

@@ -148,7 +148,7 @@ describe('the headless station in Chromium', { skip }, () => {
 
     assert.match(
       await page.getByTestId('pattern-plan').innerText(),
-      new RegExp(`^Push bear #${targetId} toward E \\(\\d+ deg\\) from 30 m behind at 25 m`),
+      new RegExp(`^Push bear #${targetId} toward E \\(\\d+ deg\\) from 40 m behind at 15 m`),
     );
 
     // A click is not a hold: nothing may start.
@@ -177,8 +177,8 @@ describe('the headless station in Chromium', { skip }, () => {
     assert.equal(action.kind, 'push');
     assert.ok(action.settings.kind === 'push');
     assert.ok(Math.abs(action.settings.safeBearingDeg - safeBearingDeg) < 1e-6);
-    assert.equal(action.settings.standoffM, 30);
-    assert.equal(action.settings.altitudeAglM, 25);
+    assert.equal(action.settings.standoffM, 40);
+    assert.equal(action.settings.altitudeAglM, 15);
     const droneTarget = action.setpoint!;
     await page.getByTestId('plan-target-action').waitFor();
     assert.match(await page.getByTestId('action-text').innerText(), /\S/);

@@ -30,11 +30,11 @@ const CASES: Array<{ args: string[]; error: string }> = [
   },
   {
     args: ['--floor-agl', '30'],
-    error: "--push-alt 25 m is outside the envelope's 30-120 m above the ground",
+    error: "--push-alt 15 m is outside the envelope's 30-120 m above the ground",
   },
   {
-    args: ['--bear-standoff', '40'],
-    error: "--standoff 30 m is inside the envelope's bear standoff of 40 m",
+    args: ['--bear-standoff', '50'],
+    error: "--standoff 40 m is inside the envelope's bear standoff of 50 m",
   },
   { args: ['--speaker-relay', '1.5'], error: '--speaker-relay must be a whole relay number' },
   { args: ['--speaker-relay=300'], error: '--speaker-relay must be from 0 to 255, not 300' },

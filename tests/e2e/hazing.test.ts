@@ -674,6 +674,19 @@ describe('hazing in Chromium', { skip }, () => {
           'true',
       );
 
+      // Holding with no rule broken (the bear is out of sight): the banner says why all the same.
+      station.setAction({
+        phase: 'holding',
+        setpoint: null,
+        violation: null,
+        text: 'bear lost 6 s ago: holding',
+      });
+      await page.waitForFunction(
+        () =>
+          document.querySelector('[data-testid="holding-banner"]')?.textContent ===
+          'HOLDING · bear lost 6 s ago: holding',
+      );
+
       // A rule stops the newest setpoint: a loud banner says which.
       station.setAction({
         phase: 'holding',

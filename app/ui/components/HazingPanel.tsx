@@ -102,7 +102,10 @@ export function HoldingBanner(props: { action: ActionStatus | null; envelope: En
       data-rule={action.violation?.rule ?? ''}
       role="alert"
     >
-      {holdingText(action.violation, props.envelope)}
+      {action.violation
+        ? holdingText(action.violation, props.envelope)
+        : // No broken rule (the bear is lost): the station's own words say why it holds.
+          `HOLDING · ${action.text}`}
     </div>
   );
 }

@@ -62,7 +62,7 @@ export function northEastOf(origin: LatLon, point: LatLon): { northM: number; ea
   return { northM: distance * Math.cos(bearing), eastM: distance * Math.sin(bearing) };
 }
 
-/** A position from outside (a file, a client): finite and on the globe, or an Error naming where. */
+/** A position from outside (a file, a client): on the globe, or an Error naming where. */
 export function checkLatLon(value: unknown, where: string): LatLon {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error(`${where} is not an object with latDeg and lonDeg`);

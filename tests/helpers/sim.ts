@@ -92,6 +92,26 @@ export function waitForState(
   });
 }
 
+/**
+ * Arms and takes off (the take-off must be accepted), then waits until the vehicle is above
+ * `reachedM`, a little under the asked altitude.
+ */
+export async function takeOffTo(
+  link: VehicleLink,
+  altitudeM: number,
+  reachedM: number,
+  timeoutMs: number,
+): Promise<VehicleState> {
+  const takeoff = await link.armAndTakeoff(altitudeM);
+  if (!takeoff.ok) throw new Error(`take off to ${altitudeM} m refused: ${takeoff.text}`);
+  return waitForState(
+    link,
+    (s) => (s.position?.altitudeRelM ?? 0) > reachedM,
+    timeoutMs,
+    `climbing to ${altitudeM} m`,
+  );
+}
+
 export function waitForLink(
   link: VehicleLink,
   status: LinkStatus,

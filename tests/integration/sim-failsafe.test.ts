@@ -8,7 +8,7 @@ import { test } from 'node:test';
 
 import { offsetNorthEast } from '../../app/core/geodesy';
 import { checkVehicleFailsafes } from '../../app/station/hazing/failsafe';
-import { SIM_HOME, startSimLink, waitForState } from '../helpers/sim';
+import { SIM_HOME, startSimLink, takeOffTo, waitForState } from '../helpers/sim';
 
 const CONNECT_TIMEOUT_MS = 15_000;
 const FLIGHT_TIMEOUT_MS = 60_000;
@@ -20,13 +20,7 @@ test('the station falls silent: with FS_GCS_ENABLE the vehicle goes RTL', async 
   assert.equal((await link.readParam('FS_GCS_ENABLE')).param?.value, 1, 'on by default');
   assert.equal((await link.setParam('FS_GCS_ENABLE', 0)).ok, true);
   assert.equal((await link.setParam('FS_GCS_TIMEOUT', 2)).ok, true);
-  assert.equal((await link.armAndTakeoff(10)).ok, true);
-  await waitForState(
-    link,
-    (s) => (s.position?.altitudeRelM ?? 0) > 9.5,
-    FLIGHT_TIMEOUT_MS,
-    'climbing to 10 m',
-  );
+  await takeOffTo(link, 10, 9.5, FLIGHT_TIMEOUT_MS);
   const away = { ...offsetNorthEast(SIM_HOME, 30, 0), altitudeRelM: 10 };
   assert.equal((await link.gotoGuided(away)).ok, true);
 

@@ -11,7 +11,7 @@ import { common, minimal } from 'node-mavlink';
 import { bearingDeg, distanceM, offsetNorthEast } from '../../app/core/geodesy';
 import { build, MavlinkDecoder, MavlinkEncoder } from '../../app/station/mavlink/codec';
 import { VehicleLink } from '../../app/station/mavlink/vehicle-link';
-import { SIM_HOME, startSimLink, waitForLink, waitForState } from '../helpers/sim';
+import { SIM_HOME, startSimLink, takeOffTo, waitForLink, waitForState } from '../helpers/sim';
 
 /** Generous ceilings so a broken link fails the test instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -118,13 +118,7 @@ test('gotoGuided flies to a point 80 m away, nose first, and holds there', async
   const { link, dispose } = await startSimLink({ speedFactor: SPEED_FACTOR });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');
-  assert.equal((await link.armAndTakeoff(20)).ok, true);
-  await waitForState(
-    link,
-    (s) => (s.position?.altitudeRelM ?? 0) > 19.5,
-    FLIGHT_TIMEOUT_MS,
-    'climbing to 20 m',
-  );
+  await takeOffTo(link, 20, 19.5, FLIGHT_TIMEOUT_MS);
 
   const target = { ...offsetNorthEast(SIM_HOME, 56.6, 56.6), altitudeRelM: 25 };
   assert.ok(Math.abs(distanceM(SIM_HOME, target) - 80) < 0.5);
@@ -169,13 +163,7 @@ test('RTL climbs to 15 m where it is, flies home, lands and disarms', async (t) 
   const { link, dispose } = await startSimLink({ speedFactor: 2 * SPEED_FACTOR });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');
-  assert.equal((await link.armAndTakeoff(10)).ok, true);
-  await waitForState(
-    link,
-    (s) => (s.position?.altitudeRelM ?? 0) > 9.8,
-    FLIGHT_TIMEOUT_MS,
-    'climbing to 10 m',
-  );
+  await takeOffTo(link, 10, 9.8, FLIGHT_TIMEOUT_MS);
   const away = { ...offsetNorthEast(SIM_HOME, 40, 0), altitudeRelM: 10 };
   assert.equal((await link.gotoGuided(away)).ok, true);
   await waitForState(
@@ -209,13 +197,7 @@ test('the ROI turns the nose and the camera to a point; setGimbal sets the camer
   const { link, dispose } = await startSimLink({ speedFactor: SPEED_FACTOR });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');
-  assert.equal((await link.armAndTakeoff(20)).ok, true);
-  await waitForState(
-    link,
-    (s) => (s.position?.altitudeRelM ?? 0) > 19.8,
-    FLIGHT_TIMEOUT_MS,
-    'climbing to 20 m',
-  );
+  await takeOffTo(link, 20, 19.8, FLIGHT_TIMEOUT_MS);
 
   // A bear on the ground 60 m east: 20 m down over 60 m is 18.4 deg below the horizon.
   const bear = { ...offsetNorthEast(SIM_HOME, 0, 60), altitudeMslM: SIM_HOME.altitudeMslM };

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import { offsetNorthEast } from '../../app/core/geodesy';
 import type { VehicleState } from '../../app/core/types';
-import { SIM_HOME, startSimLink, waitForState } from '../helpers/sim';
+import { SIM_HOME, startSimLink, takeOffTo, waitForState } from '../helpers/sim';
 
 const CONNECT_TIMEOUT_MS = 30_000;
 const FLIGHT_TIMEOUT_MS = 60_000;
@@ -21,13 +21,7 @@ test('DO_CHANGE_SPEED sets the GUIDED speed until the mode changes; nonsense is 
   const { link, dispose } = await startSimLink({ speedFactor: 4 });
   t.after(dispose);
   await waitForState(link, (s) => s.link === 'connected', CONNECT_TIMEOUT_MS, 'connection');
-  assert.equal((await link.armAndTakeoff(20)).ok, true);
-  await waitForState(
-    link,
-    (s) => (s.position?.altitudeRelM ?? 0) > 19.5,
-    FLIGHT_TIMEOUT_MS,
-    'climbing to 20 m',
-  );
+  await takeOffTo(link, 20, 19.5, FLIGHT_TIMEOUT_MS);
 
   const slow = await link.setSpeed(3);
   assert.equal(slow.ok, true, slow.text);

@@ -38,7 +38,7 @@ import { draftSettings, fieldRange, newPatternDraft } from '../../app/ui/compone
 import { addToast, commandToast } from '../../app/ui/components/Toasts';
 import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
 import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
-import { flyingVehicle } from '../helpers/vehicle-state';
+import { flyingVehicle, scriptedHello } from '../helpers/vehicle-state';
 
 const UI_DIR = path.join(projectRoot, 'dist', 'ui');
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts', 'hazing');
@@ -73,24 +73,7 @@ class ScriptedStation implements StationApi {
   private marks = 0;
 
   hello(role: Role): Extract<ServerMessage, { type: 'hello' }> {
-    return {
-      type: 'hello',
-      role,
-      tiles: {
-        kind: 'offline',
-        urlTemplate: '/tiles/{z}/{x}/{y}',
-        attribution: 'test tiles',
-        maxZoom: 17,
-      },
-      defaults: {
-        takeoffAltitudeM: 20,
-        standoffM: 30,
-        pushAltitudeM: 25,
-        envelope: this.envelope,
-        speakerAvailable: true,
-      },
-      mapCenter: HOME,
-    };
+    return scriptedHello(role, HOME, { envelope: this.envelope, speakerAvailable: true });
   }
 
   snapshot(): ServerMessage[] {

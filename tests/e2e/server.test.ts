@@ -27,7 +27,7 @@ import {
 import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
 import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
 import { CONRAD_MT, latLonToTile, makeTileFolder } from '../helpers/tiles';
-import { flyingVehicle } from '../helpers/vehicle-state';
+import { flyingVehicle, scriptedHello } from '../helpers/vehicle-state';
 
 const UI_DIR = path.join(projectRoot, 'dist', 'ui');
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts');
@@ -46,24 +46,7 @@ class RecordingStation implements StationApi {
   targets: MapTarget[] = [];
 
   hello(role: Role): Extract<ServerMessage, { type: 'hello' }> {
-    return {
-      type: 'hello',
-      role,
-      tiles: {
-        kind: 'offline',
-        urlTemplate: '/tiles/{z}/{x}/{y}',
-        attribution: 'test tiles',
-        maxZoom: 17,
-      },
-      defaults: {
-        takeoffAltitudeM: 20,
-        standoffM: 30,
-        pushAltitudeM: 25,
-        envelope: DEFAULT_ENVELOPE,
-        speakerAvailable: false,
-      },
-      mapCenter: HOME,
-    };
+    return scriptedHello(role, HOME, { envelope: DEFAULT_ENVELOPE, speakerAvailable: false });
   }
 
   snapshot(): ServerMessage[] {

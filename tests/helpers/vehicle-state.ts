@@ -1,6 +1,7 @@
-// A vehicle as the station's telemetry describes it, armed and flying in GUIDED, for tests that
-// script a station or a link instead of flying the simulator.
+// A vehicle as the station's telemetry describes it, armed and flying in GUIDED, and a station's
+// hello, for tests that script a station or a link instead of flying the simulator.
 
+import type { Role, ServerMessage, StationDefaults } from '../../app/core/protocol';
 import type { LatLon, VehicleState } from '../../app/core/types';
 
 export function flyingVehicle(
@@ -26,5 +27,25 @@ export function flyingVehicle(
     gps: { fixType: 3, fixName: '3D', satellites: 14, hdop: 0.7 },
     statusTexts: [],
     ...overrides,
+  };
+}
+
+/** The hello a scripted station sends: offline test tiles and the UI's usual defaults. */
+export function scriptedHello(
+  role: Role,
+  mapCenter: LatLon,
+  defaults: Pick<StationDefaults, 'envelope' | 'speakerAvailable'>,
+): Extract<ServerMessage, { type: 'hello' }> {
+  return {
+    type: 'hello',
+    role,
+    tiles: {
+      kind: 'offline',
+      urlTemplate: '/tiles/{z}/{x}/{y}',
+      attribution: 'test tiles',
+      maxZoom: 17,
+    },
+    defaults: { takeoffAltitudeM: 20, standoffM: 30, pushAltitudeM: 25, ...defaults },
+    mapCenter,
   };
 }

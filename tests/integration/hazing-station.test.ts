@@ -134,6 +134,14 @@ test(
 
     const takeoff = await operator.command({ kind: 'arm-takeoff', altitudeM: 20 });
     assert.equal(takeoff.ok, true, takeoff.text);
+
+    // A pattern starts only in the air: on a busy machine the bear can be seen before the
+    // climb has begun.
+    await until(
+      'the vehicle climbing past 5 m',
+      () => ((operator.vehicle?.position?.altitudeRelM ?? 0) > 5 ? true : null),
+      log,
+    );
     const bear = await until(
       'a bear target',
       () => operator.targets.find((target) => target.className === 'bear'),

@@ -14,6 +14,7 @@ import type {
 import type { EnvelopeLimits, Setpoint, Violation } from './envelope';
 import type { HazingEvent, HazingOperator } from './hazing-log';
 import type { PatternKind, PatternNudge, PatternSettings } from './patterns';
+import type { ReplayControl, ReplayStatus, ReplayView } from './replay';
 import type { ProtectedZone, ZoneAlert, ZoneInput } from './zones';
 
 export type Role = 'operator' | 'observer';
@@ -187,6 +188,11 @@ export type ServerMessage =
        * few of these periods treats the connection as lost. Absent: no heartbeats.
        */
       heartbeatIntervalMs?: number;
+      /**
+       * Set when this station replays a flight record: nothing can command a vehicle, and the
+       * UI shows the timeline instead of the flying controls.
+       */
+      replay?: boolean;
     }
   | { type: 'vehicle'; vehicle: VehicleState }
   /** Every vehicle heard; the active one is the one commands go to (the vehicle message). */
@@ -222,6 +228,10 @@ export type ServerMessage =
   /** Simulator truth, labelled as such: the bear's true position (--sim only). */
   | { type: 'sim-truth'; bear: SimBearTruth }
   | { type: 'command-result'; requestId: string; outcome: CommandOutcome }
+  /** A replay's file, index, timeline, markers and playback state (replay stations only). */
+  | { type: 'replay-status'; status: ReplayStatus }
+  /** Everything on screen at the replay's playhead, whole (replay stations only). */
+  | { type: 'replay-view'; view: ReplayView }
   /** Proof of life when nothing else is said: a silent socket may be a dead network. */
   | { type: 'heartbeat'; timeMs: number };
 
@@ -260,7 +270,9 @@ export type OperatorCommand =
   /** Adds a zone, or replaces the one with the same id. */
   | { kind: 'save-zone'; zone: ZoneInput }
   | { kind: 'delete-zone'; zoneId: number }
-  | { kind: 'ack-alert'; alertId: number };
+  | { kind: 'ack-alert'; alertId: number }
+  /** Moves a replay's playhead, or exports its report. Refused by live stations. */
+  | { kind: 'replay'; control: ReplayControl };
 
 /** The pitch a point-camera command may ask for: from straight down to the horizon. */
 export const CAMERA_PITCH_RANGE_DEG = { min: -90, max: 0 } as const;

@@ -18,6 +18,7 @@ import {
   type Role,
   type ServerMessage,
 } from '../core/protocol';
+import { checkReplayControl } from '../core/replay';
 import type { CommandOutcome } from '../core/types';
 import { checkZoneInput } from '../core/zones';
 
@@ -636,6 +637,12 @@ function parseCommand(value: unknown): { command: OperatorCommand } | { error: s
         ? { command: { kind: 'delete-zone', zoneId: id } }
         : { command: { kind: 'ack-alert', alertId: id } };
     }
+    case 'replay':
+      try {
+        return { command: { kind: 'replay', control: checkReplayControl(value.control) } };
+      } catch (error) {
+        return { error: `replay: ${(error as Error).message}` };
+      }
     default:
       return { error: `unknown command kind ${JSON.stringify(value.kind)}` };
   }

@@ -257,6 +257,9 @@ export class Station implements StationApi, Disposable {
   }
 
   async execute(command: OperatorCommand): Promise<CommandOutcome> {
+    if (command.kind === 'replay') {
+      return refused('This station flies live: there is no flight record being replayed.');
+    }
     if (command.kind === 'select-vehicle') {
       this.log('info', `Operator: ${describeCommand(command)}`);
       return this.report(this.selectVehicle(command.systemId));

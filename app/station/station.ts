@@ -37,7 +37,8 @@ import type {
 import { Detector } from './detector/detector';
 import { HazingLogStore } from './hazing/hazing-log-store';
 import { KnownPeople } from './hazing/people';
-import { describeSettings, HazingRunner } from './hazing/runner';
+import { HazingRunner } from './hazing/runner';
+import { describeCommand, SessionJournal, sidecarPaths } from './journal';
 import type { TilingOptions } from './detector/tiling';
 import { resolveModel } from './detector/model-store';
 import { parseLinkUri } from './mavlink/uri';
@@ -138,6 +139,9 @@ export class Station implements StationApi, Disposable {
   /** The newest video error told to the operator, so a repeated status does not repeat it. */
   private videoErrorTold: string | null = null;
   private recorder: TlogWriter | null = null;
+  /** What clients were told and operators asked, beside the flight record; null without one. */
+  private journal: SessionJournal | null = null;
+  private nextCommandId = 1;
   private detector: Detector | null = null;
   private hazingLogStore: HazingLogStore | null = null;
   private runner: HazingRunner | null = null;
@@ -257,6 +261,22 @@ export class Station implements StationApi, Disposable {
   }
 
   async execute(command: OperatorCommand): Promise<CommandOutcome> {
+    const id = this.nextCommandId++;
+    this.journal?.command(id, command);
+    try {
+      const outcome = await this.executeCommand(command);
+      this.journal?.result(id, outcome);
+      return outcome;
+    } catch (error) {
+      // The journal says the command failed; the caller still hears the error.
+      const reason = error instanceof Error ? error.message : String(error);
+      const text = `${describeCommand(command)} failed: ${reason}`;
+      this.journal?.result(id, { ok: false, result: 'ERROR', text });
+      throw error;
+    }
+  }
+
+  private async executeCommand(command: OperatorCommand): Promise<CommandOutcome> {
     if (command.kind === 'replay') {
       return refused('This station flies live: there is no flight record being replayed.');
     }
@@ -423,10 +443,25 @@ export class Station implements StationApi, Disposable {
         startTlogRecording(dir, { onError: (message) => this.log('error', message) }),
       );
       this.log('info', `Recording the flight to ${this.recorder.path}`);
+      this.startJournal(this.recorder.path);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.log('error', `No flight record: ${reason}. The station goes on without one.`);
     }
+  }
+
+  /** The journal beside the flight record, starting with what a new client would be sent. */
+  private startJournal(tlogPath: string): void {
+    const filePath = sidecarPaths(tlogPath).journal;
+    try {
+      this.journal = this.store.add(
+        SessionJournal.open(filePath, { onError: (message) => this.log('error', message) }),
+      );
+    } catch (error) {
+      this.log('error', `No session journal: ${(error as Error).message}`);
+      return;
+    }
+    for (const message of this.snapshot()) this.journal.record(message);
   }
 
   private adoptLink(link: VehicleLink): void {
@@ -942,6 +977,7 @@ export class Station implements StationApi, Disposable {
   }
 
   private broadcast(message: ServerMessage): void {
+    this.journal?.record(message);
     for (const listener of this.listeners) {
       try {
         listener(message);
@@ -981,67 +1017,8 @@ function isReplay(uri: string): boolean {
   }
 }
 
-/** Settings from a client are checked later; their words must not throw before that. */
-function describeSettingsSafely(settings: unknown): string {
-  try {
-    return describeSettings(settings as Parameters<typeof describeSettings>[0]);
-  } catch {
-    return JSON.stringify(settings);
-  }
-}
-
 function refused(text: string): CommandOutcome {
   return { ok: false, result: 'NOT_SENT', text };
-}
-
-function describeCommand(command: OperatorCommand): string {
-  switch (command.kind) {
-    case 'arm-takeoff':
-      return `arm and take off to ${command.altitudeM} m`;
-    case 'start-pattern':
-      return (
-        `start a pattern on target ${command.targetId ?? 'none'}: ` +
-        describeSettingsSafely(command.settings)
-      );
-    case 'nudge':
-      return (
-        `nudge the pattern (turn ${command.nudge?.bearingDeltaDeg ?? 0} deg, ` +
-        `distance ${command.nudge?.distanceDeltaM ?? 0} m)`
-      );
-    case 'abort':
-      return 'ABORT';
-    case 'return-home':
-      return 'return home';
-    case 'land':
-      return 'land';
-    case 'speaker':
-      return `speaker ${command.on ? 'on' : 'off'}`;
-    case 'set-operator':
-      return (
-        `hazing operator: ${command.operator?.operatorName} ` +
-        `(${command.operator?.agencyOrPermitId})`
-      );
-    case 'mark-person':
-      return `mark a person at ${command.position?.latDeg}, ${command.position?.lonDeg}`;
-    case 'remove-person':
-      return `remove person ${command.personId}`;
-    case 'point-camera':
-      return `point the camera to pitch ${command.pitchDeg} deg, yaw ${command.yawDeg ?? 0} deg`;
-    case 'look-at':
-      return `point the camera at target ${command.targetId}`;
-    case 'select-vehicle':
-      return `make vehicle ${command.systemId} active`;
-    case 'save-zone':
-      return command.zone.id === undefined
-        ? `add zone "${command.zone.name}"`
-        : `change zone ${command.zone.id} ("${command.zone.name}")`;
-    case 'delete-zone':
-      return `delete zone ${command.zoneId}`;
-    case 'ack-alert':
-      return `acknowledge alert ${command.alertId}`;
-    default:
-      return 'unknown command';
-  }
 }
 
 function progressLogger(): (received: number, total: number | null) => void {

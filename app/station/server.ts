@@ -36,6 +36,11 @@ export interface StationApi {
    * without one answers those with 404.
    */
   hazingLog?(): { json: string; csv: string };
+  /**
+   * A file of an exported incident report, for GET /reports/<folder>/<file> (a replay
+   * station's); null when there is none. Names are single path segments, checked here too.
+   */
+  reportFile?(folder: string, file: string): Promise<{ data: Buffer; contentType: string } | null>;
 }
 
 /** What the server needs of a tile store (the station's TileStore has this shape). */
@@ -185,7 +190,31 @@ export async function startServer(options: ServerOptions): Promise<StationServer
       serveHazingLog(pathname === '/hazing-log.json' ? 'json' : 'csv', request, response);
       return;
     }
+    if (pathname.startsWith('/reports/')) {
+      await serveReport(pathname, request, response);
+      return;
+    }
     await serveStatic(pathname === '/' ? '/index.html' : pathname, request, response);
+  }
+
+  async function serveReport(
+    pathname: string,
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): Promise<void> {
+    const match = /^\/reports\/([A-Za-z0-9][A-Za-z0-9._-]*)\/([A-Za-z0-9][A-Za-z0-9._-]*)$/.exec(
+      pathname,
+    );
+    const found = match && api.reportFile ? await api.reportFile(match[1], match[2]) : null;
+    if (!found) {
+      sendText(response, 404, 'no such report file');
+      return;
+    }
+    response.statusCode = 200;
+    response.setHeader('Content-Type', found.contentType);
+    response.setHeader('Content-Length', found.data.length);
+    response.setHeader('Cache-Control', 'no-store');
+    response.end(request.method === 'HEAD' ? undefined : found.data);
   }
 
   function serveTile(
@@ -477,6 +506,7 @@ const OBSERVER_REFUSALS: Partial<Record<OperatorCommand['kind'], string>> = {
   'set-operator': 'set the hazing operator',
   'mark-person': 'mark or remove people',
   'remove-person': 'mark or remove people',
+  replay: "move the replay's playhead or export a report",
 };
 
 /** The largest nudge one command may ask for: a half turn, or 200 m. */

@@ -13,6 +13,7 @@ import {
   type PatternSettings,
 } from '../core/patterns';
 import type { ActionStatus, OperatorCommand } from '../core/protocol';
+import type { ReplayControl } from '../core/replay';
 import type { CameraModel, LatLon, MapTarget } from '../core/types';
 import type { ZoneAlert, ZoneInput } from '../core/zones';
 import { AbortButton } from './components/AbortButton';
@@ -43,6 +44,10 @@ import {
   type PatternDraft,
 } from './components/patternDraft';
 import { PeoplePanel } from './components/PeoplePanel';
+import { ReplayBar } from './components/ReplayBar';
+import { ReplayEvents } from './components/ReplayEvents';
+// Here rather than in ReplayBar, so that tests can import its helpers without a bundler.
+import './components/replay.css';
 import { StatusBar } from './components/StatusBar';
 import { addToast, commandToast, Toasts, type Toast } from './components/Toasts';
 import { VideoPanel } from './components/VideoPanel';
@@ -121,6 +126,8 @@ export function App() {
   const hazingEvents = useStation((state) => state.hazingEvents);
   const videoWidthPx = useStation((state) => state.video?.width ?? null);
   const connection = useStation((state) => state.connection);
+  const replayStatus = useStation((state) => state.replay);
+  const replayView = useStation((state) => state.replayView);
   const { vehicleStale } = useStaleness();
   const videoPanelRef = useRef<HTMLElement | null>(null);
 
@@ -142,7 +149,28 @@ export function App() {
   /** The ended pattern whose card the operator closed, or that ended with a landing. */
   const [closedEventId, setClosedEventId] = useState<string | null>(null);
   const toastId = useRef(0);
-  const canCommand = role === 'operator';
+  // A replay flies nothing: every control that commands or changes anything is hidden.
+  const replayMode = hello?.replay === true;
+  const canCommand = role === 'operator' && !replayMode;
+  const canControlReplay = role === 'operator' && replayMode;
+  const replayTrail = useMemo(
+    () =>
+      replayView?.trail.map((point) => ({ latDeg: point.latDeg, lonDeg: point.lonDeg })) ??
+      undefined,
+    [replayView?.trail],
+  );
+  const replayLastKnown = useMemo(
+    () =>
+      replayView
+        ? {
+            vehicle: replayView.vehicleLastKnown,
+            tracks: replayView.tracksLastKnown,
+            timeMs: replayView.timeMs,
+          }
+        : undefined,
+    [replayView?.vehicleLastKnown, replayView?.tracksLastKnown, replayView?.timeMs],
+  );
+  const replayControl = useCallback((control: ReplayControl) => client.replay(control), [client]);
 
   const send = useCallback(
     async (command: OperatorCommand): Promise<boolean> => {
@@ -456,6 +484,12 @@ export function App() {
         hazingOperator={hazingOperator}
         onHazingOperator={canCommand ? () => setAskOperator({ then: null }) : undefined}
       />
+      {replayMode ? (
+        <div className="banner replay-banner" data-testid="replay-banner">
+          REPLAY - nothing here commands a vehicle
+          {replayStatus ? <span className="replay-file">{replayStatus.file}</span> : null}
+        </div>
+      ) : null}
       {role === 'observer' ? (
         <div
           className={`banner observer${hello.tokenRejected ? ' token-rejected' : ''}`}
@@ -471,12 +505,14 @@ export function App() {
           Connection to the station lost: reconnecting…
         </div>
       ) : null}
-      <AlertBanner
-        alerts={openAlerts}
-        canCommand={canCommand}
-        busy={busy}
-        onAcknowledge={(alertIds) => void acknowledgeAlerts(alertIds)}
-      />
+      {replayMode ? null : (
+        <AlertBanner
+          alerts={openAlerts}
+          canCommand={canCommand}
+          busy={busy}
+          onAcknowledge={(alertIds) => void acknowledgeAlerts(alertIds)}
+        />
+      )}
       <main className="main">
         <div className={`map-column${action?.phase === 'holding' ? ' holding' : ''}`}>
           <MapView
@@ -500,10 +536,12 @@ export function App() {
             people={people}
             personRadiusM={envelope.personRadiusM}
             onMapMenu={onMapMenu}
+            trail={replayMode ? (replayTrail ?? []) : undefined}
+            lastKnown={replayMode ? replayLastKnown : undefined}
           />
           <VideoPanel panelRef={videoPanelRef} />
           <HoldingBanner action={action} envelope={envelope} />
-          <LinkLostBanner />
+          <LinkLostBanner atMs={replayMode ? (replayView?.timeMs ?? null) : undefined} />
           <Toasts toasts={toasts} onDismiss={dismissToast} />
           {canCommand && !draft && !zoneDraft ? (
             <div className="map-toolbar" role="group" aria-label="Patterns over an area">
@@ -581,6 +619,17 @@ export function App() {
           ) : null}
         </div>
         <aside className="sidebar">
+          {replayStatus ? (
+            <ReplayEvents
+              markers={replayStatus.markers}
+              positionAxisMs={replayView?.positionAxisMs ?? replayStatus.positionAxisMs}
+              onSeek={
+                canControlReplay
+                  ? (axisMs) => void replayControl({ action: 'seek', axisMs })
+                  : undefined
+              }
+            />
+          ) : null}
           {canCommand ? <AbortButton onAbort={abort} /> : null}
           {showChoice ? (
             <AbortChoice
@@ -683,6 +732,18 @@ export function App() {
           <LogPanel log={log} />
         </aside>
       </main>
+      {replayMode && replayStatus ? (
+        <ReplayBar
+          status={replayStatus}
+          view={replayView}
+          canControl={canControlReplay}
+          onControl={replayControl}
+        />
+      ) : replayMode ? (
+        <div className="replay-bar" data-testid="replay-bar-waiting">
+          Opening the flight record…
+        </div>
+      ) : null}
       {askOperator && canCommand ? (
         <OperatorDialog
           current={hazingOperator}
@@ -695,11 +756,14 @@ export function App() {
   );
 }
 
-function LinkLostBanner() {
+/** @param atMs a replay's time at the playhead, which ages the heartbeat instead of now */
+function LinkLostBanner(props: { atMs?: number | null }) {
   const vehicle = useStation((state) => state.vehicle);
   const nowMs = useNow(1000);
   if (vehicle?.link !== 'lost') return null;
-  const ageMs = vehicle.lastHeartbeatMs !== null ? nowMs - vehicle.lastHeartbeatMs : null;
+  const atMs = props.atMs === undefined ? nowMs : props.atMs;
+  const ageMs =
+    vehicle.lastHeartbeatMs !== null && atMs !== null ? atMs - vehicle.lastHeartbeatMs : null;
   return (
     <div className="link-lost" data-testid="link-lost-banner" role="alert">
       LINK LOST{ageMs !== null ? ` · no heartbeat for ${formatAgeS(ageMs)}` : ''}

@@ -12,6 +12,7 @@ import type {
   ServerMessage,
   VideoStatus,
 } from '../../core/protocol';
+import type { ReplayControl, ReplayStatus, ReplayView } from '../../core/replay';
 import type { CommandOutcome, MapTarget, VehicleState } from '../../core/types';
 import type { ProtectedZone, ZoneAlert } from '../../core/zones';
 
@@ -51,6 +52,10 @@ export interface StationState {
   hazingOperator: HazingOperator | null;
   /** This session's hazing log entries, newest state of each, oldest first. */
   hazingEvents: HazingEvent[];
+  /** The replay's file, timeline and playback (replay stations only); null when live. */
+  replay: ReplayStatus | null;
+  /** Everything at the replay's playhead, as last sent; null when live or before the first. */
+  replayView: ReplayView | null;
 }
 
 export interface StationClient {
@@ -58,6 +63,8 @@ export interface StationClient {
   /** Called after every state change; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void;
   command(command: OperatorCommand): Promise<CommandOutcome>;
+  /** Moves the replay's playhead, or exports its report (replay stations only). */
+  replay(control: ReplayControl): Promise<CommandOutcome>;
   dispose(): void;
 }
 
@@ -99,6 +106,8 @@ const INITIAL_STATE: StationState = {
   people: [],
   hazingOperator: null,
   hazingEvents: [],
+  replay: null,
+  replayView: null,
 };
 
 /** Hazing log entries kept on screen; the station keeps them all. */
@@ -188,6 +197,7 @@ export function connectStation(options: ClientOptions = {}): StationClient {
         retryMs = FIRST_RETRY_MS;
         // The snapshot that follows brings the alerts still open; ids may be a new station's.
         update({ hello: message, role: message.role, connection: 'open', alerts: [] });
+        if (!message.replay) update({ replay: null, replayView: null });
         return;
       }
       case 'heartbeat':
@@ -240,6 +250,28 @@ export function connectStation(options: ClientOptions = {}): StationClient {
       case 'command-result':
         settle(message.requestId, message.outcome);
         return;
+      case 'replay-status':
+        update({ replay: message.status });
+        return;
+      case 'replay-view': {
+        // The picture at the playhead replaces the live state whole: nothing of an earlier
+        // moment may linger on screen after a seek.
+        const view = message.view;
+        update({
+          replayView: view,
+          vehicle: view.vehicle,
+          targets: view.targets,
+          detections: view.detections ? { type: 'detections', ...view.detections } : null,
+          action: view.action,
+          zones: view.zones,
+          alerts: view.alerts,
+          people: view.people,
+          hazingOperator: view.hazingOperator,
+          hazingEvents: view.hazingEvents,
+          log: view.log.slice(-LOG_LIMIT),
+        });
+        return;
+      }
       default:
         localLog('warn', `Unknown message from the station: ${JSON.stringify(message)}`);
     }
@@ -323,7 +355,7 @@ export function connectStation(options: ClientOptions = {}): StationClient {
 
   connect();
 
-  return {
+  const client: StationClient = {
     getState: () => state,
     subscribe(listener) {
       listeners.add(listener);
@@ -361,5 +393,9 @@ export function connectStation(options: ClientOptions = {}): StationClient {
       }
       listeners.clear();
     },
+    replay(control) {
+      return client.command({ kind: 'replay', control });
+    },
   };
+  return client;
 }

@@ -7,10 +7,12 @@ import { destination } from '../../core/geodesy';
 import { STANDING_BELOW_MPS, uncertaintyPolygon } from '../../core/targets';
 import { offsetPolygon, type ProtectedZone, type ZoneAlert } from '../../core/zones';
 import type { KnownPerson, VehicleSummary } from '../../core/protocol';
+import type { LastKnown, TrackLastKnown } from '../../core/replay';
 import type { LatLon, MapTarget, VehicleState } from '../../core/types';
 import type { HelloMessage } from '../api/client';
 import { compassName, formatAgeS, formatPct } from './format';
 import { useNow } from './hooks';
+import { lastSeenText, staleSightings } from './ReplayBar';
 
 const TRAIL_POINTS = 600;
 const TRAIL_MIN_STEP_DEG = 0.000005;
@@ -83,6 +85,25 @@ export interface MapViewProps {
   /** Corners of the zone being drawn; while set, a tap on the map adds a corner. */
   zoneDraft?: LatLon[] | null;
   onZonePoint?(point: LatLon): void;
+  /** A path to draw instead of the one the live position leaves (a replay's), oldest first. */
+  trail?: LatLon[];
+  /**
+   * Where the vehicle and each track were last seen, as of timeMs (a replay's playhead): drawn
+   * hollow, with their time, once they are older than LAST_KNOWN_AFTER_MS (see ReplayBar).
+   */
+  lastKnown?: { vehicle: LastKnown | null; tracks: TrackLastKnown[]; timeMs: number };
+}
+
+function lastKnownIcon(kind: string, testId: string, attributes: string, text: string): L.DivIcon {
+  return L.divIcon({
+    className: 'ursa-last-known-icon',
+    iconSize: [28, 28],
+    iconAnchor: [14, 14],
+    html:
+      `<div class="ursa-last-known kind-${kind}" data-testid="${testId}" ${attributes}>` +
+      `<div class="ursa-last-known-ring"></div>` +
+      `<div class="ursa-last-known-label">${escapeHtml(text)}</div></div>`,
+  });
 }
 
 const toLatLng = (point: LatLon): L.LatLngExpression => [point.latDeg, point.lonDeg];
@@ -489,6 +510,9 @@ export function MapView(props: MapViewProps) {
   const previewRef = useRef<L.LayerGroup | null>(null);
   const actionRef = useRef<L.LayerGroup | null>(null);
   const peopleRef = useRef<L.LayerGroup | null>(null);
+  const lastKnownRef = useRef<L.LayerGroup | null>(null);
+  const trailGivenRef = useRef(props.trail !== undefined);
+  trailGivenRef.current = props.trail !== undefined;
   const callbacksRef = useRef({
     onTargetClick: props.onTargetClick,
     onMapClick: props.onMapClick,
@@ -553,6 +577,7 @@ export function MapView(props: MapViewProps) {
     previewRef.current = L.layerGroup().addTo(map);
     actionRef.current = L.layerGroup().addTo(map);
     peopleRef.current = L.layerGroup().addTo(map);
+    lastKnownRef.current = L.layerGroup().addTo(map);
     map.on('dragstart', () => setFollowing(false));
     // A touch, click or wheel on the map: the operator is aiming at something there.
     const touched = () => {
@@ -598,6 +623,7 @@ export function MapView(props: MapViewProps) {
       previewRef.current = null;
       actionRef.current = null;
       peopleRef.current = null;
+      lastKnownRef.current = null;
       targetMarkers.clear();
       trackLayers.clear();
       zonesRef.current = null;
@@ -655,7 +681,7 @@ export function MapView(props: MapViewProps) {
       element.dataset.altitudeRelM = position.altitudeRelM.toFixed(1);
       element.style.transform = `rotate(${headingDeg}deg)`;
     }
-    const trail = trailRef.current;
+    const trail = trailGivenRef.current ? null : trailRef.current;
     if (trail) {
       const points = trail.getLatLngs() as L.LatLng[];
       const last = points[points.length - 1];
@@ -908,6 +934,54 @@ export function MapView(props: MapViewProps) {
       for (const layer of planLayers(actionPlan, 'action')) group.addLayer(layer);
     }
   }, [actionPlan]);
+
+  const givenTrail = props.trail;
+  useEffect(() => {
+    if (givenTrail) trailRef.current?.setLatLngs(givenTrail.map(toLatLng));
+    const element = trailRef.current?.getElement();
+    if (element instanceof SVGElement) {
+      element.dataset.points = String(givenTrail?.length ?? '');
+    }
+  }, [givenTrail]);
+
+  const lastKnown = props.lastKnown;
+  useEffect(() => {
+    const group = lastKnownRef.current;
+    if (!group) return;
+    group.clearLayers();
+    if (!lastKnown) return;
+    const stale = staleSightings(lastKnown);
+    const at = (seen: LastKnown) =>
+      `data-lat="${seen.position.latDeg}" data-lon="${seen.position.lonDeg}" ` +
+      `data-time-ms="${seen.timeMs}"`;
+    if (stale.vehicle) {
+      const text = `Drone ${lastSeenText(stale.vehicle.timeMs, lastKnown.timeMs)}`;
+      group.addLayer(
+        L.marker(toLatLng(stale.vehicle.position), {
+          interactive: false,
+          keyboard: false,
+          icon: lastKnownIcon('drone', 'map-vehicle-last-known', at(stale.vehicle), text),
+        }),
+      );
+    }
+    for (const track of stale.tracks) {
+      const text =
+        `${track.className} #${track.trackId} ` + lastSeenText(track.timeMs, lastKnown.timeMs);
+      const attributes = `${at(track)} data-track-id="${track.trackId}"`;
+      group.addLayer(
+        L.marker(toLatLng(track.position), {
+          interactive: false,
+          keyboard: false,
+          icon: lastKnownIcon(
+            targetKind(track.className),
+            'map-track-last-known',
+            attributes,
+            text,
+          ),
+        }),
+      );
+    }
+  }, [lastKnown]);
 
   const people = props.people;
   const personRadiusM = props.personRadiusM ?? 0;

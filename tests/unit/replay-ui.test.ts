@@ -1,0 +1,227 @@
+// The replay screen's pure parts: times typed and shown, the breaks' words, the axis-to-time
+// mapping the hover uses, the marker at the playhead, the report link, the drag throttle and
+// which last known positions the map draws.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ReplayBreak, ReplayMarker } from '../../app/core/replay';
+import {
+  axisFraction,
+  axisToTimeMs,
+  breakLabel,
+  formatClock,
+  formatSpan,
+  lastSeenText,
+  markerIndexAt,
+  parseTypedTime,
+  reportLink,
+  staleSightings,
+  Throttle,
+} from '../../app/ui/components/ReplayBar';
+
+/** 2021-12-08 15:17:17 local time: the typed times below are local too. */
+const START_MS = new Date(2021, 11, 8, 15, 17, 17).getTime();
+const GAP: ReplayBreak = {
+  kind: 'gap',
+  axisStartMs: 300_000,
+  axisEndMs: 360_000,
+  fromMs: START_MS + 300_000,
+  toMs: START_MS + 300_000 + 56 * 60_000,
+};
+const JUMP: ReplayBreak = {
+  kind: 'jump-back',
+  axisStartMs: 500_000,
+  axisEndMs: 502_000,
+  fromMs: GAP.toMs + 140_000,
+  toMs: GAP.toMs + 140_000 - 8 * 60_000,
+};
+
+describe('replay times', () => {
+  test('breaks say what happened and for how long', () => {
+    assert.equal(breakLabel(GAP), 'gap 56 min');
+    assert.equal(breakLabel(JUMP), 'log jumps back 8 min');
+    assert.equal(formatSpan(12_400), '12 s');
+    assert.equal(formatSpan(65 * 60_000), '1 h 5 min');
+    assert.equal(formatSpan(2 * 3600_000), '2 h');
+    assert.equal(formatSpan(5 * 24 * 3600_000), '5 days');
+  });
+
+  test('axis maps to time one to one in runs, linearly across a gap, held in a jump back', () => {
+    const breaks = [GAP, JUMP];
+    assert.deepEqual(axisToTimeMs(0, START_MS, breaks), { timeMs: START_MS, inBreak: null });
+    assert.equal(axisToTimeMs(299_000, START_MS, breaks).timeMs, START_MS + 299_000);
+    const middle = axisToTimeMs(330_000, START_MS, breaks);
+    assert.equal(middle.inBreak, GAP);
+    assert.equal(middle.timeMs, GAP.fromMs + 28 * 60_000);
+    assert.deepEqual(axisToTimeMs(360_000, START_MS, breaks), { timeMs: GAP.toMs, inBreak: null });
+    assert.equal(axisToTimeMs(400_000, START_MS, breaks).timeMs, GAP.toMs + 40_000);
+    const jumping = axisToTimeMs(501_000, START_MS, breaks);
+    assert.equal(jumping.inBreak, JUMP);
+    assert.equal(jumping.timeMs, JUMP.fromMs);
+    assert.equal(axisToTimeMs(503_000, START_MS, breaks).timeMs, JUMP.toMs + 1_000);
+  });
+
+  test('track shares are clamped to the track', () => {
+    assert.equal(axisFraction(330_000, 660_000), 0.5);
+    assert.equal(axisFraction(-5, 660_000), 0);
+    assert.equal(axisFraction(700_000, 660_000), 1);
+    assert.equal(axisFraction(10, 0), 0);
+  });
+
+  test('a typed clock time is on the log day; an ISO time is taken as written', () => {
+    const log = { startMs: START_MS, endMs: GAP.toMs + 300_000, atMs: START_MS + 60_000 };
+    assert.equal(parseTypedTime('15:20:05', log), new Date(2021, 11, 8, 15, 20, 5).getTime());
+    assert.equal(parseTypedTime(' 16:15 ', log), new Date(2021, 11, 8, 16, 15, 0).getTime());
+    assert.equal(
+      parseTypedTime('15:20:05.25', log),
+      new Date(2021, 11, 8, 15, 20, 5, 250).getTime(),
+    );
+    assert.equal(parseTypedTime('2021-12-08T14:20:05Z', log), Date.UTC(2021, 11, 8, 14, 20, 5));
+    assert.equal(formatClock(parseTypedTime('15:20:05', log)), '15:20:05');
+  });
+
+  test('a log past midnight puts an early clock time on its second day', () => {
+    const startMs = new Date(2021, 11, 8, 23, 50, 0).getTime();
+    const log = { startMs, endMs: startMs + 30 * 60_000, atMs: startMs };
+    assert.equal(parseTypedTime('00:05:00', log), new Date(2021, 11, 9, 0, 5, 0).getTime());
+  });
+
+  test('bad times are refused with the words typed', () => {
+    const log = { startMs: START_MS, endMs: START_MS + 1, atMs: null };
+    assert.throws(() => parseTypedTime('', log), /Type a time/);
+    assert.throws(() => parseTypedTime('25:00:00', log), /"25:00:00" is not a time of day/);
+    assert.throws(() => parseTypedTime('noon', log), /"noon" is not a time/);
+    assert.throws(() => parseTypedTime('2021-13-45T99:00', log), /not a valid ISO time/);
+    const empty = { startMs: null, endMs: null, atMs: null };
+    assert.throws(() => parseTypedTime('12:00', empty), /wait for the index/);
+  });
+});
+
+describe('replay markers and reports', () => {
+  const markers: ReplayMarker[] = [10, 20, 20, 40].map((axisMs, index) => ({
+    kind: 'mode',
+    axisMs,
+    timeMs: START_MS + axisMs,
+    label: `marker ${index}`,
+  }));
+
+  test('the marker at the playhead is the last at or before it', () => {
+    assert.equal(markerIndexAt(markers, 5), -1);
+    assert.equal(markerIndexAt(markers, 10), 0);
+    assert.equal(markerIndexAt(markers, 25), 2);
+    assert.equal(markerIndexAt(markers, 40), 3);
+    assert.equal(markerIndexAt(markers, 1e9), 3);
+    assert.equal(markerIndexAt([], 10), -1);
+  });
+
+  test('the report link is the URL path in the outcome, not a file path', () => {
+    assert.equal(
+      reportLink('Report written to /tmp/r/incident-1 (6 files); open /reports/incident-1/.'),
+      '/reports/incident-1/',
+    );
+    assert.equal(reportLink('Wrote /reports/x/report.html, report.kml'), '/reports/x/report.html');
+    assert.equal(
+      reportLink('see http://127.0.0.1:8080/reports/a%20b/report.html'),
+      '/reports/a%20b/report.html',
+    );
+    assert.equal(reportLink('Report written to /tmp/r/incident-1'), null);
+  });
+});
+
+describe('drag seeks', () => {
+  /** A clock and timers the test moves by hand. */
+  function fakeTime() {
+    let nowMs = 0;
+    const timers = new Map<number, { atMs: number; run: () => void }>();
+    let nextId = 1;
+    return {
+      nowMs: () => nowMs,
+      setTimer: (run: () => void, delayMs: number) => {
+        const id = nextId++;
+        timers.set(id, { atMs: nowMs + delayMs, run });
+        return id;
+      },
+      clearTimer: (id: unknown) => void timers.delete(id as number),
+      advance(byMs: number) {
+        nowMs += byMs;
+        for (const [id, timer] of [...timers]) {
+          if (timer.atMs <= nowMs) {
+            timers.delete(id);
+            timer.run();
+          }
+        }
+      },
+      pending: () => timers.size,
+    };
+  }
+
+  test('at most one seek a period: the first at once, the newest when the period is up', () => {
+    const time = fakeTime();
+    const sent: number[] = [];
+    const throttle = new Throttle<number>({ periodMs: 100, send: (v) => sent.push(v), ...time });
+    throttle.push(1);
+    assert.deepEqual(sent, [1]);
+    for (let value = 2; value <= 9; value++) {
+      time.advance(10);
+      throttle.push(value);
+    }
+    assert.deepEqual(sent, [1], 'nothing more within the period');
+    time.advance(20);
+    assert.deepEqual(sent, [1, 9], 'the newest when the period is up');
+    time.advance(500);
+    assert.deepEqual(sent, [1, 9], 'nothing repeated');
+    throttle.push(10);
+    assert.deepEqual(sent, [1, 9, 10], 'after a quiet period, at once again');
+    throttle.dispose();
+  });
+
+  test('the release sends its position once and drops what waited', () => {
+    const time = fakeTime();
+    const sent: number[] = [];
+    const throttle = new Throttle<number>({ periodMs: 100, send: (v) => sent.push(v), ...time });
+    throttle.push(1);
+    time.advance(30);
+    throttle.push(2);
+    throttle.flush(3);
+    assert.deepEqual(sent, [1, 3]);
+    assert.equal(time.pending(), 0, 'no timer left behind');
+    time.advance(1000);
+    assert.deepEqual(sent, [1, 3]);
+    throttle.push(4);
+    time.advance(50);
+    throttle.push(5);
+    throttle.dispose();
+    time.advance(1000);
+    assert.deepEqual(sent, [1, 3, 4], 'what waited after 4 went with the throttle');
+  });
+});
+
+describe('last known positions on the map', () => {
+  const at = { latDeg: 46.5, lonDeg: -112.9 };
+  test('only sightings older than 3 s at the playhead are drawn', () => {
+    const stale = staleSightings({
+      timeMs: 100_000,
+      vehicle: { position: at, timeMs: 98_000 },
+      tracks: [
+        { trackId: 1, className: 'bear', position: at, timeMs: 99_500 },
+        { trackId: 2, className: 'bear', position: at, timeMs: 20_000 },
+      ],
+    });
+    assert.equal(stale.vehicle, null);
+    assert.deepEqual(
+      stale.tracks.map((track) => track.trackId),
+      [2],
+    );
+    const lost = staleSightings({
+      timeMs: 100_000,
+      vehicle: { position: at, timeMs: 90_000 },
+      tracks: [],
+    });
+    assert.deepEqual(lost.vehicle, { position: at, timeMs: 90_000 });
+  });
+
+  test('labels say when, and how long before the playhead', () => {
+    const seenMs = new Date(2021, 11, 8, 15, 20, 5).getTime();
+    assert.equal(lastSeenText(seenMs, seenMs + 124_000), 'last seen 15:20:05 (2 min 4 s before)');
+  });
+});

@@ -106,7 +106,7 @@ function nearestColour(rgb: [number, number, number]): number {
   return best;
 }
 
-test('every recorded frame is decoded once, found by its time and read back as recorded', async () => {
+test('each recorded frame is decoded once, found by its time, read back as recorded', async () => {
   const cacheDir = path.join(root, 'cache-a');
   const progress: Array<[number, number]> = [];
   const video = await RecordedVideo.open(`${base}.ts`, `${base}.frames.csv`, {

@@ -9,6 +9,7 @@ import { normalizeDeg } from '../../core/geodesy';
 import type {
   BatteryState,
   GimbalState,
+  GlobalPosition,
   LinkStatus,
   StatusText,
   VehicleState,
@@ -108,6 +109,15 @@ interface ChunkedText {
   startedMs: number;
 }
 
+/** Everything a model holds, as plain data: a replay keeps one per keyframe of a log. */
+export interface VehicleModelSnapshot {
+  followSystemId: number | null;
+  state: VehicleState;
+  address: VehicleAddress | null;
+  identity: VehicleIdentity | null;
+  chunks: Array<[number, ChunkedText]>;
+}
+
 export function initialVehicleState(): VehicleState {
   return {
     systemId: 0,
@@ -141,6 +151,28 @@ export class VehicleModel {
    */
   constructor(private readonly systemId: number | null = null) {}
 
+  /** A model in exactly the state of the one that took the snapshot. */
+  static fromSnapshot(snapshot: VehicleModelSnapshot): VehicleModel {
+    const copy = structuredClone(snapshot);
+    const model = new VehicleModel(copy.followSystemId);
+    model.current = copy.state;
+    model.address = copy.address;
+    model.identified = copy.identity;
+    for (const [id, chunked] of copy.chunks) model.chunks.set(id, chunked);
+    return model;
+  }
+
+  /** A deep copy of the whole state, half-received status texts included. */
+  snapshot(): VehicleModelSnapshot {
+    return structuredClone({
+      followSystemId: this.systemId,
+      state: this.current,
+      address: this.address,
+      identity: this.identified,
+      chunks: [...this.chunks],
+    });
+  }
+
   /** The autopilot this model follows, null before its first heartbeat. */
   get vehicle(): VehicleAddress | null {
     return this.address;
@@ -166,6 +198,16 @@ export class VehicleModel {
 
   get armed(): boolean {
     return this.current.armed;
+  }
+
+  get lastHeartbeatMs(): number | null {
+    return this.current.lastHeartbeatMs;
+  }
+
+  /** A copy of the position, without copying the whole state. */
+  get position(): GlobalPosition | null {
+    const position = this.current.position;
+    return position ? { ...position } : null;
   }
 
   get altitudeRelM(): number | null {

@@ -512,7 +512,9 @@ export function ReplayBar(props: ReplayBarProps) {
             spellCheck={false}
             onChange={(event) => setTyped(event.target.value)}
             onKeyDown={(event) => {
-              if (event.key === 'Escape') setTyped(null);
+              if (event.key !== 'Escape') return;
+              setTyped(null);
+              setNotice(null);
             }}
           />
           <span className="replay-date" data-testid="replay-date">

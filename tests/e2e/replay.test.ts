@@ -1,0 +1,324 @@
+// The replay screen in real Chromium against the real station server on 127.0.0.1, in front of
+// a scripted replay station (tests/helpers/replay-station.ts): a 56-minute gap drawn as a gap,
+// markers that move the playhead, a typed time, a dragged playhead, play, speed, frame steps,
+// the report span and its export, and no control anywhere that could fly a vehicle.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { ReplayControl } from '../../app/core/replay';
+import { projectRoot } from '../../app/station/paths';
+import { startServer, type StationServer } from '../../app/station/server';
+import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
+import { formatClock } from '../../app/ui/components/ReplayBar';
+import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
+import { FRAME_MS, ReplayScriptedStation } from '../helpers/replay-station';
+import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
+
+const UI_DIR = path.join(projectRoot, 'dist', 'ui');
+const ARTIFACTS = path.join(projectRoot, 'test-artifacts', 'replay');
+const TOKEN = 'test-operator-token-replay-0123456789';
+const HOME = { ...CONRAD_MT, altitudeMslM: 1060 };
+const VIEWPORT = { width: 1366, height: 850 };
+const skip =
+  chromiumMissing() ||
+  (existsSync(path.join(UI_DIR, 'index.html'))
+    ? false
+    : `${UI_DIR} is missing: run "node scripts/build.mjs" first`);
+
+/** Polls until check returns a value other than undefined. */
+async function eventually<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const playheadAxisMs = async (page: Page): Promise<number> =>
+  Number(await page.getByTestId('replay-playhead').getAttribute('data-axis-ms'));
+
+async function waitForPlayhead(page: Page, axisMs: number): Promise<void> {
+  await page.waitForFunction(
+    (expected) =>
+      document.querySelector('[data-testid="replay-playhead"]')?.getAttribute('data-axis-ms') ===
+      String(expected),
+    Math.round(axisMs),
+    { timeout: 10_000 },
+  );
+}
+
+/** Keys typed after this go to the page, not to the time field that last had focus. */
+async function blurFields(page: Page): Promise<void> {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+}
+
+async function altitudeM(page: Page): Promise<number> {
+  return Number(await page.getByTestId('status-altitude').getAttribute('data-value'));
+}
+
+describe('the replay screen in Chromium', { skip }, () => {
+  let station: ReplayScriptedStation;
+  let server: StationServer;
+  let tiles: TileStore;
+  let tileDir: string;
+  let browser: Browser;
+
+  const controls = <A extends ReplayControl['action']>(action: A) =>
+    station.controls.filter((c): c is Extract<ReplayControl, { action: A }> => c.action === action);
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    tileDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-replay-tiles-'));
+    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 15, maxZoom: 17, radiusTiles: 3 });
+    tiles = openTileStore(tileDir);
+    station = new ReplayScriptedStation(HOME);
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      api: station,
+      operatorToken: TOKEN,
+      tiles,
+      uiDir: UI_DIR,
+    });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    station?.dispose();
+    tiles?.dispose();
+    if (tileDir) rmSync(tileDir, { recursive: true, force: true });
+  });
+
+  test('the timeline, its markers and every way to move the playhead', async () => {
+    const tracked = await openTrackedPage(browser, server.operatorUrl, VIEWPORT);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+      assert.match(
+        await page.getByTestId('replay-banner').innerText(),
+        /REPLAY - nothing here commands a vehicle/,
+      );
+
+      // Nothing that flies or changes anything is on the screen.
+      for (const testId of [
+        'abort-button',
+        'takeoff-button',
+        'zigzag-start',
+        'search-start',
+        'zone-draw',
+        'operator-dialog',
+        'map-menu',
+      ]) {
+        assert.equal(await page.getByTestId(testId).count(), 0, `${testId} is shown in a replay`);
+      }
+      assert.equal(
+        await page.locator('button', { hasText: /speaker|take off|return home|land/i }).count(),
+        0,
+        'no flying button of any name',
+      );
+
+      // The gap is drawn as a gap: hatched, labelled, and as long as its share of the axis.
+      const gap = page.locator('[data-testid="replay-break"][data-kind="gap"]');
+      assert.equal(await gap.count(), 1);
+      const gapBox = await gap.boundingBox();
+      const trackBox = await page.getByTestId('replay-track').boundingBox();
+      assert.ok(gapBox && trackBox);
+      const trackInnerPx = trackBox.width - 4;
+      const share = 60_000 / station.axisEndMs;
+      assert.ok(
+        Math.abs(gapBox.width / trackInnerPx - share) < 0.005,
+        `gap ${gapBox.width} px of ${trackInnerPx} px, expected a share of ${share}`,
+      );
+      assert.ok(
+        Math.abs(gapBox.x - trackBox.x - 2 - (300_000 / station.axisEndMs) * trackInnerPx) < 3,
+        'the gap starts where the first run ends',
+      );
+      const hatch = await gap.evaluate((element) => getComputedStyle(element).backgroundImage);
+      assert.match(hatch, /repeating-linear-gradient/);
+      assert.match(await page.locator('.replay-break-labels').innerText(), /gap 56 min/);
+
+      // Every marker is on the track and in the list.
+      assert.equal(await page.getByTestId('replay-marker').count(), station.markers.length);
+      assert.equal(await page.getByTestId('replay-event').count(), station.markers.length);
+      for (const kind of ['detection', 'alert', 'mode', 'link-lost', 'abort']) {
+        assert.ok(
+          (await page.locator(`[data-testid="replay-marker"][data-kind="${kind}"]`).count()) > 0,
+          `no ${kind} marker`,
+        );
+      }
+
+      // Clicking a marker moves the playhead there: the time field and the instruments follow.
+      const altitudeBefore = await altitudeM(page);
+      const abort = station.markers.find((marker) => marker.kind === 'abort')!;
+      await page.locator('[data-testid="replay-marker"][data-kind="abort"]').click();
+      await waitForPlayhead(page, abort.axisMs);
+      assert.deepEqual(controls('seek').at(-1), { action: 'seek', axisMs: abort.axisMs });
+      assert.equal(await page.getByTestId('replay-time').inputValue(), formatClock(abort.timeMs));
+      await eventually('the altitude to follow', async () =>
+        (await altitudeM(page)) !== altitudeBefore ? true : undefined,
+      );
+      assert.equal(
+        (await altitudeM(page)).toFixed(1),
+        station.vehicleAt(abort.axisMs).position!.altitudeRelM.toFixed(1),
+      );
+      const current = page.locator('[data-testid="replay-event"][data-current="true"]');
+      assert.equal(await current.getAttribute('data-kind'), 'abort');
+
+      // A click in the event list jumps too.
+      const detection = station.markers.find((marker) => marker.kind === 'detection')!;
+      await page.locator('[data-testid="replay-event"][data-kind="detection"]').click();
+      await waitForPlayhead(page, detection.axisMs);
+      assert.equal(await current.getAttribute('data-kind'), 'detection');
+
+      // Typing a time jumps there: a time in the second run, on the log's day.
+      const targetAxisMs = 420_000;
+      const targetTimeMs = station.timeAt(targetAxisMs).timeMs;
+      const timeField = page.getByTestId('replay-time');
+      await timeField.fill(formatClock(targetTimeMs));
+      await timeField.press('Enter');
+      await waitForPlayhead(page, targetAxisMs);
+      assert.deepEqual(controls('seek-time').at(-1), { action: 'seek-time', timeMs: targetTimeMs });
+      assert.equal(await timeField.inputValue(), formatClock(targetTimeMs));
+      // A time that is no time is refused in words, and nothing is sent.
+      const sentBefore = station.controls.length;
+      await timeField.fill('quarter past');
+      await timeField.press('Enter');
+      assert.match(
+        await page.getByTestId('replay-notice').innerText(),
+        /"quarter past" is not a time/,
+      );
+      assert.equal(station.controls.length, sentBefore);
+      await timeField.press('Escape');
+
+      // Dragging the playhead seeks as it goes and once where it is let go.
+      const seeksBefore = controls('seek').length;
+      const y = trackBox.y + trackBox.height / 2;
+      const xAt = (share: number) => trackBox.x + 2 + share * trackInnerPx;
+      await page.mouse.move(xAt(0.2), y);
+      await page.mouse.down();
+      await page.mouse.move(xAt(0.5), y, { steps: 12 });
+      await page.mouse.move(xAt(0.7), y, { steps: 12 });
+      await page.mouse.up();
+      const dragSeeks = controls('seek').slice(seeksBefore);
+      assert.ok(dragSeeks.length >= 2, `seeks while dragging: ${JSON.stringify(dragSeeks)}`);
+      const releaseAxisMs = dragSeeks.at(-1)!.axisMs;
+      assert.ok(
+        Math.abs(releaseAxisMs - 0.7 * station.axisEndMs) < station.axisEndMs / 200,
+        `released at ${releaseAxisMs}`,
+      );
+      await waitForPlayhead(page, releaseAxisMs);
+      // Hovering shows the time there; in the gap, that it is the gap.
+      await page.mouse.move(xAt(330_000 / station.axisEndMs), y);
+      assert.match(await page.getByTestId('replay-hover').innerText(), /^gap 56 min · \d\d:\d\d/);
+
+      // Steps: one frame each way, by the keys and by the buttons.
+      await page.mouse.move(trackBox.x, trackBox.y - 200);
+      await blurFields(page);
+      const beforeStepMs = await playheadAxisMs(page);
+      await page.keyboard.press('.');
+      await waitForPlayhead(page, beforeStepMs + FRAME_MS);
+      await page.getByTestId('replay-step-back').click();
+      await waitForPlayhead(page, beforeStepMs);
+      await page.keyboard.press(',');
+      await waitForPlayhead(page, beforeStepMs - FRAME_MS);
+      assert.deepEqual(
+        controls('step').map((c) => c.frames),
+        [1, -1, -1],
+      );
+
+      // Speed changes are sent.
+      await page.getByTestId('replay-speed').selectOption('4');
+      await eventually('the speed', () => (station.speed === 4 ? true : undefined));
+      assert.deepEqual(controls('speed').at(-1), { action: 'speed', speed: 4 });
+      await page.waitForSelector('[data-testid="replay-bar"][data-speed="4"]');
+
+      // Play advances the time; Space pauses.
+      const playFromMs = await playheadAxisMs(page);
+      const timeBefore = await timeField.inputValue();
+      await page.getByTestId('replay-play').click();
+      await page.waitForSelector('[data-testid="replay-bar"][data-playing="true"]');
+      await eventually('the playhead to advance', async () =>
+        (await playheadAxisMs(page)) >= playFromMs + 3_000 ? true : undefined,
+      );
+      await eventually('the clock to advance', async () =>
+        (await timeField.inputValue()) !== timeBefore ? true : undefined,
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'replay-playing.png') });
+      await blurFields(page);
+      await page.keyboard.press(' ');
+      await page.waitForSelector('[data-testid="replay-bar"][data-playing="false"]');
+      assert.deepEqual(
+        station.controls
+          .filter((c) => c.action === 'play' || c.action === 'pause')
+          .map((c) => c.action),
+        ['play', 'pause'],
+      );
+
+      // The drone's last known position and the bear's are on the map with their times.
+      const bearLastKnown = page.getByTestId('map-track-last-known');
+      await bearLastKnown.waitFor({ timeout: 10_000 });
+      assert.match(
+        await bearLastKnown.innerText(),
+        /bear #3 last seen \d\d:\d\d:\d\d \(.+ before\)/,
+      );
+
+      // A report span, marked on the track, exported; the outcome links to the report.
+      await page.locator('[data-testid="replay-event"][data-kind="alert"]').click();
+      await waitForPlayhead(page, station.markers.find((m) => m.kind === 'alert')!.axisMs);
+      await page.getByTestId('replay-mark-start').click();
+      await page.locator('[data-testid="replay-event"][data-kind="hazing-end"]').click();
+      await waitForPlayhead(page, station.markers.find((m) => m.kind === 'hazing-end')!.axisMs);
+      await page.getByTestId('replay-mark-end').click();
+      const span = page.getByTestId('replay-span');
+      assert.equal(await span.getAttribute('data-from-axis-ms'), '130000');
+      assert.equal(await span.getAttribute('data-to-axis-ms'), '480000');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'replay.png') });
+      await page.getByTestId('replay-export').click();
+      const link = page.getByTestId('report-link');
+      await link.waitFor({ timeout: 10_000 });
+      assert.equal(await link.getAttribute('href'), '/reports/incident-1/report.html');
+      assert.deepEqual(controls('export-report').at(-1), {
+        action: 'export-report',
+        fromAxisMs: 130_000,
+        toAxisMs: 480_000,
+      });
+
+      assert.deepEqual(station.otherCommands, [], 'the replay screen sent a vehicle command');
+      assert.deepEqual(tracked.blocked, []);
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      await tracked.dispose();
+    }
+  });
+
+  test('an observer watches the replay but cannot move it', async () => {
+    const tracked = await openTrackedPage(browser, server.url, VIEWPORT);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+      assert.equal(await page.getByTestId('replay-play').isDisabled(), true);
+      assert.equal(await page.getByTestId('replay-time').isDisabled(), true);
+      assert.equal(await page.getByTestId('replay-export').isDisabled(), true);
+      assert.equal(await page.getByTestId('replay-event').first().isDisabled(), true);
+      const sentBefore = station.controls.length;
+      await page.getByTestId('replay-track').click();
+      await page.keyboard.press(' ');
+      assert.equal(station.controls.length, sentBefore, 'an observer moved the replay');
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      await tracked.dispose();
+    }
+  });
+});

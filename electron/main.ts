@@ -17,16 +17,31 @@ const stationArgs = process.argv.includes('--')
 
 let station: ChildProcess | null = null;
 let window: BrowserWindow | null = null;
+/** Stations replaying a flight record, one per replay window; each ends with its window. */
+const replays = new Set<ChildProcess>();
 
 function startStation(): Promise<string> {
-  const cli = path.join(__dirname, '..', 'station', 'cli.js');
-  const child = spawn(
-    process.execPath,
-    [cli, ...stationArgs, '--serve', '127.0.0.1:0', '--events', '-'],
-    { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const child = spawnStation(stationArgs);
   station = child;
+  return served(child, () => {
+    station = null;
+    return window;
+  });
+}
 
+function spawnStation(args: string[]): ChildProcess {
+  const cli = path.join(__dirname, '..', 'station', 'cli.js');
+  return spawn(process.execPath, [cli, ...args, '--serve', '127.0.0.1:0', '--events', '-'], {
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+/**
+ * The operator URL the station serves, from its event stream.
+ * @param onExit forgets the station and names the window that must say it stopped
+ */
+function served(child: ChildProcess, onExit: () => BrowserWindow | null): Promise<string> {
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -38,18 +53,53 @@ function startStation(): Promise<string> {
       }
     });
     child.once('exit', (code) => {
-      station = null;
+      const shown = onExit();
       reject(new Error(`the station stopped (exit code ${code}); see the terminal for why`));
-      if (window && !window.isDestroyed()) {
+      if (shown && !shown.isDestroyed()) {
         dialog.showErrorBox('Ursa station stopped', `The station exited with code ${code}.`);
       }
     });
   });
 }
 
-function createWindow(url: string): void {
+/** A window on a station of its own that replays a flight record; closing it ends the station. */
+async function openFlightRecord(): Promise<void> {
+  const choice = await dialog.showOpenDialog({
+    title: 'Open a flight record',
+    filters: [{ name: 'Flight records (.tlog)', extensions: ['tlog'] }],
+    properties: ['openFile'],
+  });
+  const file = choice.filePaths[0];
+  if (choice.canceled || !file) return;
+  const child = spawnStation(['--replay', file]);
+  replays.add(child);
+  let replayWindow: BrowserWindow | null = null;
+  try {
+    const url = await served(child, () => {
+      replays.delete(child);
+      return replayWindow;
+    });
+    replayWindow = createWindow(url);
+    // The file's name stays in the title bar: the page would put its own there.
+    replayWindow.on('page-title-updated', (event) => event.preventDefault());
+    replayWindow.setTitle(`Ursa replay: ${path.basename(file)}`);
+    replayWindow.once('closed', () => {
+      replays.delete(child);
+      child.kill('SIGTERM');
+    });
+  } catch (error) {
+    replays.delete(child);
+    child.kill('SIGTERM');
+    dialog.showErrorBox(
+      `Ursa could not replay ${path.basename(file)}`,
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+}
+
+function createWindow(url: string): BrowserWindow {
   const origin = new URL(url).origin;
-  window = new BrowserWindow({
+  const created = new BrowserWindow({
     width: 1400,
     height: 900,
     title: 'Ursa',
@@ -64,19 +114,31 @@ function createWindow(url: string): void {
   });
 
   // The window only ever shows the local station; links elsewhere open in the browser.
-  window.webContents.on('will-navigate', (event, target) => {
+  created.webContents.on('will-navigate', (event, target) => {
     if (new URL(target).origin !== origin) event.preventDefault();
   });
-  window.webContents.setWindowOpenHandler(({ url: target }) => {
+  created.webContents.setWindowOpenHandler(({ url: target }) => {
     if (/^https?:\/\//.test(target)) void shell.openExternal(target);
     return { action: 'deny' };
   });
-  void window.loadURL(url);
+  void created.loadURL(url);
+  return created;
 }
 
 function buildMenu(): void {
   const template: MenuItemConstructorOptions[] = [
-    { label: 'File', submenu: [{ role: 'quit' }] },
+    {
+      label: 'File',
+      submenu: [
+        {
+          label: 'Open flight record…',
+          accelerator: 'CmdOrCtrl+O',
+          click: () => void openFlightRecord(),
+        },
+        { type: 'separator' },
+        { role: 'quit' },
+      ],
+    },
     {
       label: 'View',
       submenu: [
@@ -109,12 +171,13 @@ function buildMenu(): void {
 app.on('window-all-closed', () => app.quit());
 app.on('will-quit', () => {
   station?.kill('SIGTERM');
+  for (const replay of replays) replay.kill('SIGTERM');
 });
 
 void app.whenReady().then(async () => {
   buildMenu();
   try {
-    createWindow(await startStation());
+    window = createWindow(await startStation());
   } catch (error) {
     dialog.showErrorBox(
       'Ursa could not start',

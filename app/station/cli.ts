@@ -22,6 +22,8 @@ import { loadDems } from './terrain/load';
 import type { TilingOptions } from './detector/tiling';
 import { DEFAULT_VIDEO } from './sim/args';
 import { Station, type StationOptions } from './station';
+import { ReplaySession } from './replay/replay-session';
+import { ReplayStation } from './replay/replay-station';
 import { openTileStore, type TileStore } from './tiles/tile-store';
 import { zonesPathProblem } from './zones-store';
 
@@ -91,7 +93,14 @@ const USAGE = `Usage: npm run station -- [options]
   --attitude-error DEG      1-sigma camera pointing error behind each position's
                             uncertainty ellipse (1.5; GPS 1.5 m and altitude 1.5 m)
   --log-level LEVEL         debug | info | warn | error (info)
-  --help`;
+  --help
+
+Replaying a flight record (no vehicle is ever commanded):
+  --replay FILE.tlog        replay FILE.tlog with the video, journal and hazing log
+                            recorded beside it; with --serve, --token, --tiles, --events,
+                            --duration, --log-level and:
+  --report-dir DIR          where exported incident reports go (default: the data
+                            folder's reports/)`;
 
 const OSM: TileSource = {
   kind: 'online',
@@ -443,6 +452,8 @@ async function main(): Promise<number> {
     'attitude-error': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     help: { type: 'boolean', default: false },
+    replay: { type: 'string' },
+    'report-dir': { type: 'string' },
   });
 
   if (values.help) {
@@ -452,6 +463,10 @@ async function main(): Promise<number> {
   const logLevel = values['log-level'];
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug|info|warn|error`);
   setLogLevel(logLevel);
+  if (values.replay !== undefined) return runReplay(values);
+  if (values['report-dir'] !== undefined) {
+    throw new UsageError('--report-dir is for --replay: reports are exported from a replay');
+  }
   if (!values.sim && values.link.length === 0) {
     throw new UsageError('nothing to connect to: give --sim or --link URI');
   }
@@ -659,6 +674,170 @@ async function main(): Promise<number> {
 
   await resources.dispose();
   return 0;
+}
+
+/** Options of the live station that mean nothing to a replay, which commands no vehicle. */
+const LIVE_ONLY_OPTIONS = [
+  'sim',
+  'link',
+  'video',
+  'model',
+  'detect-tiles',
+  'record',
+  'signing-keys',
+  'setup-signing',
+  'zones',
+  'home',
+  'sim-video-port',
+  'sim-farm',
+  'sim-bear',
+  'sim-seed',
+  'takeoff-alt',
+  'standoff',
+  'push-alt',
+  'floor-agl',
+  'ceiling-agl',
+  'bear-standoff',
+  'person-radius',
+  'battery-reserve',
+  'speaker-relay',
+  'hfov',
+  'vfov',
+  'dem',
+  'attitude-error',
+] as const;
+
+type ReplayValues = { [name in (typeof LIVE_ONLY_OPTIONS)[number]]?: unknown } & {
+  replay?: string;
+  'report-dir'?: string;
+  serve?: string;
+  token?: string;
+  tiles?: string;
+  events?: string;
+  duration?: string;
+};
+
+/** --replay: serves a flight record on one timeline; nothing talks to any vehicle. */
+async function runReplay(values: ReplayValues): Promise<number> {
+  const given = LIVE_ONLY_OPTIONS.filter((name) => {
+    const value = values[name];
+    return Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false;
+  });
+  if (given.length > 0) {
+    throw new UsageError(
+      `--${given[0]} makes no sense with --replay: a replay only shows what was recorded ` +
+        '(no vehicle, camera, detector or recording)',
+    );
+  }
+  const tlogPath = path.resolve(values.replay ?? '');
+  if ((values.replay ?? '').trim() === '') throw new UsageError('--replay needs a .tlog file');
+  const reportDirValue = values['report-dir'];
+  if (reportDirValue !== undefined && reportDirValue.trim() === '') {
+    throw new UsageError('--report-dir must name a folder');
+  }
+  const reportDir = path.resolve(reportDirValue ?? path.join(userDataDir(), 'reports'));
+  const serve = values.serve ? parseHostPort(values.serve) : null;
+  const durationS = parseNumber('duration', values.duration, 0, { min: 0, max: MAX_DURATION_S });
+  const token = values.token ?? process.env.URSA_TOKEN ?? randomBytes(24).toString('base64url');
+  if (token.length < MIN_TOKEN_LENGTH) {
+    throw new UsageError(
+      `the operator token (--token or URSA_TOKEN) must be at least ${MIN_TOKEN_LENGTH} ` +
+        `characters, got ${token.length}`,
+    );
+  }
+  let session: ReplaySession;
+  try {
+    session = ReplaySession.open(tlogPath);
+  } catch (error) {
+    throw new UsageError(`--replay: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const resources = new DisposableStore();
+  resources.add(session);
+  try {
+    const tiles = resolveTiles(values.tiles ?? process.env.URSA_TILES ?? 'osm');
+    if (tiles.store) {
+      resources.add(tiles.store);
+      session.setReportTiles({ provider: tiles.store, attribution: tiles.source.attribution });
+    }
+    const events = values.events ? resources.add(EventWriter.open(values.events)) : null;
+    const emit = (event: object): void => events?.write(event);
+    const station = resources.add(
+      new ReplayStation({
+        session,
+        tiles: tiles.source,
+        defaults: {
+          takeoffAltitudeM: 20,
+          standoffM: 40,
+          pushAltitudeM: 15,
+          envelope: DEFAULT_ENVELOPE,
+          speakerAvailable: false,
+        },
+        mapCenter: DEFAULT_HOME,
+        reportDir,
+      }),
+    );
+    void session.whenReady.then(() => {
+      const status = session.status();
+      if (status.error) {
+        emit({ type: 'replay-error', error: status.error });
+        return;
+      }
+      log.info(
+        `replay ready: ${status.markers.length} markers, ${status.breaks.length} breaks, ` +
+          `${status.videoFrames} video frames, ${(status.axisEndMs / 1000).toFixed(1)} s`,
+      );
+      emit({
+        type: 'replay-ready',
+        file: status.file,
+        axisEndMs: status.axisEndMs,
+        startMs: status.startMs,
+        endMs: status.endMs,
+        breaks: status.breaks.length,
+        markers: status.markers.length,
+        videoFrames: status.videoFrames,
+        warnings: status.warnings,
+      });
+    });
+    if (serve) {
+      const server = resources.add(
+        await startServer({
+          host: serve.host,
+          port: serve.port,
+          api: station,
+          operatorToken: token,
+          tiles: tiles.store,
+          uiDir: path.join(projectRoot, 'dist', 'ui'),
+        }),
+      );
+      log.info(`replaying ${tlogPath}`);
+      log.info(`observers: ${server.url}`);
+      log.info(`operator:  ${server.operatorUrl}`);
+      emit({ type: 'serve', url: server.url, operatorUrl: server.operatorUrl });
+    }
+    await untilStopped(durationS);
+  } finally {
+    await resources.dispose();
+  }
+  return 0;
+}
+
+/** Resolves on SIGINT or SIGTERM, or after durationS (0 for never). */
+function untilStopped(durationS: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const stop = (reason: string): void => {
+      log.info(`stopping (${reason})`);
+      if (timer) clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (durationS > 0) timer = setTimeout(() => stop(`--duration ${durationS}`), durationS * 1000);
+    process.stdout.on('error', () => {});
+  });
 }
 
 function describeFatal(error: unknown): string {

@@ -150,6 +150,10 @@ export class PlaybackClock {
   }
 }
 
+function signedCount(count: number): string {
+  return count > 0 ? `+${count}` : String(count);
+}
+
 function sortedBreaks(breaks: readonly ClockBreak[]): ClockBreak[] {
   return [...breaks].sort((a, b) => a.axisStartUs - b.axisStartUs);
 }
@@ -318,7 +322,7 @@ export class ReplayStation implements StationApi, Disposable {
       case 'step':
         this.clock.seek(this.session.stepAxisUs(this.clock.positionUs, control.frames));
         this.changed(false);
-        return `Stepped ${control.frames > 0 ? '+' : ''}${control.frames}: ${this.describePosition()}`;
+        return `Stepped ${signedCount(control.frames)}: ${this.describePosition()}`;
       case 'export-report':
         return this.exportReport(control.fromAxisMs * 1000, control.toAxisMs * 1000);
     }

@@ -1,0 +1,582 @@
+// One flight record opened for replay: the .tlog indexed by time, and what was recorded beside
+// it (video and its frame table, the session journal, the hazing log) on the same timeline.
+// Indexing runs once in the background; afterwards any point of the record costs the same.
+// A missing sidecar is fine; a broken one is a warning that names it, never a failed replay.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { toDisposable, type Disposable } from '../../core/disposable';
+import type { HazingEvent } from '../../core/hazing-log';
+import { createLogger } from '../../core/log';
+import type { ServerMessage, VideoStatus } from '../../core/protocol';
+import type {
+  ReplayBreak,
+  ReplayFile,
+  ReplayMarker,
+  ReplayMarkerKind,
+  ReplayStatus,
+  ReplayView,
+} from '../../core/replay';
+import type { TimelineBreakUs } from '../../core/timeline';
+import type { GeoDetection, LatLon } from '../../core/types';
+import { readHazingLogFile } from '../hazing/hazing-log-store';
+import { sidecarPaths } from '../journal';
+import { userCacheDir } from '../paths';
+import type { TileProvider } from '../server';
+import { writeIncidentReport, type ReportInput } from '../report/report';
+import { JournalTimeline } from './journal-timeline';
+import { RecordedVideo } from './recorded-video';
+import { TlogIndex } from './tlog-index';
+
+const log = createLogger('replay');
+
+/** The vehicle's trail in a view, thinned to at most this many points. */
+const VIEW_TRAIL_POINTS = 600;
+/** The vehicle's path in a report. */
+const REPORT_PATH_POINTS = 5000;
+/** Detection markers this close together on the axis are one marker. */
+const DETECTION_MERGE_US = 1_000_000;
+export const MAX_KEY_FRAMES = 12;
+/** Where a track's first sighting looks for its best frame: a little before, a while after. */
+const SIGHTING_WINDOW_BEFORE_MS = 500;
+const SIGHTING_WINDOW_AFTER_MS = 3000;
+/** Of the tlog's share of indexing progress when there is a video to decode too. */
+const TLOG_PROGRESS_SHARE = 0.5;
+const HASH_CHUNK_BYTES = 1024 * 1024;
+
+export interface ReplaySessionOptions {
+  /** The video frame cache goes into a new folder under this one (default userCacheDir()). */
+  cacheDir?: string;
+  /** Map tiles for the report's map image, when the station has them. */
+  reportTiles?: { provider: TileProvider; attribution: string } | null;
+}
+
+type FrameMessage = Extract<ServerMessage, { type: 'frame' }>;
+type StatusPart = Omit<ReplayStatus, 'positionAxisMs' | 'playing' | 'speed'>;
+type FrameDetections = { frameId: number; frameTimeMs: number; detections: GeoDetection[] };
+
+export class ReplaySession implements Disposable {
+  /** Resolves when indexing ends, whether or not it worked (see status().error). */
+  readonly whenReady: Promise<void>;
+  /** Resolves when every file's checksum is known. */
+  readonly whenHashed: Promise<void>;
+  private index: TlogIndex | null = null;
+  private journal: JournalTimeline = JournalTimeline.load(null);
+  private video: RecordedVideo | null = null;
+  private hazingLogEvents: HazingEvent[] = [];
+  private markerList: ReplayMarker[] = [];
+  private readonly files: ReplayFile[] = [];
+  private readonly warnings: string[] = [];
+  private error: string | null = null;
+  private progress = { tlog: 0, video: 0, what: 'Opening the flight record' };
+  private hasVideo = false;
+  private isReady = false;
+  private readonly listeners = new Set<() => void>();
+  private reportTiles: ReportInput['tiles'];
+  private disposed = false;
+
+  private constructor(
+    readonly tlogPath: string,
+    private readonly options: ReplaySessionOptions,
+  ) {
+    this.reportTiles = options.reportTiles ?? null;
+    this.whenReady = this.open()
+      .catch((error: unknown) => {
+        this.error = `cannot replay ${tlogPath}: ${errorText(error)}`;
+        log.error(this.error);
+      })
+      .then(() => {
+        this.isReady = this.error === null && !this.disposed;
+        this.progress.what = this.error === null ? 'Indexed' : 'Indexing failed';
+        this.emit();
+      });
+    this.whenHashed = this.whenReady.then(() => this.hashFiles());
+  }
+
+  /**
+   * Opens a flight record and starts indexing it and its sidecars; throws only when the file
+   * itself is not there (or not a file), since nothing could be replayed then.
+   */
+  static open(tlogPath: string, options: ReplaySessionOptions = {}): ReplaySession {
+    const file = path.resolve(tlogPath);
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat) throw new Error(`flight record ${file} does not exist`);
+    if (!stat.isFile()) throw new Error(`flight record ${file} is not a file`);
+    return new ReplaySession(file, options);
+  }
+
+  /** Map tiles for reports, once the station has opened them. */
+  setReportTiles(tiles: { provider: TileProvider; attribution: string } | null): void {
+    this.reportTiles = tiles;
+  }
+
+  get ready(): boolean {
+    return this.isReady && !this.disposed;
+  }
+
+  get axisEndUs(): number {
+    return this.index?.timeline.axisEndUs ?? 0;
+  }
+
+  breaksUs(): readonly TimelineBreakUs[] {
+    return this.index?.timeline.breaks ?? [];
+  }
+
+  onChange(listener: () => void): Disposable {
+    this.listeners.add(listener);
+    return toDisposable(() => {
+      this.listeners.delete(listener);
+    });
+  }
+
+  status(): StatusPart {
+    const timeline = this.index?.timeline ?? null;
+    const share = this.hasVideo ? TLOG_PROGRESS_SHARE : 1;
+    const fraction = this.progress.tlog * share + this.progress.video * (1 - share);
+    return {
+      file: this.tlogPath,
+      files: this.files.map((file) => ({ ...file })),
+      indexing: {
+        done: this.isReady || this.error !== null,
+        progressPct: this.isReady ? 100 : Math.min(99.9, fraction * 100),
+        what: this.progress.what,
+      },
+      error: this.error,
+      warnings: [...this.warnings],
+      axisEndMs: this.isReady && timeline ? timeline.axisEndUs / 1000 : 0,
+      startMs: this.isReady && timeline ? timeline.startUs / 1000 : null,
+      endMs: this.isReady && timeline ? timeline.endUs / 1000 : null,
+      breaks: this.isReady && timeline ? timeline.replayBreaks() : [],
+      markers: this.isReady ? this.markerList : [],
+      videoFrames: this.video?.frames ?? 0,
+    };
+  }
+
+  videoStatus(): VideoStatus | null {
+    if (!this.video) return null;
+    return {
+      label: `replay: ${path.basename(sidecarPaths(this.tlogPath).video)}`,
+      state: 'running',
+      framesPerSecond: 0,
+      width: this.video.widthPx,
+      height: this.video.heightPx,
+      error: null,
+      live: false,
+    };
+  }
+
+  /** The first position in the log, for where the map starts. */
+  firstPosition(): LatLon | null {
+    if (!this.ready) return null;
+    const first = this.requireIndex().trail(0, this.axisEndUs, 2)[0];
+    return first ? { latDeg: first.latDeg, lonDeg: first.lonDeg } : null;
+  }
+
+  /** Everything on screen with the playhead at axisUs. */
+  viewAt(axisUs: number): ReplayView {
+    const index = this.requireIndex();
+    const { timeUs, inBreakUs } = this.timeAt(axisUs);
+    const timeMs = timeUs / 1000;
+    // In a break the picture is the last one before it.
+    const pictureAxisUs = inBreakUs ? inBreakUs.axisStartUs : axisUs;
+    const { vehicle, lastKnown } = index.vehicleAt(pictureAxisUs);
+    const journalView = this.journal.viewAt(timeMs);
+    const frameIndex = this.frameIndexAtTime(timeMs);
+    return {
+      positionAxisMs: axisUs / 1000,
+      timeMs,
+      inBreak: inBreakUs ? breakToMs(inBreakUs) : null,
+      vehicle,
+      vehicleLastKnown: lastKnown,
+      trail: index.trail(0, pictureAxisUs, VIEW_TRAIL_POINTS),
+      tracksLastKnown: journalView.tracksLastKnown,
+      targets: journalView.targets,
+      detections: frameIndex === null ? null : this.detectionsOfFrame(frameIndex),
+      action: journalView.action,
+      zones: journalView.zones,
+      alerts: journalView.alerts,
+      people: journalView.people,
+      hazingOperator: journalView.hazingOperator,
+      hazingEvents: journalView.hazingEvents,
+      log: journalView.log,
+      frameIndex,
+    };
+  }
+
+  /** The recorded video frame at the playhead, null without video or before its first frame. */
+  frameIndexAt(axisUs: number): number | null {
+    return this.frameIndexAtTime(this.timeAt(axisUs).timeUs / 1000);
+  }
+
+  frameMessage(index: number): FrameMessage {
+    const video = this.requireVideo();
+    const info = video.frameInfo(index);
+    return {
+      type: 'frame',
+      frameId: info.frameId,
+      frameTimeMs: info.frameTimeMs,
+      width: video.widthPx,
+      height: video.heightPx,
+      jpeg: video.jpeg(index).toString('base64'),
+    };
+  }
+
+  /** Where a step of whole video frames (or, without video, log records) lands. */
+  stepAxisUs(axisUs: number, frames: number): number {
+    const index = this.requireIndex();
+    if (!this.video || this.video.frames === 0) return index.stepAxisUs(axisUs, frames);
+    const timeline = index.timeline;
+    const current = this.frameIndexAt(axisUs);
+    // Before the first frame, one step forward is the first frame.
+    const from = current ?? (frames > 0 ? -1 : 0);
+    const target = Math.min(Math.max(0, from + frames), this.video.frames - 1);
+    const frameTimeMs = this.video.frameInfo(target).frameTimeMs;
+    return timeline.timeToAxisUs(frameTimeMs * 1000);
+  }
+
+  /** The axis position of a wall-clock time: the first run of the log that holds it. */
+  axisForTime(timeMs: number): number {
+    const timeline = this.requireIndex().timeline;
+    const times = [timeline.startUs, timeline.endUs];
+    for (const b of timeline.breaks) times.push(b.fromUs, b.toUs);
+    const firstUs = Math.min(...times);
+    const lastUs = Math.max(...times);
+    const timeUs = timeMs * 1000;
+    if (timeUs < firstUs || timeUs > lastUs) {
+      throw new Error(
+        `${isoTime(timeUs)} is outside the log, which runs from ${isoTime(firstUs)} ` +
+          `to ${isoTime(lastUs)}`,
+      );
+    }
+    return timeline.timeToAxisUs(timeUs);
+  }
+
+  /** Every marker on the timeline, in axis order. */
+  get markers(): readonly ReplayMarker[] {
+    return this.markerList;
+  }
+
+  /** Writes an incident report for a span of the axis into a new folder under outDir. */
+  async report(
+    fromAxisUs: number,
+    toAxisUs: number,
+    outDir: string,
+  ): Promise<{ dir: string; files: string[] }> {
+    const index = this.requireIndex();
+    if (!(toAxisUs > fromAxisUs)) throw new Error('the report span must end after it starts');
+    await this.whenHashed;
+    const fromMs = this.timeAt(fromAxisUs).timeUs / 1000;
+    const toMs = this.timeAt(toAxisUs).timeUs / 1000;
+    // A jump back can put the end's wall time before the start's.
+    const spanFromMs = Math.min(fromMs, toMs);
+    const spanToMs = Math.max(fromMs, toMs);
+    const inSpan = (marker: ReplayMarker): boolean =>
+      marker.axisMs * 1000 >= fromAxisUs && marker.axisMs * 1000 <= toAxisUs;
+    const markers = this.markerList.filter(inSpan);
+    const endView = this.journal.viewAt(spanToMs);
+    const events: ReportInput['events'] = [
+      ...markers.map((m) => ({ timeMs: m.timeMs, kind: m.kind, label: m.label })),
+      ...endView.log
+        .filter((entry) => entry.timeMs >= spanFromMs && entry.timeMs <= spanToMs)
+        .map((entry) => ({ timeMs: entry.timeMs, kind: 'log' as const, label: entry.text })),
+    ].sort((a, b) => a.timeMs - b.timeMs);
+    let hazingEvents = this.journal.hazingEvents(spanFromMs, spanToMs);
+    if (hazingEvents.length === 0) {
+      // Records made before the journal existed still have the hazing log beside them.
+      hazingEvents = this.hazingLogEvents.filter(
+        (event) => event.startedMs <= spanToMs && (event.endedMs ?? event.startedMs) >= spanFromMs,
+      );
+    }
+    const input: ReportInput = {
+      title: `Incident report: ${path.basename(this.tlogPath)}`,
+      sourceFile: this.tlogPath,
+      fromMs: spanFromMs,
+      toMs: spanToMs,
+      generatedMs: Date.now(),
+      vehiclePath: index.trail(fromAxisUs, toAxisUs, REPORT_PATH_POINTS),
+      tracks: this.journal.tracks(spanFromMs, spanToMs),
+      zones: endView.zones,
+      events,
+      keyFrames: this.keyFrames(markers),
+      hazingEvents,
+      files: this.files.map((file) => ({ ...file })),
+      tiles: this.reportTiles,
+    };
+    const stamp = new Date(spanFromMs).toISOString().replace(/[:.]/g, '-');
+    const base = path.basename(this.tlogPath, '.tlog').replace(/[^A-Za-z0-9._-]/g, '_');
+    // A taken name gets -2, -3 ... beside it.
+    return writeIncidentReport(input, path.join(outDir, `${base}-${stamp}`));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.listeners.clear();
+    this.index?.dispose();
+    this.video?.dispose();
+  }
+
+  private async open(): Promise<void> {
+    const sidecars = sidecarPaths(this.tlogPath);
+    this.addFile('tlog', this.tlogPath);
+    for (const [role, file] of [
+      ['video', sidecars.video],
+      ['frame-table', sidecars.frameTable],
+      ['journal', sidecars.journal],
+      ['hazing-log', sidecars.hazingLog],
+    ] as const) {
+      if (existsSync(file)) this.addFile(role, file);
+    }
+    this.loadJournal(sidecars.journal);
+    this.loadHazingLog(sidecars.hazingLog);
+    const hasVideo = existsSync(sidecars.video);
+    const hasTable = existsSync(sidecars.frameTable);
+    if (hasVideo !== hasTable) {
+      const missing = hasVideo ? sidecars.frameTable : sidecars.video;
+      this.warn(`the video cannot be shown: ${missing} is missing`);
+    }
+    this.hasVideo = hasVideo && hasTable;
+    this.emit();
+    // The log is read here, the video decoded by ffmpeg: both at once use both cores.
+    const [index] = await Promise.all([
+      TlogIndex.build(this.tlogPath, {
+        onProgress: (doneBytes, totalBytes) => {
+          this.progress.tlog = totalBytes > 0 ? doneBytes / totalBytes : 1;
+          this.progress.what = `Indexing ${path.basename(this.tlogPath)}`;
+          this.emit();
+        },
+      }),
+      this.hasVideo ? this.openVideo(sidecars.video, sidecars.frameTable) : Promise.resolve(),
+    ]);
+    if (this.disposed) {
+      index.dispose();
+      return;
+    }
+    this.index = index;
+    for (const warning of index.warnings) this.warn(warning);
+    this.markerList = this.buildMarkers(index);
+  }
+
+  private async openVideo(videoPath: string, tablePath: string): Promise<void> {
+    try {
+      // The video makes its own folder in here, and removes it when disposed.
+      const video = await RecordedVideo.open(videoPath, tablePath, {
+        cacheDir: this.options.cacheDir ?? path.join(userCacheDir(), 'replay'),
+        onProgress: (doneFrames, totalFrames) => {
+          this.progress.video = totalFrames > 0 ? doneFrames / totalFrames : 1;
+          this.emit();
+        },
+      });
+      if (this.disposed) {
+        video.dispose();
+        return;
+      }
+      this.video = video;
+      for (const warning of video.warnings) this.warn(warning);
+    } catch (error) {
+      this.warn(`the video ${videoPath} cannot be shown: ${errorText(error)}`);
+    }
+    this.progress.video = 1;
+  }
+
+  private loadJournal(journalPath: string): void {
+    try {
+      this.journal = JournalTimeline.load(existsSync(journalPath) ? journalPath : null);
+      for (const warning of this.journal.warnings) this.warn(warning);
+    } catch (error) {
+      this.warn(`the journal ${journalPath} cannot be read: ${errorText(error)}`);
+    }
+  }
+
+  private loadHazingLog(hazingPath: string): void {
+    if (!existsSync(hazingPath)) return;
+    try {
+      const read = readHazingLogFile(hazingPath);
+      this.hazingLogEvents = read.events;
+      if (read.skippedLines > 0) {
+        this.warn(`the hazing log ${hazingPath}: skipped ${read.skippedLines} broken line(s)`);
+      }
+    } catch (error) {
+      this.warn(`the hazing log ${hazingPath} cannot be read: ${errorText(error)}`);
+    }
+  }
+
+  /** The log's markers and the journal's, on one axis; detections close together merged. */
+  private buildMarkers(index: TlogIndex): ReplayMarker[] {
+    const timeline = index.timeline;
+    const journalMarkers = this.journal.markers().map((marker) => ({
+      ...marker,
+      axisMs: timeline.timeToAxisUs(marker.timeMs * 1000) / 1000,
+    }));
+    const all = [...index.markers, ...journalMarkers].sort((a, b) => a.axisMs - b.axisMs);
+    const merged: ReplayMarker[] = [];
+    let lastDetection: ReplayMarker | null = null;
+    for (const marker of all) {
+      if (
+        marker.kind === 'detection' &&
+        lastDetection &&
+        (marker.axisMs - lastDetection.axisMs) * 1000 < DETECTION_MERGE_US
+      ) {
+        if (!lastDetection.label.includes(marker.label)) {
+          lastDetection.label = `${lastDetection.label}; ${marker.label}`;
+        }
+        continue;
+      }
+      const kept = { ...marker };
+      if (kept.kind === 'detection') lastDetection = kept;
+      merged.push(kept);
+    }
+    return merged;
+  }
+
+  /**
+   * Key frames of a span: at each track's first sighting the frame with its best-scoring bear
+   * (or best detection), and the frame at each hazing start and end, ABORT and alert. At most
+   * MAX_KEY_FRAMES, the rarer kinds first, then in time order.
+   */
+  private keyFrames(markers: readonly ReplayMarker[]): ReportInput['keyFrames'] {
+    const video = this.video;
+    if (!video || video.frames === 0) return [];
+    const priority: Partial<Record<ReplayMarkerKind, number>> = {
+      abort: 0,
+      'hazing-start': 1,
+      'hazing-end': 1,
+      alert: 2,
+      detection: 3,
+    };
+    const candidates = markers
+      .filter((marker) => priority[marker.kind] !== undefined)
+      .sort((a, b) => priority[a.kind]! - priority[b.kind]! || a.timeMs - b.timeMs);
+    const chosen = new Map<number, ReportInput['keyFrames'][number]>();
+    for (const marker of candidates) {
+      if (chosen.size >= MAX_KEY_FRAMES) break;
+      const frame =
+        marker.kind === 'detection'
+          ? this.bestSightingFrame(marker.timeMs)
+          : video.frameAt(marker.timeMs);
+      if (frame === null || chosen.has(frame)) continue;
+      const info = video.frameInfo(frame);
+      const detections = this.detectionsOfFrame(frame)?.detections ?? [];
+      chosen.set(frame, {
+        timeMs: info.frameTimeMs,
+        frameId: info.frameId,
+        jpeg: video.jpeg(frame),
+        widthPx: video.widthPx,
+        heightPx: video.heightPx,
+        detections,
+        caption: `${new Date(info.frameTimeMs).toISOString()}: ${marker.label}`,
+      });
+    }
+    return [...chosen.values()].sort((a, b) => a.timeMs - b.timeMs);
+  }
+
+  /** The frame near a first sighting whose detections hold the best-scoring bear. */
+  private bestSightingFrame(timeMs: number): number | null {
+    const video = this.requireVideo();
+    const last = video.frameAt(timeMs + SIGHTING_WINDOW_AFTER_MS);
+    if (last === null) return null;
+    let best: { frame: number; score: number } | null = null;
+    for (let frame = last; frame >= 0; frame--) {
+      const frameTimeMs = video.frameInfo(frame).frameTimeMs;
+      if (frameTimeMs < timeMs - SIGHTING_WINDOW_BEFORE_MS) break;
+      for (const detection of this.detectionsOfFrame(frame)?.detections ?? []) {
+        // Any bear beats any other class.
+        const score = detection.score + (detection.className === 'bear' ? 1 : 0);
+        if (!best || score > best.score) best = { frame, score };
+      }
+    }
+    return best?.frame ?? video.frameAt(timeMs);
+  }
+
+  private detectionsOfFrame(frame: number): FrameDetections | null {
+    if (!this.video) return null;
+    return this.journal.detectionsFor(this.video.frameInfo(frame).frameId);
+  }
+
+  private frameIndexAtTime(timeMs: number): number | null {
+    return this.video ? this.video.frameAt(timeMs) : null;
+  }
+
+  private timeAt(axisUs: number): { timeUs: number; inBreakUs: TimelineBreakUs | null } {
+    const { timeUs, inBreak } = this.requireIndex().timeline.axisToTimeUs(axisUs);
+    // In a break the clock shows when it started (the picture is the last before it).
+    return { timeUs: inBreak ? inBreak.fromUs : timeUs, inBreakUs: inBreak };
+  }
+
+  private addFile(role: ReplayFile['role'], file: string): void {
+    const bytes = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    this.files.push({ role, path: file, bytes, sha256: null });
+  }
+
+  private async hashFiles(): Promise<void> {
+    for (const file of this.files) {
+      if (this.disposed) return;
+      try {
+        file.sha256 = await sha256File(file.path);
+        this.emit();
+      } catch (error) {
+        this.warn(`cannot checksum ${file.path}: ${errorText(error)}`);
+      }
+    }
+  }
+
+  private requireIndex(): TlogIndex {
+    if (!this.index || !this.isReady) throw new Error('the flight record is not indexed yet');
+    return this.index;
+  }
+
+  private requireVideo(): RecordedVideo {
+    if (!this.video) throw new Error(`${this.tlogPath} has no recorded video`);
+    return this.video;
+  }
+
+  private warn(text: string): void {
+    this.warnings.push(text);
+    log.warn(text);
+    this.emit();
+  }
+
+  private emit(): void {
+    if (this.disposed) return;
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (error) {
+        log.error(`replay session listener: ${errorText(error)}`);
+      }
+    }
+  }
+}
+
+/** The SHA-256 of a file, streamed: a flight record may be far larger than memory. */
+export function sha256File(filePath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    const stream = createReadStream(filePath, { highWaterMark: HASH_CHUNK_BYTES });
+    stream.on('data', (chunk) => hash.update(chunk));
+    stream.once('error', reject);
+    stream.once('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+function breakToMs(b: TimelineBreakUs): ReplayBreak {
+  return {
+    kind: b.kind,
+    axisStartMs: b.axisStartUs / 1000,
+    axisEndMs: b.axisEndUs / 1000,
+    fromMs: b.fromUs / 1000,
+    toMs: b.toUs / 1000,
+  };
+}
+
+function isoTime(timeUs: number): string {
+  return new Date(timeUs / 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

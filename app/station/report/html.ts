@@ -268,8 +268,8 @@ function hazingBlock(event: HazingEvent, fromMs: number): string {
     ['Pattern', patternText(event.pattern)],
     ['Started', utcText(event.startedMs)],
     ['Ended', event.endedMs === null ? 'not ended in the record' : utcText(event.endedMs)],
-    ['Duration', event.durationS === null ? '' : durationText(event.durationS * 1000)],
-    ['Bear moved', event.bearMovedM === null ? '' : distanceText(event.bearMovedM)],
+    ['Duration', event.durationS === null ? 'not known' : durationText(event.durationS * 1000)],
+    ['Bear moved', event.bearMovedM === null ? 'not known' : distanceText(event.bearMovedM)],
     [
       'Bear start → end',
       [event.bearStart, event.bearEnd].map((p) => (p ? latLonText(p) : '?')).join(' → '),

@@ -115,11 +115,12 @@ describe('incident report map', { skip: keyFrameJpeg() ? false : 'no key frame' 
     assert.equal(map.tiles.zoom, 16);
     assert.equal(map.tiles.attribution, TEST_TILE_ATTRIBUTION);
     assert.ok(map.svg.includes(TEST_TILE_ATTRIBUTION));
-    const images = [
-      ...map.svg.matchAll(
-        /<image href="data:image\/png;base64,[^"]+" x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)"/g,
-      ),
-    ].map((m) => m.slice(1, 5).map(Number));
+    const tilePattern = new RegExp(
+      '<image href="data:image/png;base64,[^"]+" x="([-\\d.]+)" y="([-\\d.]+)"' +
+        ' width="([\\d.]+)" height="([\\d.]+)"',
+      'g',
+    );
+    const images = [...map.svg.matchAll(tilePattern)].map((m) => m.slice(1, 5).map(Number));
     assert.equal(images.length, map.tiles.count);
     assert.ok(images.length >= 4);
     const scale = metresPerPx(map.svg);

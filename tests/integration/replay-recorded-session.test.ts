@@ -277,7 +277,11 @@ test(
     const page = await fetch(new URL(urlPath, served));
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
-    assert.match(await page.text(), /<html/i);
+    const pageText = await page.text();
+    assert.match(pageText, /<html/i);
+    // Key frames: the bear's first sighting, the hazing start and end, the ABORT; at most 12.
+    const keyFrames = pageText.split('data:image/jpeg;base64,').length - 1;
+    assert.ok(keyFrames >= 2 && keyFrames <= 12, `${keyFrames} key frames in the report`);
   },
 );
 

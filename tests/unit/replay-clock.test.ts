@@ -1,9 +1,23 @@
-// The replay's playback clock on a driven time source: speed, pause, the end, breaks, seeks.
+// The replay's playback clock on a driven time source: speed, pause, the end, breaks, seeks;
+// and a replay station on a short real log, played to its end.
 
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 
-import { BREAK_HOLD_MS, PlaybackClock } from '../../app/station/replay/replay-station';
+import { DEFAULT_ENVELOPE } from '../../app/core/envelope';
+import type { ServerMessage } from '../../app/core/protocol';
+import { sharedDir } from '../../app/station/paths';
+import { ReplaySession } from '../../app/station/replay/replay-session';
+import {
+  BREAK_HOLD_MS,
+  PlaybackClock,
+  ReplayStation,
+} from '../../app/station/replay/replay-station';
+
+const SHORT_TLOG = path.join(sharedDir(), 'fixtures', 'tlog', 'olivieri_20211202-133659.tlog');
 
 function drivenClock(axisEndUs: number, breaks: Array<{ axisStartUs: number; axisEndUs: number }>) {
   let nowMs = 1_000_000;
@@ -124,3 +138,70 @@ test('steps are seeks: stepping back from a break lands before it', () => {
   clock.setTimeline(50_000_000, [gap]);
   assert.equal(clock.positionUs, 50_000_000, 'a shorter timeline clamps the playhead');
 });
+
+test(
+  'a replay station on a real log: played to the end it pauses there and says so',
+  { skip: existsSync(SHORT_TLOG) ? false : `missing ${SHORT_TLOG}` },
+  async (t) => {
+    const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-replay-clock-'));
+    t.after(() => rmSync(cacheDir, { recursive: true, force: true }));
+    const session = ReplaySession.open(SHORT_TLOG, { cacheDir });
+    t.after(() => session.dispose());
+    let nowMs = 5_000_000;
+    const station = new ReplayStation({
+      session,
+      tiles: {
+        kind: 'online',
+        urlTemplate: 'https://t.invalid/{z}/{x}/{y}.png',
+        attribution: '',
+        maxZoom: 19,
+      },
+      defaults: {
+        takeoffAltitudeM: 20,
+        standoffM: 40,
+        pushAltitudeM: 15,
+        envelope: DEFAULT_ENVELOPE,
+        speakerAvailable: false,
+      },
+      mapCenter: { latDeg: 0, lonDeg: 0 },
+      reportDir: path.join(cacheDir, 'reports'),
+      nowMs: () => nowMs,
+    });
+    t.after(() => station.dispose());
+    const heard: ServerMessage[] = [];
+    station.onMessage((message) => heard.push(message));
+
+    const early = await station.execute({ kind: 'replay', control: { action: 'play' } });
+    // Indexing a small file may already be done; if not, the control is refused in words.
+    if (!early.ok) assert.match(early.text, /still being indexed/);
+    await session.whenReady;
+    assert.equal(session.status().error, null);
+    const endMs = session.status().axisEndMs;
+    assert.ok(endMs > 0);
+
+    const play = await station.execute({ kind: 'replay', control: { action: 'play' } });
+    assert.equal(play.ok, true, play.text);
+    nowMs += endMs + 1000;
+    const deadline = Date.now() + 10_000;
+    const stopped = (): ServerMessage | undefined =>
+      heard.find(
+        (m) => m.type === 'replay-status' && !m.status.playing && m.status.positionAxisMs === endMs,
+      );
+    while (!stopped() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(stopped(), 'a replay-status says it stopped at the end');
+    assert.equal(station.positionUs, endMs * 1000);
+    const count = heard.length;
+    await new Promise((r) => setTimeout(r, 300));
+    const later = heard.slice(count).filter((m) => m.type === 'replay-view');
+    assert.deepEqual(later, [], 'no view is sent once it stopped');
+
+    const refused = await station.execute({ kind: 'land' });
+    assert.deepEqual(refused, {
+      ok: false,
+      result: 'DENIED',
+      text: 'Replay never commands a vehicle.',
+    });
+    const snapshot = station.snapshot().map((m) => m.type);
+    assert.deepEqual(snapshot, ['replay-status', 'replay-view']);
+  },
+);

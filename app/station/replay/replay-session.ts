@@ -74,6 +74,7 @@ export class ReplaySession implements Disposable {
   private isReady = false;
   private readonly listeners = new Set<() => void>();
   private reportTiles: ReportInput['tiles'];
+  private firstPositionCache: LatLon | null | undefined;
   private disposed = false;
 
   private constructor(
@@ -169,8 +170,11 @@ export class ReplaySession implements Disposable {
   /** The first position in the log, for where the map starts. */
   firstPosition(): LatLon | null {
     if (!this.ready) return null;
-    const first = this.requireIndex().trail(0, this.axisEndUs, 2)[0];
-    return first ? { latDeg: first.latDeg, lonDeg: first.lonDeg } : null;
+    if (this.firstPositionCache === undefined) {
+      const first = this.requireIndex().trail(0, this.axisEndUs, 2)[0];
+      this.firstPositionCache = first ? { latDeg: first.latDeg, lonDeg: first.lonDeg } : null;
+    }
+    return this.firstPositionCache;
   }
 
   /** Everything on screen with the playhead at axisUs. */

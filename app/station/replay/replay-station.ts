@@ -159,6 +159,7 @@ function sortedBreaks(breaks: readonly ClockBreak[]): ClockBreak[] {
 }
 
 export interface ReplayStationOptions {
+  /** Owned by the caller, who disposes it after the station. */
   session: ReplaySession;
   tiles: TileSource;
   defaults: StationDefaults;
@@ -227,7 +228,7 @@ export class ReplayStation implements StationApi, Disposable {
   }
 
   snapshot(): ServerMessage[] {
-    this.clock.advance();
+    // The ticker moves the playhead while playing; a client joining sees the latest tick.
     const messages: ServerMessage[] = [this.statusMessage()];
     const video = this.session.videoStatus();
     if (video) messages.push({ type: 'video-status', video });
@@ -372,7 +373,10 @@ export class ReplayStation implements StationApi, Disposable {
 
   /** After a control: the view at once, the frame if it moved, the status when asked. */
   private changed(statusToo: boolean): void {
-    if (statusToo) this.broadcast(this.statusMessage());
+    // A control may have settled the playhead at the end: playing stopped there.
+    const stopped = this.ticker !== null && !this.clock.playing;
+    if (stopped) this.stopTicker();
+    if (statusToo || stopped) this.broadcast(this.statusMessage());
     if (!this.session.ready) return;
     this.broadcast({ type: 'replay-view', view: this.session.viewAt(this.clock.positionUs) });
     this.sendFrameIfMoved();
@@ -386,10 +390,10 @@ export class ReplayStation implements StationApi, Disposable {
   }
 
   private tick(): void {
-    const ended = this.clock.advance();
+    this.clock.advance();
     this.broadcast({ type: 'replay-view', view: this.session.viewAt(this.clock.positionUs) });
     this.sendFrameIfMoved();
-    if (ended) {
+    if (!this.clock.playing) {
       this.stopTicker();
       this.broadcast(this.statusMessage());
     }

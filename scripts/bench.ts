@@ -10,14 +10,17 @@
 // Thermal: people found in real drone thermal frames, whole frame against tiled.
 // Live: video delay and rate of the station's path against bare ffmpeg, and from frame to map
 // with the simulator's camera (see bench-live.ts).
+// Replay: indexing and seeking a 100 MB flight record against reading it through once (see
+// bench-replay.ts).
 // Usage: npm run bench [-- --iterations 20 --warmup 3 --threads 1
-//                          --only mavlink|detector|thermal|live]
+//                          --only mavlink|detector|thermal|live|replay]
 
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchEndToEnd, benchLiveDecode } from './bench-live';
+import { benchReplay } from './bench-replay';
 import { percentile, report, reportRate, round } from './bench-report';
 import {
   MavLinkPacketParser,
@@ -263,10 +266,11 @@ async function main(): Promise<void> {
     },
   });
   const only = values.only;
-  if (only !== undefined && !['mavlink', 'detector', 'thermal', 'live'].includes(only)) {
-    throw new Error(`--only must be mavlink, detector, thermal or live, got "${only}"`);
+  if (only !== undefined && !['mavlink', 'detector', 'thermal', 'live', 'replay'].includes(only)) {
+    throw new Error(`--only must be mavlink, detector, thermal, live or replay, got "${only}"`);
   }
   if (only === undefined || only === 'mavlink') await benchMavlink(5);
+  if (only === undefined || only === 'replay') await benchReplay();
   if (only === undefined || only === 'thermal') await benchThermal(values.model);
   if (only === undefined || only === 'live') {
     await benchLiveDecode();

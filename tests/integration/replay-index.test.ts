@@ -21,6 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 
+import { common, minimal } from 'node-mavlink';
+
+import { VehicleModel } from '../../app/station/mavlink/vehicle-model';
 import { sharedDir } from '../../app/station/paths';
 import { TlogIndex } from '../../app/station/replay/tlog-index';
 import { seededRandom } from '../../app/station/sim/lossy';
@@ -306,4 +309,38 @@ test('files that are not flight records are refused by name', async () => {
     TlogIndex.build(text, { keyframeEveryRecords: 0 }),
     /keyframeEveryRecords must be a positive whole number/,
   );
+});
+
+test('a model restored from a snapshot goes on exactly as the original', () => {
+  const from = { systemId: 7, componentId: 1, signed: false };
+  const heartbeat = Object.assign(new minimal.Heartbeat(), {
+    type: minimal.MavType.QUADROTOR,
+    autopilot: minimal.MavAutopilot.ARDUPILOTMEGA,
+    baseMode: minimal.MavModeFlag.SAFETY_ARMED,
+    customMode: 5,
+    systemStatus: minimal.MavState.ACTIVE,
+    mavlinkVersion: 3,
+  });
+  const chunk = (seq: number, text: string) => ({
+    ...from,
+    messageId: common.StatusText.MSG_ID,
+    message: Object.assign(new common.StatusText(), { severity: 6, text, id: 9, chunkSeq: seq }),
+  });
+  const original = new VehicleModel();
+  original.apply({ ...from, messageId: minimal.Heartbeat.MSG_ID, message: heartbeat }, 1000);
+  // Half of a long status text is held inside the model, waiting for the rest.
+  original.apply(chunk(0, 'x'.repeat(50)), 1100);
+  const restored = VehicleModel.fromSnapshot(original.snapshot());
+  assert.deepEqual(restored.state, original.state);
+  assert.deepEqual(restored.vehicle, original.vehicle);
+  assert.deepEqual(restored.identity, original.identity);
+  const a = original.apply(chunk(1, 'the end'), 1200);
+  const b = restored.apply(chunk(1, 'the end'), 1200);
+  assert.deepEqual(b, a);
+  assert.equal(b.statusTexts[0].text, `${'x'.repeat(50)}the end`);
+  assert.deepEqual(restored.state, original.state);
+  // The snapshot is a copy: changing the original later leaves it alone.
+  const snapshot = original.snapshot();
+  original.apply(chunk(0, 'y'.repeat(50)), 1300);
+  assert.equal(snapshot.chunks.length, 0);
 });

@@ -5,7 +5,15 @@
 // opened by the process. Needs dist/ (node scripts/build.mjs).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,6 +21,7 @@ import { after, before, test } from 'node:test';
 import type { ServerMessage } from '../../app/core/protocol';
 import type { ReplayStatus, ReplayView } from '../../app/core/replay';
 import { sharedDir } from '../../app/station/paths';
+import { ReplaySession } from '../../app/station/replay/replay-session';
 import { TlogIndex } from '../../app/station/replay/tlog-index';
 import { stationEnv, stationMissing, StationProcess, runStation } from '../helpers/station';
 import { StationClient, stationWsUrl } from '../helpers/station-client';
@@ -348,4 +357,49 @@ test('a report of a span is written and served to the browser', { skip }, async 
   assert.equal(geojson.status, 200);
   const parsed = (await geojson.json()) as { type: string };
   assert.equal(parsed.type, 'FeatureCollection');
+});
+
+test('broken sidecars are warnings that name them; the replay still works', { skip }, async (t) => {
+  const dir = mkdtempSync(path.join(workDir, 'broken-'));
+  const tlog = path.join(dir, 'flight.tlog');
+  copyFileSync(TLOG, tlog);
+  writeFileSync(path.join(dir, 'flight.journal.jsonl'), 'not json\n{"t":1,"what":2}\n');
+  writeFileSync(path.join(dir, 'flight.hazing.jsonl'), '{"kind":"event","event":\n');
+  writeFileSync(path.join(dir, 'flight.ts'), Buffer.alloc(4096, 0x47));
+  writeFileSync(
+    path.join(dir, 'flight.frames.csv'),
+    'frame,frameId,frameTimeMs,arrivalMs,delayMs\n0,1,1638987440000,1638987440000,0\n',
+  );
+  const session = ReplaySession.open(tlog, { cacheDir: path.join(dir, 'cache') });
+  t.after(() => session.dispose());
+  await session.whenReady;
+  const replayStatus = session.status();
+  assert.equal(replayStatus.error, null);
+  assert.equal(replayStatus.indexing.done, true);
+  const warnings = replayStatus.warnings.join('\n');
+  for (const name of ['flight.journal.jsonl', 'flight.hazing.jsonl', 'flight.ts']) {
+    assert.ok(warnings.includes(path.join(dir, name)), `a warning names ${name}:\n${warnings}`);
+  }
+  assert.equal(replayStatus.videoFrames, 0);
+  assert.deepEqual(
+    replayStatus.files.map((file) => file.role),
+    ['tlog', 'video', 'frame-table', 'journal', 'hazing-log'],
+  );
+  const view = session.viewAt(30_000_000);
+  assert.equal(view.frameIndex, null);
+  assert.deepEqual(view.vehicle, expectedVehicle(30_000_000).vehicle);
+  await session.whenHashed;
+  assert.ok(session.status().files.every((file) => /^[0-9a-f]{64}$/.test(file.sha256 ?? '')));
+
+  assert.throws(
+    () => ReplaySession.open(path.join(dir, 'missing.tlog')),
+    /flight record .*missing\.tlog does not exist/,
+  );
+  const empty = path.join(dir, 'empty.tlog');
+  writeFileSync(empty, '');
+  const emptySession = ReplaySession.open(empty);
+  t.after(() => emptySession.dispose());
+  await emptySession.whenReady;
+  assert.match(emptySession.status().error ?? '', /cannot replay .*empty\.tlog/);
+  assert.equal(emptySession.ready, false);
 });

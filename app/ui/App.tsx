@@ -762,8 +762,11 @@ function LinkLostBanner(props: { atMs?: number | null }) {
   const nowMs = useNow(1000);
   if (vehicle?.link !== 'lost') return null;
   const atMs = props.atMs === undefined ? nowMs : props.atMs;
+  // A replay's playhead just after its log jumps back may sit before the last heartbeat heard.
   const ageMs =
-    vehicle.lastHeartbeatMs !== null && atMs !== null ? atMs - vehicle.lastHeartbeatMs : null;
+    vehicle.lastHeartbeatMs !== null && atMs !== null && atMs >= vehicle.lastHeartbeatMs
+      ? atMs - vehicle.lastHeartbeatMs
+      : null;
   return (
     <div className="link-lost" data-testid="link-lost-banner" role="alert">
       LINK LOST{ageMs !== null ? ` · no heartbeat for ${formatAgeS(ageMs)}` : ''}

@@ -10,12 +10,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { ReplayControl } from '../../app/core/replay';
-import { projectRoot } from '../../app/station/paths';
+import { projectRoot, sharedDir } from '../../app/station/paths';
 import { startServer, type StationServer } from '../../app/station/server';
 import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
 import { formatClock } from '../../app/ui/components/ReplayBar';
 import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
 import { FRAME_MS, ReplayScriptedStation } from '../helpers/replay-station';
+import { StationUi, stationUiMissing } from '../helpers/station-ui';
 import { CONRAD_MT, makeTileFolder } from '../helpers/tiles';
 
 const UI_DIR = path.join(projectRoot, 'dist', 'ui');
@@ -23,6 +24,8 @@ const ARTIFACTS = path.join(projectRoot, 'test-artifacts', 'replay');
 const TOKEN = 'test-operator-token-replay-0123456789';
 const HOME = { ...CONRAD_MT, altitudeMslM: 1060 };
 const VIEWPORT = { width: 1366, height: 850 };
+/** ArduCopter 4.1 in AUTO, with a 56-minute gap and two sessions written into the file. */
+const GAP_TLOG = path.join(sharedDir(), 'fixtures', 'tlog', 'olivieri_20211208-151717.tlog');
 const skip =
   chromiumMissing() ||
   (existsSync(path.join(UI_DIR, 'index.html'))
@@ -60,6 +63,17 @@ async function waitForPlayhead(page: Page, axisMs: number): Promise<void> {
 /** Keys typed after this go to the page, not to the time field that last had focus. */
 async function blurFields(page: Page): Promise<void> {
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+}
+
+/** Seconds since midnight of an HH:MM:SS clock. */
+function clockS(text: string): number {
+  const [hours, minutes, seconds] = text.trim().split(':').map(Number);
+  return hours * 3600 + minutes * 60 + seconds;
+}
+
+/** The replay-status the page holds, read from what it draws. */
+async function trackAxisEndMs(page: Page): Promise<number> {
+  return Number(await page.getByTestId('replay-track').getAttribute('data-axis-end-ms'));
 }
 
 async function altitudeM(page: Page): Promise<number> {
@@ -206,7 +220,8 @@ describe('the replay screen in Chromium', { skip }, () => {
       const seeksBefore = controls('seek').length;
       const y = trackBox.y + trackBox.height / 2;
       const xAt = (share: number) => trackBox.x + 2 + share * trackInnerPx;
-      await page.mouse.move(xAt(0.2), y);
+      // From a bare stretch of track: a press on a marker's tick jumps to the marker instead.
+      await page.mouse.move(xAt(0.05), y);
       await page.mouse.down();
       await page.mouse.move(xAt(0.5), y, { steps: 12 });
       await page.mouse.move(xAt(0.7), y, { steps: 12 });
@@ -322,3 +337,154 @@ describe('the replay screen in Chromium', { skip }, () => {
     }
   });
 });
+
+describe(
+  'the replay screen on a real flight record',
+  { skip: stationUiMissing([GAP_TLOG]) },
+  () => {
+    let ui: StationUi;
+
+    before(async () => {
+      mkdirSync(ARTIFACTS, { recursive: true });
+      ui = await StationUi.start({
+        prefix: 'ursa-e2e-replay-',
+        args: () => ['--replay', GAP_TLOG],
+        tiles: { center: CONRAD_MT, minZoom: 15, maxZoom: 16, radiusTiles: 1 },
+      });
+    });
+
+    after(() => ui?.dispose());
+
+    test('gaps, jumps back, markers and the playhead on the real log', async () => {
+      const ready = await ui.station.waitEvent(
+        (event) => event.type === 'replay-ready',
+        60_000,
+        'the replay index',
+      );
+      const tracked = await openTrackedPage(ui.browser, ui.operatorUrl, VIEWPORT);
+      const { page } = tracked;
+      try {
+        await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+        await page.getByTestId('replay-indexing').waitFor({ state: 'detached', timeout: 60_000 });
+        for (const testId of ['abort-button', 'takeoff-button', 'zigzag-start', 'zone-draw']) {
+          assert.equal(await page.getByTestId(testId).count(), 0, `${testId} is shown in a replay`);
+        }
+
+        // The 56-minute gap takes its bounded share of the track, hatched; the jumps back too.
+        const axisEndMs = await trackAxisEndMs(page);
+        assert.equal(axisEndMs, ready.axisEndMs);
+        const trackBox = (await page.getByTestId('replay-track').boundingBox())!;
+        const trackInnerPx = trackBox.width - 4;
+        const gap = page.locator('[data-testid="replay-break"][data-kind="gap"]');
+        assert.equal(await gap.count(), 1);
+        const gapAxisMs =
+          Number(await gap.getAttribute('data-axis-end-ms')) -
+          Number(await gap.getAttribute('data-axis-start-ms'));
+        const gapBox = (await gap.boundingBox())!;
+        assert.ok(
+          Math.abs(gapBox.width / trackInnerPx - gapAxisMs / axisEndMs) < 0.005,
+          `gap ${gapBox.width} px of ${trackInnerPx} px for ${gapAxisMs} of ${axisEndMs} ms`,
+        );
+        assert.match(
+          await gap.evaluate((element) => getComputedStyle(element).backgroundImage),
+          /repeating-linear-gradient/,
+        );
+        const labels = await page.locator('.replay-break-labels').innerText();
+        assert.match(labels, /gap 56 min/);
+        assert.match(labels, /log jumps back 3 min/);
+        assert.match(labels, /log jumps back 8 min/);
+        assert.equal(await page.getByTestId('replay-marker').count(), ready.markers);
+
+        // A mode marker clear of the others (some are 2 s apart, their ticks on one another):
+        // the playhead, the clock and the mode on the status bar follow.
+        const modeMarker = page.locator('[data-testid="replay-marker"][data-kind="mode"]').nth(5);
+        const markerAxisMs = Number(await modeMarker.getAttribute('data-axis-ms'));
+        const title = (await modeMarker.getAttribute('title'))!;
+        const toMode = /-> (\S+)$/.exec(title)?.[1];
+        assert.ok(toMode, `a mode change in ${title}`);
+        await modeMarker.click();
+        await waitForPlayhead(page, markerAxisMs);
+        await page.waitForFunction(
+          (mode) =>
+            document.querySelector('[data-testid="status-mode"]')?.getAttribute('data-state') ===
+            mode,
+          toMode,
+          { timeout: 10_000 },
+        );
+        const timeField = page.getByTestId('replay-time');
+        assert.ok(
+          Math.abs(clockS(await timeField.inputValue()) - clockS(title.split(' ')[0])) <= 1,
+          `the clock reads ${await timeField.inputValue()} at the marker "${title}"`,
+        );
+
+        // The link came back after the gap: the marker there puts the clock an hour on.
+        const linkBack = page.locator('[data-testid="replay-marker"][data-kind="link-back"]');
+        const linkBackAxisMs = Number(await linkBack.getAttribute('data-axis-ms'));
+        await linkBack.click();
+        await waitForPlayhead(page, linkBackAxisMs);
+        const linkBackClock = (await linkBack.getAttribute('title'))!.split(' ')[0];
+        await eventually('the clock after the gap', async () =>
+          Math.abs(clockS(await timeField.inputValue()) - clockS(linkBackClock)) <= 1
+            ? true
+            : undefined,
+        );
+
+        // A typed time is found in the first run that holds it (the second session's).
+        await timeField.fill('18:22:00');
+        await timeField.press('Enter');
+        await eventually('the typed time', async () =>
+          (await timeField.inputValue()) === '18:22:00' ? true : undefined,
+        );
+        const typedAxisMs = await playheadAxisMs(page);
+        const jumps = await page
+          .locator('[data-testid="replay-break"][data-kind="jump-back"]')
+          .evaluateAll((elements) =>
+            elements.map((e) => Number(e.getAttribute('data-axis-end-ms'))),
+          );
+        assert.ok(
+          typedAxisMs > jumps[0] && typedAxisMs < jumps[1],
+          `18:22:00 at axis ${typedAxisMs}, between the jumps back at ${jumps}`,
+        );
+
+        // Dragging the playhead to two fifths of the track puts it there.
+        const y = trackBox.y + trackBox.height / 2;
+        const xAt = (share: number) => trackBox.x + 2 + share * trackInnerPx;
+        await page.mouse.move(xAt(0.1), y);
+        await page.mouse.down();
+        await page.mouse.move(xAt(0.4), y, { steps: 10 });
+        await page.mouse.up();
+        await eventually('the dragged playhead', async () =>
+          Math.abs((await playheadAxisMs(page)) - 0.4 * axisEndMs) < axisEndMs / 100
+            ? true
+            : undefined,
+        );
+
+        // One record forward: a small step, forward.
+        await blurFields(page);
+        const beforeStepMs = await playheadAxisMs(page);
+        await page.keyboard.press('.');
+        const afterStepMs = await eventually('a step', async () => {
+          const axisMs = await playheadAxisMs(page);
+          return axisMs !== beforeStepMs ? axisMs : undefined;
+        });
+        assert.ok(afterStepMs > beforeStepMs && afterStepMs - beforeStepMs < 5_000);
+
+        // Speed and play: the clock runs.
+        await page.getByTestId('replay-speed').selectOption('8');
+        await page.waitForSelector('[data-testid="replay-bar"][data-speed="8"]');
+        await page.getByTestId('replay-play').click();
+        await page.waitForSelector('[data-testid="replay-bar"][data-playing="true"]');
+        await eventually('the playhead to run', async () =>
+          (await playheadAxisMs(page)) > afterStepMs + 2_000 ? true : undefined,
+        );
+        await page.getByTestId('replay-play').click();
+        await page.waitForSelector('[data-testid="replay-bar"][data-playing="false"]');
+        await page.screenshot({ path: path.join(ARTIFACTS, 'replay-real-log.png') });
+        assert.deepEqual(tracked.blocked, []);
+        assert.deepEqual(tracked.errors, []);
+      } finally {
+        await tracked.dispose();
+      }
+    });
+  },
+);

@@ -40,6 +40,14 @@ export const ZONE_STYLES: Record<ZoneKind, { fill: string; stroke: string; label
   safe: { fill: '#27ae60', stroke: '#1e8449', label: 'Safe area' },
 };
 
+// A fence holds the whole flight: a light fill keeps what is inside it readable.
+const ZONE_FILL_OPACITY: Record<ZoneKind, number> = {
+  protected: 0.3,
+  'no-fly': 1,
+  fence: 0.08,
+  safe: 0.3,
+};
+
 export const TRACK_COLOURS: Record<string, string> = { bear: '#6e2c00', person: '#0e6655' };
 const OTHER_TRACK_COLOUR = '#555555';
 
@@ -244,9 +252,10 @@ function zoneShapes(projection: Projection, zones: readonly ProtectedZone[]): st
       return (
         `<g class="zone zone-${kind}" data-zone-id="${zone.id}">` +
         `<polygon points="${pointsAttr(projection, zone.polygon)}" fill="${style.fill}"` +
-        ` fill-opacity="${kind === 'no-fly' ? 1 : 0.25}" stroke="${style.stroke}"` +
+        ` fill-opacity="${ZONE_FILL_OPACITY[kind]}" stroke="${style.stroke}"` +
         ` stroke-width="2"${kind === 'fence' ? ' stroke-dasharray="10 6"' : ''}/>` +
-        `<text x="${num(x + 4)}" y="${num(y - 4)}" font-size="12" fill="${style.stroke}">` +
+        `<text x="${num(x + 4)}" y="${num(y - 4)}" font-size="12" fill="${style.stroke}"` +
+        ` stroke="#fff" stroke-width="3" paint-order="stroke">` +
         `${escapeMarkup(zone.name)}</text></g>`
       );
     })
@@ -315,8 +324,12 @@ function pathShapes(projection: Projection, input: MapInput): string {
   }
   const [startX, startY] = projection.toPx(path[0]);
   const [endX, endY] = projection.toPx(path[path.length - 1]);
+  // A white casing keeps the path visible over dark map tiles.
+  const casing =
+    `<polyline class="path-casing" points="${pointsAttr(projection, path)}" fill="none"` +
+    ` stroke="#fff" stroke-width="6.5" stroke-opacity="0.8" stroke-linejoin="round"/>`;
   return (
-    `<g class="vehicle-path" data-points="${path.length}">${pieces.join('')}</g>` +
+    `<g class="vehicle-path" data-points="${path.length}">${casing}${pieces.join('')}</g>` +
     `<g class="time-ticks">${ticks.join('')}</g>` +
     `<g class="path-start"><circle cx="${num(startX)}" cy="${num(startY)}" r="9"` +
     ` fill="#1e8449" stroke="#fff" stroke-width="2"/><text x="${num(startX)}"` +

@@ -227,6 +227,23 @@ test(
       assert.ok(offM < POSITION_TOLERANCE_M, `vehicle ${offM.toFixed(1)} m from the live one`);
     }
 
+    // Steps are whole video frames: one forward shows the next recorded frame.
+    const before = client.messages.length;
+    const stepped = await client.command({
+      kind: 'replay',
+      control: { action: 'step', frames: 1 },
+    });
+    assert.equal(stepped.ok, true, stepped.text);
+    const last = [...client.messages.slice(0, before)]
+      .reverse()
+      .find((m): m is Extract<ServerMessage, { type: 'replay-view' }> => m.type === 'replay-view');
+    const next = await client.waitFor(
+      'the view one frame on',
+      (m): m is Extract<ServerMessage, { type: 'replay-view' }> => m.type === 'replay-view',
+      before,
+    );
+    assert.equal(next.view.frameIndex, (last?.view.frameIndex ?? -2) + 1);
+
     // The hazing event at the ABORT, on the timeline and in the view.
     const from = client.messages.length;
     await client.command({

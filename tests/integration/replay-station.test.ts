@@ -357,6 +357,11 @@ test('a report of a span is written and served to the browser', { skip }, async 
   assert.equal(geojson.status, 200);
   const parsed = (await geojson.json()) as { type: string };
   assert.equal(parsed.type, 'FeatureCollection');
+  for (const name of ['SHA256SUMS', 'sources.sha256', 'report.kml', 'events.csv']) {
+    const response = await fetch(new URL(urlPath.replace('report.html', name), served));
+    assert.equal(response.status, 200, name);
+    await response.arrayBuffer();
+  }
 });
 
 test('broken sidecars are warnings that name them; the replay still works', { skip }, async (t) => {

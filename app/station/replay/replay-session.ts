@@ -308,9 +308,14 @@ export class ReplaySession implements Disposable {
       tiles: this.reportTiles,
     };
     const stamp = new Date(spanFromMs).toISOString().replace(/[:.]/g, '-');
-    const base = path.basename(this.tlogPath, '.tlog').replace(/[^A-Za-z0-9._-]/g, '_');
+    // The folder name is served as one path segment (/reports/<folder>/...): plain characters.
+    const base =
+      path
+        .basename(this.tlogPath, '.tlog')
+        .replace(/[^A-Za-z0-9._-]/g, '_')
+        .replace(/^[^A-Za-z0-9]+/, '') || 'flight';
     // A taken name gets -2, -3 ... beside it.
-    return writeIncidentReport(input, path.join(outDir, `${base}-${stamp}`));
+    return writeIncidentReport(input, path.join(outDir, `${base}-report-${stamp}`));
   }
 
   dispose(): void {
@@ -347,7 +352,10 @@ export class ReplaySession implements Disposable {
       TlogIndex.build(this.tlogPath, {
         onProgress: (doneBytes, totalBytes) => {
           this.progress.tlog = totalBytes > 0 ? doneBytes / totalBytes : 1;
-          this.progress.what = `Indexing ${path.basename(this.tlogPath)}`;
+          const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
+          this.progress.what =
+            `Indexing ${path.basename(this.tlogPath)} ` +
+            `(${mb(doneBytes)} of ${mb(totalBytes)} MB)`;
           this.emit();
         },
       }),
@@ -369,6 +377,10 @@ export class ReplaySession implements Disposable {
         cacheDir: this.options.cacheDir ?? path.join(userCacheDir(), 'replay'),
         onProgress: (doneFrames, totalFrames) => {
           this.progress.video = totalFrames > 0 ? doneFrames / totalFrames : 1;
+          // The log indexes faster than ffmpeg decodes: then the video is what is left.
+          if (this.progress.tlog >= 1) {
+            this.progress.what = `Decoding the recorded video (${doneFrames} of ${totalFrames})`;
+          }
           this.emit();
         },
       });

@@ -188,6 +188,8 @@ const REPORT_CONTENT_TYPES: Record<string, string> = {
   '.jpeg': 'image/jpeg',
   '.png': 'image/png',
   '.txt': 'text/plain; charset=utf-8',
+  '.sha256': 'text/plain; charset=utf-8',
+  /** SHA256SUMS */
   '': 'text/plain; charset=utf-8',
 };
 

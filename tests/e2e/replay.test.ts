@@ -271,7 +271,8 @@ describe('the replay screen in Chromium', { skip }, () => {
         (await timeField.inputValue()) !== timeBefore ? true : undefined,
       );
       await page.screenshot({ path: path.join(ARTIFACTS, 'replay-playing.png') });
-      await blurFields(page);
+      // The play button still has the focus: Space pauses once, not once as a key and again
+      // as a click on the button.
       await page.keyboard.press(' ');
       await page.waitForSelector('[data-testid="replay-bar"][data-playing="false"]');
       assert.deepEqual(
@@ -318,6 +319,38 @@ describe('the replay screen in Chromium', { skip }, () => {
     }
   });
 
+  test('indexing shows its progress; an error and the warnings are said plainly', async () => {
+    const tracked = await openTrackedPage(browser, server.operatorUrl, VIEWPORT);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+      station.indexing = { done: false, progressPct: 40, what: 'flight.tlog (12 of 30 MB)' };
+      station.announce();
+      const indexing = page.getByTestId('replay-indexing');
+      await indexing.waitFor({ timeout: 10_000 });
+      assert.match(await indexing.innerText(), /Indexing flight\.tlog \(12 of 30 MB\)…\s*40%/);
+      assert.equal(await indexing.locator('progress').getAttribute('value'), '40');
+      assert.equal(await page.getByTestId('replay-play').isDisabled(), true, 'play while indexing');
+      station.error = 'cannot read flight.tlog: permission denied';
+      station.announce();
+      await page.getByTestId('replay-error').waitFor({ timeout: 10_000 });
+      assert.equal(
+        await page.getByTestId('replay-error').innerText(),
+        'cannot read flight.tlog: permission denied',
+      );
+      assert.equal(
+        await page.getByTestId('replay-warning').innerText(),
+        'skipped 312 bytes that were not MAVLink',
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'replay-indexing-error.png') });
+    } finally {
+      station.indexing = null;
+      station.error = null;
+      station.announce();
+      await tracked.dispose();
+    }
+  });
+
   test('an observer watches the replay but cannot move it', async () => {
     const tracked = await openTrackedPage(browser, server.url, VIEWPORT);
     const { page } = tracked;
@@ -355,136 +388,164 @@ describe(
 
     after(() => ui?.dispose());
 
-    test('gaps, jumps back, markers and the playhead on the real log', async () => {
-      const ready = await ui.station.waitEvent(
-        (event) => event.type === 'replay-ready',
-        60_000,
-        'the replay index',
-      );
-      const tracked = await openTrackedPage(ui.browser, ui.operatorUrl, VIEWPORT);
-      const { page } = tracked;
-      try {
-        await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
-        await page.getByTestId('replay-indexing').waitFor({ state: 'detached', timeout: 60_000 });
-        for (const testId of ['abort-button', 'takeoff-button', 'zigzag-start', 'zone-draw']) {
-          assert.equal(await page.getByTestId(testId).count(), 0, `${testId} is shown in a replay`);
-        }
+    test(
+      'gaps, jumps back, markers, the playhead and a report on the real log',
+      {
+        timeout: 240_000,
+      },
+      async () => {
+        const ready = await ui.station.waitEvent(
+          (event) => event.type === 'replay-ready',
+          60_000,
+          'the replay index',
+        );
+        const tracked = await openTrackedPage(ui.browser, ui.operatorUrl, VIEWPORT);
+        const { page } = tracked;
+        try {
+          await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+          await page.getByTestId('replay-indexing').waitFor({ state: 'detached', timeout: 60_000 });
+          for (const testId of ['abort-button', 'takeoff-button', 'zigzag-start', 'zone-draw']) {
+            assert.equal(
+              await page.getByTestId(testId).count(),
+              0,
+              `${testId} is shown in a replay`,
+            );
+          }
 
-        // The 56-minute gap takes its bounded share of the track, hatched; the jumps back too.
-        const axisEndMs = await trackAxisEndMs(page);
-        assert.equal(axisEndMs, ready.axisEndMs);
-        const trackBox = (await page.getByTestId('replay-track').boundingBox())!;
-        const trackInnerPx = trackBox.width - 4;
-        const gap = page.locator('[data-testid="replay-break"][data-kind="gap"]');
-        assert.equal(await gap.count(), 1);
-        const gapAxisMs =
-          Number(await gap.getAttribute('data-axis-end-ms')) -
-          Number(await gap.getAttribute('data-axis-start-ms'));
-        const gapBox = (await gap.boundingBox())!;
-        assert.ok(
-          Math.abs(gapBox.width / trackInnerPx - gapAxisMs / axisEndMs) < 0.005,
-          `gap ${gapBox.width} px of ${trackInnerPx} px for ${gapAxisMs} of ${axisEndMs} ms`,
-        );
-        assert.match(
-          await gap.evaluate((element) => getComputedStyle(element).backgroundImage),
-          /repeating-linear-gradient/,
-        );
-        const labels = await page.locator('.replay-break-labels').innerText();
-        assert.match(labels, /gap 56 min/);
-        assert.match(labels, /log jumps back 3 min/);
-        assert.match(labels, /log jumps back 8 min/);
-        assert.equal(await page.getByTestId('replay-marker').count(), ready.markers);
-
-        // A mode marker clear of the others (some are 2 s apart, their ticks on one another):
-        // the playhead, the clock and the mode on the status bar follow.
-        const modeMarker = page.locator('[data-testid="replay-marker"][data-kind="mode"]').nth(5);
-        const markerAxisMs = Number(await modeMarker.getAttribute('data-axis-ms'));
-        const title = (await modeMarker.getAttribute('title'))!;
-        const toMode = /-> (\S+)$/.exec(title)?.[1];
-        assert.ok(toMode, `a mode change in ${title}`);
-        await modeMarker.click();
-        await waitForPlayhead(page, markerAxisMs);
-        await page.waitForFunction(
-          (mode) =>
-            document.querySelector('[data-testid="status-mode"]')?.getAttribute('data-state') ===
-            mode,
-          toMode,
-          { timeout: 10_000 },
-        );
-        const timeField = page.getByTestId('replay-time');
-        assert.ok(
-          Math.abs(clockS(await timeField.inputValue()) - clockS(title.split(' ')[0])) <= 1,
-          `the clock reads ${await timeField.inputValue()} at the marker "${title}"`,
-        );
-
-        // The link came back after the gap: the marker there puts the clock an hour on.
-        const linkBack = page.locator('[data-testid="replay-marker"][data-kind="link-back"]');
-        const linkBackAxisMs = Number(await linkBack.getAttribute('data-axis-ms'));
-        await linkBack.click();
-        await waitForPlayhead(page, linkBackAxisMs);
-        const linkBackClock = (await linkBack.getAttribute('title'))!.split(' ')[0];
-        await eventually('the clock after the gap', async () =>
-          Math.abs(clockS(await timeField.inputValue()) - clockS(linkBackClock)) <= 1
-            ? true
-            : undefined,
-        );
-
-        // A typed time is found in the first run that holds it (the second session's).
-        await timeField.fill('18:22:00');
-        await timeField.press('Enter');
-        await eventually('the typed time', async () =>
-          (await timeField.inputValue()) === '18:22:00' ? true : undefined,
-        );
-        const typedAxisMs = await playheadAxisMs(page);
-        const jumps = await page
-          .locator('[data-testid="replay-break"][data-kind="jump-back"]')
-          .evaluateAll((elements) =>
-            elements.map((e) => Number(e.getAttribute('data-axis-end-ms'))),
+          // The 56-minute gap takes its bounded share of the track, hatched; the jumps back too.
+          const axisEndMs = await trackAxisEndMs(page);
+          assert.equal(axisEndMs, ready.axisEndMs);
+          const trackBox = (await page.getByTestId('replay-track').boundingBox())!;
+          const trackInnerPx = trackBox.width - 4;
+          const gap = page.locator('[data-testid="replay-break"][data-kind="gap"]');
+          assert.equal(await gap.count(), 1);
+          const gapAxisMs =
+            Number(await gap.getAttribute('data-axis-end-ms')) -
+            Number(await gap.getAttribute('data-axis-start-ms'));
+          const gapBox = (await gap.boundingBox())!;
+          assert.ok(
+            Math.abs(gapBox.width / trackInnerPx - gapAxisMs / axisEndMs) < 0.005,
+            `gap ${gapBox.width} px of ${trackInnerPx} px for ${gapAxisMs} of ${axisEndMs} ms`,
           );
-        assert.ok(
-          typedAxisMs > jumps[0] && typedAxisMs < jumps[1],
-          `18:22:00 at axis ${typedAxisMs}, between the jumps back at ${jumps}`,
-        );
+          assert.match(
+            await gap.evaluate((element) => getComputedStyle(element).backgroundImage),
+            /repeating-linear-gradient/,
+          );
+          const labels = await page.locator('.replay-break-labels').innerText();
+          assert.match(labels, /gap 56 min/);
+          assert.match(labels, /log jumps back 3 min/);
+          assert.match(labels, /log jumps back 8 min/);
+          assert.equal(await page.getByTestId('replay-marker').count(), ready.markers);
 
-        // Dragging the playhead to two fifths of the track puts it there.
-        const y = trackBox.y + trackBox.height / 2;
-        const xAt = (share: number) => trackBox.x + 2 + share * trackInnerPx;
-        await page.mouse.move(xAt(0.1), y);
-        await page.mouse.down();
-        await page.mouse.move(xAt(0.4), y, { steps: 10 });
-        await page.mouse.up();
-        await eventually('the dragged playhead', async () =>
-          Math.abs((await playheadAxisMs(page)) - 0.4 * axisEndMs) < axisEndMs / 100
-            ? true
-            : undefined,
-        );
+          // A mode marker clear of the others (some are 2 s apart, their ticks on one another):
+          // the playhead, the clock and the mode on the status bar follow.
+          const modeMarker = page.locator('[data-testid="replay-marker"][data-kind="mode"]').nth(5);
+          const markerAxisMs = Number(await modeMarker.getAttribute('data-axis-ms'));
+          const title = (await modeMarker.getAttribute('title'))!;
+          const toMode = /-> (\S+)$/.exec(title)?.[1];
+          assert.ok(toMode, `a mode change in ${title}`);
+          await modeMarker.click();
+          await waitForPlayhead(page, markerAxisMs);
+          await page.waitForFunction(
+            (mode) =>
+              document.querySelector('[data-testid="status-mode"]')?.getAttribute('data-state') ===
+              mode,
+            toMode,
+            { timeout: 10_000 },
+          );
+          const timeField = page.getByTestId('replay-time');
+          assert.ok(
+            Math.abs(clockS(await timeField.inputValue()) - clockS(title.split(' ')[0])) <= 1,
+            `the clock reads ${await timeField.inputValue()} at the marker "${title}"`,
+          );
 
-        // One record forward: a small step, forward.
-        await blurFields(page);
-        const beforeStepMs = await playheadAxisMs(page);
-        await page.keyboard.press('.');
-        const afterStepMs = await eventually('a step', async () => {
-          const axisMs = await playheadAxisMs(page);
-          return axisMs !== beforeStepMs ? axisMs : undefined;
-        });
-        assert.ok(afterStepMs > beforeStepMs && afterStepMs - beforeStepMs < 5_000);
+          // The link came back after the gap: the marker there puts the clock an hour on.
+          const linkBack = page.locator('[data-testid="replay-marker"][data-kind="link-back"]');
+          const linkBackAxisMs = Number(await linkBack.getAttribute('data-axis-ms'));
+          await linkBack.click();
+          await waitForPlayhead(page, linkBackAxisMs);
+          const linkBackClock = (await linkBack.getAttribute('title'))!.split(' ')[0];
+          await eventually('the clock after the gap', async () =>
+            Math.abs(clockS(await timeField.inputValue()) - clockS(linkBackClock)) <= 1
+              ? true
+              : undefined,
+          );
 
-        // Speed and play: the clock runs.
-        await page.getByTestId('replay-speed').selectOption('8');
-        await page.waitForSelector('[data-testid="replay-bar"][data-speed="8"]');
-        await page.getByTestId('replay-play').click();
-        await page.waitForSelector('[data-testid="replay-bar"][data-playing="true"]');
-        await eventually('the playhead to run', async () =>
-          (await playheadAxisMs(page)) > afterStepMs + 2_000 ? true : undefined,
-        );
-        await page.getByTestId('replay-play').click();
-        await page.waitForSelector('[data-testid="replay-bar"][data-playing="false"]');
-        await page.screenshot({ path: path.join(ARTIFACTS, 'replay-real-log.png') });
-        assert.deepEqual(tracked.blocked, []);
-        assert.deepEqual(tracked.errors, []);
-      } finally {
-        await tracked.dispose();
-      }
-    });
+          // A typed time is found in the first run that holds it (the second session's).
+          await timeField.fill('18:22:00');
+          await timeField.press('Enter');
+          await eventually('the typed time', async () =>
+            (await timeField.inputValue()) === '18:22:00' ? true : undefined,
+          );
+          const typedAxisMs = await playheadAxisMs(page);
+          const jumps = await page
+            .locator('[data-testid="replay-break"][data-kind="jump-back"]')
+            .evaluateAll((elements) =>
+              elements.map((e) => Number(e.getAttribute('data-axis-end-ms'))),
+            );
+          assert.ok(
+            typedAxisMs > jumps[0] && typedAxisMs < jumps[1],
+            `18:22:00 at axis ${typedAxisMs}, between the jumps back at ${jumps}`,
+          );
+
+          // Dragging the playhead to two fifths of the track puts it there.
+          const y = trackBox.y + trackBox.height / 2;
+          const xAt = (share: number) => trackBox.x + 2 + share * trackInnerPx;
+          await page.mouse.move(xAt(0.1), y);
+          await page.mouse.down();
+          await page.mouse.move(xAt(0.4), y, { steps: 10 });
+          await page.mouse.up();
+          await eventually('the dragged playhead', async () =>
+            Math.abs((await playheadAxisMs(page)) - 0.4 * axisEndMs) < axisEndMs / 100
+              ? true
+              : undefined,
+          );
+
+          // One record forward: a small step, forward.
+          await blurFields(page);
+          const beforeStepMs = await playheadAxisMs(page);
+          await page.keyboard.press('.');
+          const afterStepMs = await eventually('a step', async () => {
+            const axisMs = await playheadAxisMs(page);
+            return axisMs !== beforeStepMs ? axisMs : undefined;
+          });
+          assert.ok(afterStepMs > beforeStepMs && afterStepMs - beforeStepMs < 5_000);
+
+          // Speed and play: the clock runs.
+          await page.getByTestId('replay-speed').selectOption('8');
+          await page.waitForSelector('[data-testid="replay-bar"][data-speed="8"]');
+          await page.getByTestId('replay-play').click();
+          await page.waitForSelector('[data-testid="replay-bar"][data-playing="true"]');
+          await eventually('the playhead to run', async () =>
+            (await playheadAxisMs(page)) > afterStepMs + 2_000 ? true : undefined,
+          );
+          await page.getByTestId('replay-play').click();
+          await page.waitForSelector('[data-testid="replay-bar"][data-playing="false"]');
+          await page.screenshot({ path: path.join(ARTIFACTS, 'replay-real-log.png') });
+
+          // A report of the span between two marks, written by the station and served by it.
+          await page.getByTestId('replay-mark-start').click();
+          await page.mouse.click(xAt(0.6), y);
+          await eventually('the playhead at three fifths', async () =>
+            Math.abs((await playheadAxisMs(page)) - 0.6 * axisEndMs) < axisEndMs / 100
+              ? true
+              : undefined,
+          );
+          await page.getByTestId('replay-mark-end').click();
+          await page.getByTestId('replay-export').click();
+          const link = page.getByTestId('report-link');
+          await link.waitFor({ timeout: 120_000 });
+          const href = (await link.getAttribute('href'))!;
+          assert.match(href, /^\/reports\/[^/]+\/report\.html$/);
+          const report = await page.request.get(new URL(href, ui.url).href);
+          assert.equal(report.status(), 200);
+          assert.match(await report.text(), /<html/i);
+          assert.deepEqual(tracked.blocked, []);
+          assert.deepEqual(tracked.errors, []);
+        } finally {
+          await tracked.dispose();
+        }
+      },
+    );
   },
 );

@@ -36,6 +36,9 @@ export class ReplayScriptedStation implements StationApi, Disposable {
   readonly axisEndMs = 2 * RUN_MS + GAP_AXIS_MS;
   positionAxisMs = 0;
   playing = false;
+  /** Indexing under way, as the status says it; null once done. */
+  indexing: ReplayStatus['indexing'] | null = null;
+  error: string | null = null;
   speed = 1;
   private readonly listeners = new Set<(message: ServerMessage) => void>();
   private playTimer: ReturnType<typeof setInterval> | null = null;
@@ -91,8 +94,12 @@ export class ReplayScriptedStation implements StationApi, Disposable {
       files: [
         { role: 'tlog', path: '/records/olivieri_20211208-151717.tlog', bytes: 1, sha256: null },
       ],
-      indexing: { done: true, progressPct: 100, what: 'olivieri_20211208-151717.tlog' },
-      error: null,
+      indexing: this.indexing ?? {
+        done: true,
+        progressPct: 100,
+        what: 'olivieri_20211208-151717.tlog',
+      },
+      error: this.error,
       warnings: ['skipped 312 bytes that were not MAVLink'],
       axisEndMs: this.axisEndMs,
       startMs: this.startMs,
@@ -239,6 +246,11 @@ export class ReplayScriptedStation implements StationApi, Disposable {
       this.moveTo(this.positionAxisMs + PLAY_TICK_MS * this.speed);
       this.emit({ type: 'replay-view', view: this.view() });
     }, PLAY_TICK_MS);
+  }
+
+  /** Sends the status and the view again, after a test changed them. */
+  announce(): void {
+    this.emitState();
   }
 
   private emitState(): void {

@@ -358,7 +358,7 @@ test('a report of a span is written and served to the browser', { skip }, async 
   const parsed = (await geojson.json()) as { type: string };
   assert.equal(parsed.type, 'FeatureCollection');
   for (const name of ['SHA256SUMS', 'sources.sha256', 'report.kml', 'events.csv']) {
-    const response = await fetch(new URL(urlPath.replace('report.html', name), served));
+    const response: Response = await fetch(new URL(urlPath.replace('report.html', name), served));
     assert.equal(response.status, 200, name);
     await response.arrayBuffer();
   }

@@ -76,6 +76,8 @@ export class ReplaySession implements Disposable {
   private reportTiles: ReportInput['tiles'];
   private firstPositionCache: LatLon | null | undefined;
   private disposed = false;
+  /** Stops a checksum being read when the replay closes. */
+  private readonly hashing = new AbortController();
 
   private constructor(
     readonly tlogPath: string,
@@ -322,6 +324,7 @@ export class ReplaySession implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.listeners.clear();
+    this.hashing.abort();
     this.index?.dispose();
     this.video?.dispose();
   }
@@ -529,9 +532,10 @@ export class ReplaySession implements Disposable {
     for (const file of this.files) {
       if (this.disposed) return;
       try {
-        file.sha256 = await sha256File(file.path);
+        file.sha256 = await sha256File(file.path, this.hashing.signal);
         this.emit();
       } catch (error) {
+        if (this.disposed) return;
         this.warn(`cannot checksum ${file.path}: ${errorText(error)}`);
       }
     }
@@ -566,10 +570,10 @@ export class ReplaySession implements Disposable {
 }
 
 /** The SHA-256 of a file, streamed: a flight record may be far larger than memory. */
-export function sha256File(filePath: string): Promise<string> {
+export function sha256File(filePath: string, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
-    const stream = createReadStream(filePath, { highWaterMark: HASH_CHUNK_BYTES });
+    const stream = createReadStream(filePath, { highWaterMark: HASH_CHUNK_BYTES, signal });
     stream.on('data', (chunk) => hash.update(chunk));
     stream.once('error', reject);
     stream.once('end', () => resolve(hash.digest('hex')));

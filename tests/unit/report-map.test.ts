@@ -142,6 +142,18 @@ describe('incident report map', { skip: keyFrameJpeg() ? false : 'no key frame' 
     assert.ok(Math.abs(y + (fraction.y - tile.y) * h - start[1]) < 1.5);
   });
 
+  test('a tile store that throws costs the map its tiles, not the report its map', () => {
+    const broken = {
+      getTile: (): never => {
+        throw new Error('database disk image is malformed');
+      },
+    };
+    const map = renderMapSvg({ ...input, tiles: { provider: broken, attribution: 'x' } });
+    assert.ok(map);
+    assert.equal(map.tiles, null);
+    assert.match(map.svg, /class="vehicle-path"/);
+  });
+
   test('nothing with a position: no map', () => {
     assert.equal(renderMapSvg({ ...input, vehiclePath: [], tracks: [], zones: [] }), null);
     const zonesOnly = renderMapSvg({ ...input, vehiclePath: [], tracks: [] });

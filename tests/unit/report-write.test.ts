@@ -245,6 +245,16 @@ describe('incident report folder', { skip: keyFrameJpeg() ? false : 'no key fram
         /zones\[1\] has fewer than 3/,
       ],
       ['bad checksum', (input) => (input.files[0].sha256 = 'abc'), /files\[0\]\.sha256/],
+      [
+        'hazing without operator',
+        (input) => (input.hazingEvents[1].operator = undefined as never),
+        /hazingEvents\[1\]\.operator\.operatorName must be text/,
+      ],
+      [
+        'unknown event kind',
+        (input) => (input.events[3].kind = 'explosion' as never),
+        /events\[3\]\.kind "explosion" is not a kind/,
+      ],
     ];
     for (const [name, spoil, message] of cases) {
       const input = makeReportInput(work).input;

@@ -3,12 +3,15 @@
 // everywhere on it. Over a few kilometres the flat-earth error is far below GPS error.
 
 import { EARTH_RADIUS_M } from '../../core/geodesy';
+import { createLogger } from '../../core/log';
 import type { LatLon } from '../../core/types';
 import { zoneKind, type ProtectedZone, type ZoneKind } from '../../core/zones';
 import type { TileProvider } from '../server';
 import { latLonToTile, tileToLatLon } from '../tiles/xyz';
 import { escapeMarkup } from './format';
 import { positionAt, type TimedPosition } from './span';
+
+const log = createLogger('report');
 
 export const MAP_WIDTH_PX = 1000;
 const MAP_MIN_HEIGHT_PX = 420;
@@ -169,7 +172,7 @@ function pointsAttr(projection: Projection, points: readonly LatLon[]): string {
  * Tiles at the zoom whose pixels are about as fine as the map's, lower where the provider has
  * none there, as data: URIs placed by their corners in the local projection.
  */
-function tileImages(
+function tileImagesAt(
   tiles: NonNullable<MapInput['tiles']>,
   projection: Projection,
   widthPx: number,
@@ -208,6 +211,21 @@ function tileImages(
     }
   }
   return null;
+}
+
+/** A tile store that fails (a damaged MBTiles file) costs the map its tiles, not the report. */
+function tileImages(
+  tiles: NonNullable<MapInput['tiles']>,
+  projection: Projection,
+  widthPx: number,
+  heightPx: number,
+): { images: string; used: MapTilesUsed } | null {
+  try {
+    return tileImagesAt(tiles, projection, widthPx, heightPx);
+  } catch (error) {
+    log.warn(`report map drawn without tiles: ${error instanceof Error ? error.message : error}`);
+    return null;
+  }
 }
 
 /** 1, 2 or 5 times a power of ten, about a fifth of the map's width. */

@@ -101,6 +101,24 @@ function timedLatLon(value: unknown, where: string): LatLon & { timeMs: number }
   return { ...point, timeMs: finite((value as { timeMs?: unknown }).timeMs, `${where}.timeMs`) };
 }
 
+/** Enough of a hazing entry to print it: who, what pattern, when, and each action. */
+function checkHazingEvent(event: HazingEvent, where: string): void {
+  if (typeof event !== 'object' || event === null) {
+    throw new Error(`report input: ${where} is not a hazing entry`);
+  }
+  text(event.id, `${where}.id`);
+  text(event.operator?.operatorName, `${where}.operator.operatorName`);
+  text(event.operator?.agencyOrPermitId, `${where}.operator.agencyOrPermitId`);
+  text(event.pattern?.kind, `${where}.pattern.kind`);
+  finite(event.startedMs, `${where}.startedMs`);
+  if (event.endedMs !== null) finite(event.endedMs, `${where}.endedMs`);
+  array<HazingEvent['actions'][number]>(event.actions, `${where}.actions`).forEach((action, j) => {
+    finite(action?.timeMs, `${where}.actions[${j}].timeMs`);
+    text(action.action, `${where}.actions[${j}].action`);
+    text(action.detail, `${where}.actions[${j}].detail`);
+  });
+}
+
 interface CheckedInput {
   title: string;
   sourceFile: string;
@@ -169,7 +187,9 @@ export function checkReportInput(input: ReportInput): CheckedInput {
   const events = array<ReportInput['events'][number]>(input.events, 'events')
     .map((event, i) => {
       const kind = text(event?.kind, `events[${i}].kind`);
-      if (!EVENT_KINDS.has(kind)) throw new Error(`report input: events[${i}].kind ${kind}?`);
+      if (!EVENT_KINDS.has(kind)) {
+        throw new Error(`report input: events[${i}].kind ${JSON.stringify(kind)} is not a kind`);
+      }
       return {
         timeMs: finite(event.timeMs, `events[${i}].timeMs`),
         kind: event.kind,
@@ -198,6 +218,9 @@ export function checkReportInput(input: ReportInput): CheckedInput {
         if (box.length !== 4) throw new Error(`report input: ${where}.detections[${j}].box`);
         box.forEach((value, k) => finite(value, `${where}.detections[${j}].box[${k}]`));
         text(detection.className, `${where}.detections[${j}].className`);
+        finite(detection.score, `${where}.detections[${j}].score`);
+        finite(detection.imageWidth, `${where}.detections[${j}].imageWidth`);
+        finite(detection.imageHeight, `${where}.detections[${j}].imageHeight`);
       });
       return { ...frame, caption: text(frame.caption, `${where}.caption`) };
     })
@@ -205,7 +228,8 @@ export function checkReportInput(input: ReportInput): CheckedInput {
     .sort((a, b) => a.timeMs - b.timeMs);
   const hazingEvents = array<HazingEvent>(input.hazingEvents, 'hazingEvents')
     .filter((event, i) => {
-      const startedMs = finite(event?.startedMs, `hazingEvents[${i}].startedMs`);
+      checkHazingEvent(event, `hazingEvents[${i}]`);
+      const startedMs = event.startedMs;
       return startedMs <= toMs && (event.endedMs ?? Number.POSITIVE_INFINITY) >= fromMs;
     })
     .sort((a, b) => a.startedMs - b.startedMs);

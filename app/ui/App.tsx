@@ -479,7 +479,11 @@ export function App() {
     action && (actionLive(action) || action.eventId !== closedEventId) ? action : null;
 
   return (
-    <div className={`app role-${role ?? 'unknown'}`} data-testid="app" data-role={role ?? ''}>
+    <div
+      className={`app role-${role ?? 'unknown'}${replayMode ? ' replay-mode' : ''}`}
+      data-testid="app"
+      data-role={role ?? ''}
+    >
       <StatusBar
         hazingOperator={hazingOperator}
         onHazingOperator={canCommand ? () => setAskOperator({ then: null }) : undefined}
@@ -539,7 +543,10 @@ export function App() {
             trail={replayMode ? (replayTrail ?? []) : undefined}
             lastKnown={replayMode ? replayLastKnown : undefined}
           />
-          <VideoPanel panelRef={videoPanelRef} />
+          {/* A record with no video beside it leaves the whole map to the track. */}
+          {replayStatus?.indexing.done && replayStatus.videoFrames === 0 ? null : (
+            <VideoPanel panelRef={videoPanelRef} />
+          )}
           <HoldingBanner action={action} envelope={envelope} />
           <LinkLostBanner atMs={replayMode ? (replayView?.timeMs ?? null) : undefined} />
           <Toasts toasts={toasts} onDismiss={dismissToast} />

@@ -4,7 +4,7 @@
 // the report span and its export, and no control anywhere that could fly a vehicle.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,6 +25,8 @@ const TOKEN = 'test-operator-token-replay-0123456789';
 const HOME = { ...CONRAD_MT, altitudeMslM: 1060 };
 const VIEWPORT = { width: 1366, height: 850 };
 /** ArduCopter 4.1 in AUTO, with a 56-minute gap and two sessions written into the file. */
+/** A real photo, shown as the recorded frame (there is no public footage of bears). */
+const BEAR_PHOTO = path.join(sharedDir(), 'fixtures', 'images', 'bear-coco-285.jpg');
 const GAP_TLOG = path.join(sharedDir(), 'fixtures', 'tlog', 'olivieri_20211208-151717.tlog');
 const skip =
   chromiumMissing() ||
@@ -96,6 +98,9 @@ describe('the replay screen in Chromium', { skip }, () => {
     makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 15, maxZoom: 17, radiusTiles: 3 });
     tiles = openTileStore(tileDir);
     station = new ReplayScriptedStation(HOME);
+    if (existsSync(BEAR_PHOTO)) {
+      station.frameJpeg = { data: readFileSync(BEAR_PHOTO), widthPx: 586, heightPx: 640 };
+    }
     server = await startServer({
       host: '127.0.0.1',
       port: 0,
@@ -195,6 +200,16 @@ describe('the replay screen in Chromium', { skip }, () => {
       await page.locator('[data-testid="replay-event"][data-kind="detection"]').click();
       await waitForPlayhead(page, detection.axisMs);
       assert.equal(await current.getAttribute('data-kind'), 'detection');
+      if (station.frameJpeg) {
+        // The frame at the playhead, with the box its detections put on it, as live.
+        const frameId = String(Math.floor(detection.axisMs / FRAME_MS));
+        await page.waitForSelector(`[data-testid="video-frame"][data-frame-id="${frameId}"]`, {
+          timeout: 10_000,
+        });
+        const box = page.locator('[data-testid="detection-box"][data-class="bear"]');
+        assert.equal(await box.count(), 1);
+        assert.equal(await box.getAttribute('data-track-id'), '3');
+      }
 
       // Typing a time jumps there: a time in the second run, on the log's day.
       const targetAxisMs = 420_000;
@@ -280,6 +295,15 @@ describe('the replay screen in Chromium', { skip }, () => {
           .filter((c) => c.action === 'play' || c.action === 'pause')
           .map((c) => c.action),
         ['play', 'pause'],
+      );
+
+      // The event at the playhead is in sight in its list, wherever the list was scrolled.
+      const listBox = (await page.locator('.replay-event-list').boundingBox())!;
+      const currentBox = (await current.boundingBox())!;
+      assert.ok(
+        currentBox.y >= listBox.y - 1 &&
+          currentBox.y + currentBox.height <= listBox.y + listBox.height + 1,
+        `the current event ${JSON.stringify(currentBox)} is outside ${JSON.stringify(listBox)}`,
       );
 
       // The drone's last known position and the bear's are on the map with their times.

@@ -14,7 +14,7 @@ import type {
   ReplayStatus,
   ReplayView,
 } from '../../app/core/replay';
-import type { CommandOutcome, LatLon, VehicleState } from '../../app/core/types';
+import type { CommandOutcome, GeoDetection, LatLon, VehicleState } from '../../app/core/types';
 import type { StationApi } from '../../app/station/server';
 import { axisToTimeMs } from '../../app/ui/components/ReplayBar';
 import { flyingVehicle, scriptedHello } from './vehicle-state';
@@ -39,6 +39,8 @@ export class ReplayScriptedStation implements StationApi, Disposable {
   /** Indexing under way, as the status says it; null once done. */
   indexing: ReplayStatus['indexing'] | null = null;
   error: string | null = null;
+  /** A JPEG shown as every recorded frame, with a bear box on it; null: no frames are sent. */
+  frameJpeg: { data: Buffer; widthPx: number; heightPx: number } | null = null;
   speed = 1;
   private readonly listeners = new Set<(message: ServerMessage) => void>();
   private playTimer: ReturnType<typeof setInterval> | null = null;
@@ -154,7 +156,7 @@ export class ReplayScriptedStation implements StationApi, Disposable {
       trail,
       tracksLastKnown,
       targets: [],
-      detections: null,
+      detections: this.frameJpeg ? this.detectionsAt(axisMs, timeMs) : null,
       action: null,
       zones: [],
       alerts: [],
@@ -169,8 +171,45 @@ export class ReplayScriptedStation implements StationApi, Disposable {
   snapshot(): ServerMessage[] {
     return [
       { type: 'replay-status', status: this.status() },
+      ...this.frameMessages(),
       { type: 'replay-view', view: this.view() },
     ];
+  }
+
+  /** The recorded frame at the playhead, as a replay station sends it. */
+  private frameMessages(): ServerMessage[] {
+    if (!this.frameJpeg) return [];
+    const axisMs = this.positionAxisMs;
+    return [
+      {
+        type: 'frame',
+        frameId: Math.floor(axisMs / FRAME_MS),
+        frameTimeMs: this.timeAt(axisMs).timeMs,
+        width: this.frameJpeg.widthPx,
+        height: this.frameJpeg.heightPx,
+        jpeg: this.frameJpeg.data.toString('base64'),
+      },
+    ];
+  }
+
+  /** A bear box on every frame, its track id that of the bear in tracksLastKnown. */
+  private detectionsAt(axisMs: number, timeMs: number): ReplayView['detections'] {
+    const { widthPx, heightPx } = this.frameJpeg!;
+    const frameId = Math.floor(axisMs / FRAME_MS);
+    const bear: GeoDetection = {
+      frameId,
+      frameTimeMs: timeMs,
+      classId: 21,
+      className: 'bear',
+      score: 0.94,
+      box: [widthPx * 0.2, heightPx * 0.25, widthPx * 0.5, heightPx * 0.5],
+      imageWidth: widthPx,
+      imageHeight: heightPx,
+      ground: offsetNorthEast(this.home, 60, 40),
+      groundError: null,
+      trackId: 3,
+    };
+    return { frameId, frameTimeMs: timeMs, detections: [bear] };
   }
 
   onMessage(listener: (message: ServerMessage) => void): Disposable {
@@ -244,6 +283,7 @@ export class ReplayScriptedStation implements StationApi, Disposable {
     if (!playing) return;
     this.playTimer = setInterval(() => {
       this.moveTo(this.positionAxisMs + PLAY_TICK_MS * this.speed);
+      for (const message of this.frameMessages()) this.emit(message);
       this.emit({ type: 'replay-view', view: this.view() });
     }, PLAY_TICK_MS);
   }
@@ -254,8 +294,7 @@ export class ReplayScriptedStation implements StationApi, Disposable {
   }
 
   private emitState(): void {
-    this.emit({ type: 'replay-status', status: this.status() });
-    this.emit({ type: 'replay-view', view: this.view() });
+    for (const message of this.snapshot()) this.emit(message);
   }
 
   private emit(message: ServerMessage): void {

@@ -559,6 +559,12 @@ export function ReplayBar(props: ReplayBarProps) {
         </div>
       )}
 
+      {status.error ? (
+        <div className="replay-fatal" data-testid="replay-error" role="alert">
+          {status.error}
+        </div>
+      ) : null}
+
       <div className="replay-break-labels" aria-hidden="true">
         {status.breaks.map((brk) => (
           <span
@@ -678,11 +684,6 @@ export function ReplayBar(props: ReplayBarProps) {
             <span className="replay-note" data-testid="replay-span-text">
               Report span {spanText(spanFromMs)} to {spanText(spanToMs)}
               {spanOk ? '' : ': the end must come after the start'}
-            </span>
-          ) : null}
-          {status.error ? (
-            <span className="replay-error" data-testid="replay-error" role="alert">
-              {status.error}
             </span>
           ) : null}
           {notice ? (

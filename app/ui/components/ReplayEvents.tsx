@@ -21,7 +21,8 @@ export function ReplayEvents(props: ReplayEventsProps) {
     const list = listRef.current;
     const item = list?.querySelector<HTMLElement>('[data-current="true"]');
     if (!list || !item) return;
-    const top = item.offsetTop - list.offsetTop;
+    // The list is positioned (replay.css), so offsets are from its top.
+    const top = item.offsetTop;
     if (top < list.scrollTop) list.scrollTop = top;
     else if (top + item.offsetHeight > list.scrollTop + list.clientHeight) {
       list.scrollTop = top + item.offsetHeight - list.clientHeight;

@@ -200,6 +200,15 @@ describe('the replay screen in Chromium', { skip }, () => {
       await page.locator('[data-testid="replay-event"][data-kind="detection"]').click();
       await waitForPlayhead(page, detection.axisMs);
       assert.equal(await current.getAttribute('data-kind'), 'detection');
+      // The bear on the map was seen 2 s before the playhead: its label ages from there.
+      await page.waitForFunction(
+        () =>
+          document
+            .querySelector('.ursa-target[data-target-id="3"] .ursa-target-label')
+            ?.textContent?.endsWith('· 2 s'),
+        null,
+        { timeout: 10_000 },
+      );
       if (station.frameJpeg) {
         // The frame at the playhead, with the box its detections put on it, as live.
         const frameId = String(Math.floor(detection.axisMs / FRAME_MS));

@@ -14,7 +14,13 @@ import type {
   ReplayStatus,
   ReplayView,
 } from '../../app/core/replay';
-import type { CommandOutcome, GeoDetection, LatLon, VehicleState } from '../../app/core/types';
+import type {
+  CommandOutcome,
+  GeoDetection,
+  LatLon,
+  MapTarget,
+  VehicleState,
+} from '../../app/core/types';
 import type { StationApi } from '../../app/station/server';
 import { axisToTimeMs } from '../../app/ui/components/ReplayBar';
 import { flyingVehicle, scriptedHello } from './vehicle-state';
@@ -155,7 +161,7 @@ export class ReplayScriptedStation implements StationApi, Disposable {
       vehicleLastKnown: { position: vehicle.position!, timeMs },
       trail,
       tracksLastKnown,
-      targets: [],
+      targets: this.targetsAt(axisMs, timeMs),
       detections: this.frameJpeg ? this.detectionsAt(axisMs, timeMs) : null,
       action: null,
       zones: [],
@@ -188,6 +194,24 @@ export class ReplayScriptedStation implements StationApi, Disposable {
         width: this.frameJpeg.widthPx,
         height: this.frameJpeg.heightPx,
         jpeg: this.frameJpeg.data.toString('base64'),
+      },
+    ];
+  }
+
+  /** The bear is in sight from 90 s to 120 s of axis, last seen 2 s before the playhead. */
+  private targetsAt(axisMs: number, timeMs: number): MapTarget[] {
+    if (axisMs < 90_000 || axisMs > 120_000) return [];
+    return [
+      {
+        id: 3,
+        className: 'bear',
+        position: offsetNorthEast(this.home, 60, 40),
+        score: 0.94,
+        firstSeenMs: this.timeAt(90_000).timeMs,
+        lastSeenMs: timeMs - 2_000,
+        hits: 12,
+        speedMps: 0,
+        courseDeg: null,
       },
     ];
   }

@@ -536,7 +536,9 @@ export function MapView(props: MapViewProps) {
   const [following, setFollowing] = useState(true);
   const followingRef = useRef(following);
   followingRef.current = following;
-  const nowMs = useNow(1000);
+  const wallNowMs = useNow(1000);
+  // A replay's targets age from its playhead, not from today.
+  const nowMs = props.lastKnown?.timeMs ?? wallNowMs;
 
   const { tiles } = props.hello;
   const { latDeg: centerLatDeg, lonDeg: centerLonDeg } = props.hello.mapCenter;

@@ -112,7 +112,7 @@ export const HAZING_CSV_COLUMNS = [
 ] as const;
 
 /** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
-function csvField(value: string): string {
+export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
@@ -121,7 +121,7 @@ function csvField(value: string): string {
  * with an apostrophe instead, as OWASP advises for CSV injection: operator names, ids and
  * details come from people. Numbers never pass through here, so -111.95 stays a number.
  */
-function textCell(value: string): string {
+export function csvTextCell(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
@@ -152,12 +152,12 @@ export function hazingEventsToCsv(events: readonly HazingEvent[]): string {
       detail: action.detail,
     }));
     rows.push([
-      textCell(event.id),
-      textCell(event.operator.operatorName),
-      textCell(event.operator.agencyOrPermitId),
+      csvTextCell(event.id),
+      csvTextCell(event.operator.operatorName),
+      csvTextCell(event.operator.agencyOrPermitId),
       event.trackId === null ? '' : numberText(event.trackId),
-      textCell(event.pattern.kind),
-      textCell(JSON.stringify(event.pattern)),
+      csvTextCell(event.pattern.kind),
+      csvTextCell(JSON.stringify(event.pattern)),
       isoTime(event.startedMs),
       isoTime(event.endedMs),
       ...latLonTexts(event.bearStart),
@@ -166,8 +166,8 @@ export function hazingEventsToCsv(events: readonly HazingEvent[]): string {
       ...latLonTexts(event.droneEnd),
       numberText(event.bearMovedM, 1),
       numberText(event.durationS, 1),
-      textCell(event.outcome ?? ''),
-      textCell(JSON.stringify(actions)),
+      csvTextCell(event.outcome ?? ''),
+      csvTextCell(JSON.stringify(actions)),
     ]);
   }
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';

@@ -15,7 +15,7 @@ import type { LatLon, MapTarget } from '../../app/core/types';
 import type { ProtectedZone, ZoneAlert } from '../../app/core/zones';
 import { SessionJournal } from '../../app/station/journal';
 import { JournalTimeline, type JournalView } from '../../app/station/replay/journal-timeline';
-import { mergeAlert, mergeHazingEvent } from '../../app/ui/api/client';
+import { mergeAlert, mergeHazingEvent } from '../../app/core/screen-fold';
 
 const T0 = 1_800_000_000_000;
 const P1: LatLon = { latDeg: 48.171, lonDeg: -111.951 };

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { offsetNorthEast } from '../../app/core/geodesy';
-import { csvDocument, csvTextCell, localText, sha256Line } from '../../app/station/report/format';
+import { csvTextCell } from '../../app/core/hazing-log';
+import { csvDocument, localText, sha256Line } from '../../app/station/report/format';
 import { positionAt, summarize, type TimedPosition } from '../../app/station/report/span';
 import { HOME, T0_MS } from './report-fixture';
 

@@ -17,7 +17,7 @@ import type {
 import type { ReplayMarkerKind, TrackLastKnown } from '../../core/replay';
 import type { CommandOutcome, GeoDetection, LatLon, MapTarget } from '../../core/types';
 import type { ProtectedZone, ZoneAlert } from '../../core/zones';
-import { LOG_LIMIT, mergeAlert, mergeHazingEvent } from '../../ui/api/client';
+import { LOG_LIMIT, mergeAlert, mergeHazingEvent } from '../../core/screen-fold';
 import { describeCommand, JOURNAL_VERSION } from '../journal';
 
 const log = createLogger('journal-timeline');

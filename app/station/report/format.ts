@@ -1,5 +1,6 @@
 // Text helpers shared by the report's formats: escaping, times, CSV cells and checksum lines.
 
+import { csvField } from '../../core/hazing-log';
 import type { LatLon } from '../../core/types';
 
 const HTML_ESCAPES: Record<string, string> = {
@@ -61,19 +62,6 @@ export function distanceText(distanceM: number): string {
 
 export function latLonText(point: LatLon): string {
   return `${point.latDeg.toFixed(6)}, ${point.lonDeg.toFixed(6)}`;
-}
-
-/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/**
- * The guard hazing-log.ts uses against CSV injection: a text cell a spreadsheet would run as a
- * formula starts with an apostrophe instead. Labels come from people and from the vehicle.
- */
-export function csvTextCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
 /** Rows joined with CRLF, as RFC 4180 has them, ending in one. */

@@ -2,6 +2,7 @@
 // commands through here, never touching the WebSocket itself.
 
 import type { HazingEvent, HazingOperator } from '../../core/hazing-log';
+import { LOG_LIMIT, mergeAlert, mergeHazingEvent } from '../../core/screen-fold';
 import type {
   ActionStatus,
   KnownPerson,
@@ -76,7 +77,6 @@ export interface ClientOptions {
   commandTimeoutMs?: number;
 }
 
-export const LOG_LIMIT = 300;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 /** Heartbeat periods of silence after which the station counts as lost. */
@@ -109,30 +109,6 @@ const INITIAL_STATE: StationState = {
   replay: null,
   replayView: null,
 };
-
-/** Hazing log entries kept on screen; the station keeps them all. */
-export const HAZING_EVENTS_KEPT = 50;
-
-/** Replaces an entry with its newer state, or adds it; oldest first, at most HAZING_EVENTS_KEPT. */
-export function mergeHazingEvent(events: HazingEvent[], event: HazingEvent): HazingEvent[] {
-  const index = events.findIndex((known) => known.id === event.id);
-  if (index >= 0) return events.map((known, i) => (i === index ? event : known));
-  return [...events, event].slice(-HAZING_EVENTS_KEPT);
-}
-
-/** Acknowledged alerts kept for the record on screen; open ones are always kept. */
-const ACKNOWLEDGED_ALERTS_KEPT = 20;
-
-export function mergeAlert(alerts: ZoneAlert[], alert: ZoneAlert): ZoneAlert[] {
-  const next = alerts.filter((known) => known.id !== alert.id);
-  next.push(alert);
-  next.sort((a, b) => a.id - b.id);
-  const acknowledged = next.filter((known) => known.acknowledgedMs !== null);
-  const drop = new Set(
-    acknowledged.slice(0, Math.max(0, acknowledged.length - ACKNOWLEDGED_ALERTS_KEPT)),
-  );
-  return next.filter((known) => !drop.has(known));
-}
 
 interface PendingCommand {
   resolve: (outcome: CommandOutcome) => void;

@@ -17,14 +17,18 @@ export function useStation<T>(select: (state: StationState) => T): T {
   return useSyncExternalStore(client.subscribe, () => select(client.getState()));
 }
 
-/** The wall clock, refreshed every periodMs, for ages that count up on screen. */
+/**
+ * The clock ages on screen count from, refreshed every periodMs: the wall clock live, the
+ * playhead's time in a replay (a heartbeat from 2021 is seconds old there, not years).
+ */
 export function useNow(periodMs: number): number {
+  const replayTimeMs = useStation((state) => state.replayView?.timeMs ?? null);
   const [nowMs, setNowMs] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNowMs(Date.now()), periodMs);
     return () => clearInterval(timer);
   }, [periodMs]);
-  return nowMs;
+  return replayTimeMs ?? nowMs;
 }
 
 /**

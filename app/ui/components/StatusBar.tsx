@@ -168,16 +168,20 @@ export function StatusBar(props: StatusBarProps) {
 /** Who hazes under which authority: the record every pattern is logged under. */
 function HazingOperatorItem(props: StatusBarProps) {
   const operator = props.hazingOperator;
+  // A replay shows the record as it was; there is nobody to set an operator for.
+  const replaying = useStation((state) => state.replay !== null);
   const text = operator
     ? `Hazing as ${operator.operatorName}, ${operator.agencyOrPermitId}`
-    : 'Hazing operator not set';
+    : replaying
+      ? 'No hazing operator at this time'
+      : 'Hazing operator not set';
   const content = (
     <>
       <span className="status-label">Hazing</span>
       <span className="status-value">{text}</span>
     </>
   );
-  const className = `status-item hazing-operator tone-${operator ? 'neutral' : 'warn'}`;
+  const className = `status-item hazing-operator tone-${operator || replaying ? 'neutral' : 'warn'}`;
   return props.onHazingOperator ? (
     <button
       type="button"

@@ -4,7 +4,15 @@
 // make markers; broken lines are skipped and named.
 
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -431,7 +439,7 @@ test('broken lines are skipped, counted and named; the rest is read', () => {
     '{"t":1800000001234,"x":{"y":1}}',
     '{"m":{"type":"zones","zones":[]}}',
     `{"t":${T0 + 1},"m":{"type":"telepathy","words":"hello"}}`,
-    `{"t":${T0 + 1},"m":{"type":"targets","targets":[{"id":"one"}]}}`,
+    `{"t":${T0 + 1},"m":{"type":"targets","targets":"none"}}`,
     ...good.slice(3).filter((line) => line !== ''),
   ];
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -445,7 +453,7 @@ test('broken lines are skipped, counted and named; the rest is read', () => {
   assert.match(warning, /line 5 \(unknown shape\)/);
   assert.match(warning, /line 6 \(no time "t"\)/);
   assert.match(warning, /line 7 \(a message of unknown type "telepathy"\)/);
-  assert.match(warning, /line 8 \(a "targets" message of unknown shape\)/);
+  assert.match(warning, /line 8 \(a "targets" message whose targets is not a list\)/);
   assert.match(warning, new RegExp(`line ${lines.length + 1} \\(cut short`));
   assert.deepEqual(withoutLog(broken.viewAt(T0 + 1600)), liveClientAt(T0 + 1600));
   assert.equal(broken.endMs, T0 + 1500);
@@ -463,7 +471,7 @@ test('no journal, or one from a newer station: empty, or what can be read, with 
   }
   const folder = JournalTimeline.load(root);
   assert.equal(folder.warnings.length, 1);
-  assert.match(folder.warnings[0], /cannot be read .*EISDIR/);
+  assert.match(folder.warnings[0], /cannot be read \(it is a folder\)/);
 
   const file = path.join(root, 'newer.journal.jsonl');
   writeFileSync(
@@ -493,4 +501,171 @@ test('the log holds the newest entries a live client keeps, up to the time asked
   assert.equal(at(499)[0], 'entry 200');
   assert.equal(at(499)[299], 'entry 499');
   assert.equal(at(699)[0], 'entry 400');
+});
+
+/** One journal line per message, as the station writes them. */
+function journalOf(file: string, messages: unknown[]): void {
+  const lines = messages.map((m, i) => JSON.stringify({ t: T0 + i, m }));
+  writeFileSync(file, `${[`{"t":${T0},"session":{"version":1}}`, ...lines].join('\n')}\n`);
+}
+
+test('items the screens cannot draw are left out, each named by line; the rest is kept', () => {
+  const file = path.join(root, 'shapes.journal.jsonl');
+  const person = { id: 'mark-1', source: 'marked', position: P1, lastSeenMs: T0 };
+  const hostile = '"><b id="pwn">ARMED</b>';
+  journalOf(file, [
+    // Lines 2-5: one good item beside bad ones in each list.
+    {
+      type: 'zones',
+      zones: [zone, { id: 2, name: 'Yard', alertDistanceM: 50, polygon: 'nope' }],
+    },
+    { type: 'zones', zones: [zone, { ...zone, id: `1${hostile}` }] },
+    { type: 'people', people: [person, { id: 'p1' }, { ...person, source: hostile }, null] },
+    {
+      type: 'targets',
+      targets: [
+        target(1, 'bear', P1, T0 + 5),
+        { ...target(2, 'bear', P2, T0 + 5), position: { latDeg: '48.1', lonDeg: 'x' } },
+        { ...target(3, 'bear', P2, T0 + 5), path: [{ latDeg: 48.1, lonDeg: -111 }] },
+      ],
+    },
+    // Lines 6-10: messages with no usable whole.
+    { type: 'alert', alert: { id: 3 } },
+    { type: 'hazing-event', event: { id: 'h', startedMs: T0 } },
+    { type: 'hazing-event', event: { ...eventStart, id: 'E9', operator: null } },
+    { type: 'hazing-event', event: { ...eventStart, id: 'E8', actions: null } },
+    { type: 'hazing-event', event: { ...eventStart, id: 'E7', bearStart: { latDeg: '48.17' } } },
+    // Lines 11-13.
+    { type: 'action', action: { kind: 5 } },
+    { type: 'action', action: { ...action('flying'), preview: [P1, { latDeg: 91 }] } },
+    { type: 'log', entry: { timeMs: T0, level: 'loud', text: 'x' } },
+    // Lines 14-15: good.
+    { type: 'alert', alert: alert(4, 1, null) },
+    { type: 'hazing-event', event: eventStart },
+    // Line 16: one detection of two with a className that is no text.
+    {
+      type: 'detections',
+      frameId: 7,
+      frameTimeMs: T0,
+      detections: [
+        { ...detectionOf('bear'), className: 7 },
+        { ...detectionOf('bear'), box: [1, 2, 'x', 4] },
+        detectionOf('bear'),
+      ],
+    },
+  ]);
+  const loaded = JournalTimeline.load(file);
+  const warnings = loaded.warnings.join('\n');
+  assert.match(warnings, /skipped 8 line\(s\)/);
+  for (const [line, why] of [
+    [6, /alert trackId missing is not a number/],
+    [7, /hazing operator must be an object/],
+    [8, /hazing operator must be an object/],
+    [9, /hazing event actions is not a list/],
+    [10, /hazing event bearStart: latDeg "48.17" is not a number/],
+    [11, /action settings are not an object/],
+    [12, /action preview 2: latDeg 91 is not a number/],
+    [13, /entry level "loud" is not info, warn or error/],
+  ] as const) {
+    assert.match(warnings, new RegExp(`line ${line} \\(a "[a-z-]+" message: [^(]*${why.source}`));
+  }
+  assert.match(warnings, /left out 9 item\(s\) of a shape replay cannot show/);
+  assert.match(warnings, /line 2 zone 2 "Yard": polygon is not a list of corners/);
+  assert.match(warnings, /line 3 zone 2: id "1\\"><b id=\\"pwn\\">ARMED<\/b>" is not a whole/);
+  assert.match(warnings, /line 4 person 2 source undefined is not detected or marked/);
+  assert.match(warnings, /line 4 person 4 is not an object/);
+  assert.match(warnings, /line 5 target 2 position: latDeg "48.1"/);
+  assert.match(warnings, /line 5 target 3 path point 1 timeMs missing is not a number/);
+  assert.match(warnings, /line 16 detection 1 className is not text/);
+  assert.match(warnings, /line 16 detection 2 box "x" is not a number/);
+
+  const view = loaded.viewAt(T0 + 100);
+  assert.deepEqual(view.zones, [zone]);
+  assert.deepEqual(view.people, [person]);
+  assert.deepEqual(
+    view.targets.map((t) => t.id),
+    [1],
+  );
+  assert.deepEqual(view.alerts, [alert(4, 1, null)]);
+  assert.deepEqual(view.hazingEvents, [eventStart]);
+  assert.equal(view.action, null);
+  assert.deepEqual(view.log, []);
+  assert.deepEqual(loaded.detectionsFor(7)?.detections, [detectionOf('bear')]);
+  assert.deepEqual(
+    loaded.hazingEvents(0, Infinity).map((event) => event.id),
+    ['E1'],
+  );
+});
+
+function detectionOf(className: string): Record<string, unknown> {
+  return {
+    frameId: 7,
+    frameTimeMs: T0,
+    classId: 21,
+    className,
+    score: 0.9,
+    box: [10, 20, 30, 40],
+    imageWidth: 640,
+    imageHeight: 512,
+    ground: P1,
+    groundError: null,
+    trackId: 1,
+  };
+}
+
+test('only a regular file is read: a FIFO, a device or a folder is refused at once', () => {
+  const fifo = path.join(root, 'fifo.journal.jsonl');
+  const made = spawnSync('mkfifo', [fifo]);
+  assert.equal(made.status, 0, 'mkfifo must work here');
+  const device = path.join(root, 'zero.journal.jsonl');
+  symlinkSync('/dev/zero', device);
+  for (const [file, why] of [
+    [fifo, /cannot be read \(it is not a regular file\)/],
+    [device, /cannot be read \(it is not a regular file\)/],
+    [root, /cannot be read \(it is a folder\)/],
+  ] as const) {
+    const loaded = JournalTimeline.load(file);
+    assert.equal(loaded.warnings.length, 1);
+    assert.match(loaded.warnings[0], why);
+    assert.equal(loaded.startMs, null);
+  }
+});
+
+test('lines past the line limit are skipped and counted; past the byte limit, left out', () => {
+  const file = path.join(root, 'limits.journal.jsonl');
+  const logLine = (i: number, text: string): string =>
+    JSON.stringify({ t: T0 + i, m: logMessage(T0 + i, text) });
+  const lines = [
+    logLine(0, 'first'),
+    logLine(1, 'x'.repeat(3000)),
+    logLine(2, 'second'),
+    logLine(3, 'y'.repeat(5000)),
+    logLine(4, 'third'),
+  ];
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const limits = { maxLineBytes: 2048, maxBytes: 1024 * 1024 };
+  const loaded = JournalTimeline.load(file, limits);
+  assert.equal(loaded.warnings.length, 1, loaded.warnings.join('\n'));
+  assert.match(loaded.warnings[0], /skipped 2 line\(s\) longer than 2048 bytes: line 2, line 4/);
+  assert.deepEqual(
+    loaded.viewAt(T0 + 10).log.map((entry) => entry.text),
+    ['first', 'second', 'third'],
+  );
+
+  // The limit falls inside line 3: lines 1-2 are read, the cut line is not reported as broken.
+  const cutAt = Buffer.byteLength(`${lines.slice(0, 2).join('\n')}\n`) + 10;
+  const cut = JournalTimeline.load(file, { maxLineBytes: 1024 * 1024, maxBytes: cutAt });
+  assert.equal(cut.warnings.length, 1, cut.warnings.join('\n'));
+  assert.match(cut.warnings[0], new RegExp(`is larger than ${cutAt} bytes: only its first`));
+  assert.match(cut.warnings[0], /the rest is left out/);
+  assert.deepEqual(
+    cut.viewAt(T0 + 10).log.map((entry) => entry.text),
+    ['first', 'x'.repeat(3000)],
+  );
+  // Exactly at the limit with nothing after it: nothing is left out.
+  const whole = Buffer.byteLength(`${lines.join('\n')}\n`);
+  assert.deepEqual(
+    JournalTimeline.load(file, { maxLineBytes: 8192, maxBytes: whole }).warnings,
+    [],
+  );
 });

@@ -3,9 +3,11 @@
 // folding the session from its start. Tolerant: a last line cut short by a kill, a line that is
 // not JSON or of a shape it does not know is skipped, counted and named in the warnings.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
-import type { HazingEvent, HazingOperator } from '../../core/hazing-log';
+import { checkHazingOperator, type HazingEvent, type HazingOperator } from '../../core/hazing-log';
+import { checkLatLon } from '../../core/geodesy';
+import { checkPatternSettings } from '../../core/patterns';
 import { createLogger } from '../../core/log';
 import type {
   ActionStatus,
@@ -16,7 +18,7 @@ import type {
 } from '../../core/protocol';
 import type { ReplayMarkerKind, TrackLastKnown } from '../../core/replay';
 import type { CommandOutcome, GeoDetection, LatLon, MapTarget } from '../../core/types';
-import type { ProtectedZone, ZoneAlert } from '../../core/zones';
+import { checkZone, type ProtectedZone, type ZoneAlert } from '../../core/zones';
 import { LOG_LIMIT, mergeAlert, mergeHazingEvent } from '../../core/screen-fold';
 import { describeCommand, JOURNAL_VERSION } from '../journal';
 
@@ -25,6 +27,20 @@ const log = createLogger('journal-timeline');
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** Skipped lines named one by one in a warning; the rest are counted. */
 const NAMED_SKIPS = 10;
+
+const MAX_REASON_LENGTH = 160;
+
+export interface JournalReadLimits {
+  /** A longer line is skipped unread: no message the station writes comes near it. */
+  maxLineBytes: number;
+  /** Past this the rest of the file is left out, so that loading stays bounded. */
+  maxBytes: number;
+}
+
+export const JOURNAL_READ_LIMITS: JournalReadLimits = {
+  maxLineBytes: 1024 * 1024,
+  maxBytes: 512 * 1024 * 1024,
+};
 
 /** What a live client had on screen at one moment (besides the vehicle and the video). */
 export interface JournalView {
@@ -63,7 +79,7 @@ export interface JournalTrack {
 
 type Line =
   | { t: number; kind: 'session'; version: number }
-  | { t: number; kind: 'message'; message: ServerMessage }
+  | { t: number; kind: 'message'; message: ServerMessage; leftOut: string[] }
   | { t: number; kind: 'command'; id: number; command: OperatorCommand }
   | { t: number; kind: 'result'; id: number; outcome: CommandOutcome };
 
@@ -140,11 +156,14 @@ export class JournalTimeline {
    * Reads a whole journal. Null or a missing file gives an empty timeline; a file that cannot
    * be read gives an empty one with a warning that says why.
    */
-  static load(filePath: string | null): JournalTimeline {
+  static load(
+    filePath: string | null,
+    limits: JournalReadLimits = JOURNAL_READ_LIMITS,
+  ): JournalTimeline {
     if (filePath === null) return new JournalTimeline([]);
-    let raw: Array<{ text: string; lineNo: number; ended: boolean }>;
+    let read: ReadResult;
     try {
-      raw = readLines(filePath);
+      read = readLines(filePath, limits);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return new JournalTimeline([]);
@@ -153,12 +172,14 @@ export class JournalTimeline {
         `session journal ${filePath} cannot be read (${(error as Error).message}): ` +
           'the replay has no detections, alerts or operator actions',
       );
+      log.warn(timeline.warnings[0]);
       return timeline;
     }
     const lines: Line[] = [];
     const skipped: string[] = [];
+    const leftOut: string[] = [];
     let newerVersion: number | null = null;
-    for (const { text, lineNo, ended } of raw) {
+    for (const { text, lineNo, ended } of read.lines) {
       if (text.trim() === '') continue;
       const parsed = parseLine(text);
       if (typeof parsed === 'string') {
@@ -170,23 +191,40 @@ export class JournalTimeline {
       if (parsed.kind === 'session' && parsed.version > JOURNAL_VERSION) {
         newerVersion = parsed.version;
       }
+      if (parsed.kind === 'message') {
+        for (const why of parsed.leftOut) leftOut.push(`line ${lineNo} ${why}`);
+      }
       lines.push(parsed);
     }
     // Stable: lines of one millisecond keep the order the station wrote them in.
     lines.sort((a, b) => a.t - b.t);
     const timeline = new JournalTimeline(lines);
+    const warn = (text: string): number =>
+      timeline.warnings.push(`session journal ${filePath}${text}`);
     if (newerVersion !== null) {
-      timeline.warnings.push(
-        `session journal ${filePath} is version ${newerVersion}, newer than this station ` +
-          `reads (${JOURNAL_VERSION}): only what it understands is shown`,
+      warn(
+        ` is version ${newerVersion}, newer than this station reads (${JOURNAL_VERSION}): ` +
+          'only what it understands is shown',
+      );
+    }
+    if (read.truncated) {
+      warn(
+        ` is larger than ${megabytes(limits.maxBytes)}: only its first ` +
+          `${megabytes(limits.maxBytes)} are shown, the rest is left out`,
+      );
+    }
+    if (read.longLines.length > 0) {
+      warn(
+        `: skipped ${read.longLines.length} line(s) longer than ` +
+          `${megabytes(limits.maxLineBytes)}: ${namedList(read.longLines.map((n) => `line ${n}`))}`,
       );
     }
     if (skipped.length > 0) {
-      const more = skipped.length - NAMED_SKIPS;
-      timeline.warnings.push(
-        `session journal ${filePath}: skipped ${skipped.length} line(s): ` +
-          skipped.slice(0, NAMED_SKIPS).join(', ') +
-          (more > 0 ? ` and ${more} more` : ''),
+      warn(`: skipped ${skipped.length} line(s): ${namedList(skipped)}`);
+    }
+    if (leftOut.length > 0) {
+      warn(
+        `: left out ${leftOut.length} item(s) of a shape replay cannot show: ` + namedList(leftOut),
       );
     }
     for (const warning of timeline.warnings) log.warn(warning);
@@ -417,6 +455,16 @@ export class JournalTimeline {
   }
 }
 
+/** The first few named, the rest counted. */
+function namedList(items: readonly string[]): string {
+  const more = items.length - NAMED_SKIPS;
+  return items.slice(0, NAMED_SKIPS).join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MB` : `${bytes} bytes`;
+}
+
 function alertLabel(alert: ZoneAlert): string {
   const where = alert.inside
     ? `inside "${alert.zoneName}"`
@@ -433,37 +481,87 @@ function hazingLabel(event: HazingEvent): string {
   return `Hazing ended: ${what}${bear}, ${event.outcome}`;
 }
 
-/** The file's lines; `ended` is false for a last line with no newline (cut short, maybe). */
-function readLines(filePath: string): Array<{ text: string; lineNo: number; ended: boolean }> {
-  const lines: Array<{ text: string; lineNo: number; ended: boolean }> = [];
-  const fd = openSync(filePath, 'r');
+interface RawLine {
+  text: string;
+  lineNo: number;
+  ended: boolean;
+}
+
+interface ReadResult {
+  lines: RawLine[];
+  /** Numbers of the lines longer than the limit, left unread. */
+  longLines: number[];
+  /** True when the file holds more than the byte limit and the rest was left out. */
+  truncated: boolean;
+}
+
+/**
+ * The file's lines; `ended` is false for a last line with no newline (cut short, maybe). Only
+ * a regular file is read: a FIFO or a device would block or never end.
+ */
+function readLines(filePath: string, limits: JournalReadLimits): ReadResult {
+  const result: ReadResult = { lines: [], longLines: [], truncated: false };
+  // Non-blocking, so that opening a FIFO with no writer returns at once to be refused.
+  const fd = openSync(filePath, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      const what = stats.isDirectory() ? 'a folder' : 'not a regular file';
+      throw new Error(`it is ${what}`);
+    }
     // In chunks: a long session's journal may be larger than one string can hold.
     const chunk = Buffer.alloc(READ_CHUNK_BYTES);
     let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let tooLong = false;
+    let lineNo = 0;
+    let totalBytes = 0;
+    const endLine = (ended: boolean): void => {
+      lineNo += 1;
+      if (tooLong) result.longLines.push(lineNo);
+      else {
+        const text = Buffer.concat(pending).toString('utf8');
+        result.lines.push({ text, lineNo, ended });
+      }
+      pending = [];
+      pendingBytes = 0;
+      tooLong = false;
+    };
+    const keep = (piece: Buffer): void => {
+      if (tooLong) return;
+      pendingBytes += piece.length;
+      if (pendingBytes > limits.maxLineBytes) {
+        tooLong = true;
+        pending = [];
+        return;
+      }
+      pending.push(Buffer.from(piece));
+    };
     for (;;) {
-      const read = readSync(fd, chunk, 0, chunk.length, null);
+      const wanted = Math.min(chunk.length, limits.maxBytes - totalBytes);
+      if (wanted <= 0) {
+        result.truncated = readSync(fd, chunk, 0, 1, null) > 0;
+        break;
+      }
+      const read = readSync(fd, chunk, 0, wanted, null);
       if (read === 0) break;
+      totalBytes += read;
       let start = 0;
       for (;;) {
         const newline = chunk.indexOf(0x0a, start);
         if (newline < 0 || newline >= read) break;
-        pending.push(chunk.subarray(start, newline));
-        const text = Buffer.concat(pending).toString('utf8');
-        lines.push({ text, lineNo: lines.length + 1, ended: true });
-        pending = [];
+        keep(chunk.subarray(start, newline));
+        endLine(true);
         start = newline + 1;
       }
-      if (start < read) pending.push(Buffer.from(chunk.subarray(start, read)));
+      if (start < read) keep(chunk.subarray(start, read));
     }
-    if (pending.length > 0) {
-      const text = Buffer.concat(pending).toString('utf8');
-      lines.push({ text, lineNo: lines.length + 1, ended: false });
-    }
+    // A line the byte limit cut is not one the station left unfinished: it is left out.
+    if (!result.truncated && (pendingBytes > 0 || tooLong)) endLine(false);
   } finally {
     closeSync(fd);
   }
-  return lines;
+  return result;
 }
 
 /** A line of the journal; a string says why it is not one; null: a message replay ignores. */
@@ -495,52 +593,86 @@ function parseLine(text: string): Line | string | null {
     return { t, kind: 'result', id, outcome };
   }
   if (isRecord(value.m)) {
-    const problem = checkMessage(value.m);
-    if (problem === 'ignored') return null;
-    if (problem !== null) return problem;
-    return { t, kind: 'message', message: value.m as unknown as ServerMessage };
+    const checked = checkMessage(value.m);
+    if (checked === 'ignored') return null;
+    if (typeof checked === 'string') return checked;
+    return { t, kind: 'message', message: checked.message, leftOut: checked.leftOut };
   }
   return 'unknown shape';
 }
 
-/** Why a recorded message cannot be used, 'ignored' for one replay does not show, or null. */
-function checkMessage(m: Record<string, unknown>): string | null {
-  const bad = `a "${String(m.type)}" message of unknown shape`;
-  switch (m.type) {
-    case 'log': {
-      const entry = m.entry;
-      const ok =
-        isRecord(entry) &&
-        typeof entry.timeMs === 'number' &&
-        typeof entry.text === 'string' &&
-        (entry.level === 'info' || entry.level === 'warn' || entry.level === 'error');
-      return ok ? null : bad;
+/** A message as replay keeps it, with the items of it that were left out and why. */
+interface CheckedMessage {
+  message: ServerMessage;
+  leftOut: string[];
+}
+
+const ACTION_PHASES = new Set([
+  'starting',
+  'flying',
+  'holding',
+  'succeeded',
+  'finished',
+  'aborted',
+  'failed',
+  'returning',
+]);
+const HAZING_OUTCOMES = new Set([
+  'success',
+  'finished',
+  'aborted',
+  'failed',
+  'battery',
+  'link-lost',
+  'mode-changed',
+  'lost-bear',
+]);
+const LOG_LEVELS = new Set(['info', 'warn', 'error']);
+const PERSON_SOURCES = new Set(['detected', 'marked']);
+
+/**
+ * The message with every item checked, the way the screens draw it; a string says why the
+ * whole message cannot be used; 'ignored' for one replay does not show.
+ */
+function checkMessage(m: Record<string, unknown>): CheckedMessage | string {
+  const type = m.type;
+  const whole = (check: () => void): CheckedMessage | string => {
+    try {
+      check();
+      return { message: m as unknown as ServerMessage, leftOut: [] };
+    } catch (error) {
+      return clipped(`a "${String(type)}" message: ${(error as Error).message}`);
     }
+  };
+  switch (type) {
+    case 'log':
+      return whole(() => checkLogEntry(m.entry));
     case 'targets':
-      return Array.isArray(m.targets) && m.targets.every(isTarget) ? null : bad;
-    case 'detections':
-      return typeof m.frameId === 'number' &&
-        typeof m.frameTimeMs === 'number' &&
-        Array.isArray(m.detections) &&
-        m.detections.every(isRecord)
-        ? null
-        : bad;
+      return checkItems(m, 'targets', 'target', checkTarget);
+    case 'detections': {
+      const problem = whole(() => {
+        finiteNumber(m.frameId, 'frameId');
+        finiteNumber(m.frameTimeMs, 'frameTimeMs');
+      });
+      if (typeof problem === 'string') return problem;
+      return checkItems(m, 'detections', 'detection', checkDetection);
+    }
     case 'action':
-      return m.action === null || isRecord(m.action) ? null : bad;
+      return whole(() => {
+        if (m.action !== null) checkAction(m.action);
+      });
     case 'zones':
-      return Array.isArray(m.zones) ? null : bad;
+      return checkItems(m, 'zones', 'zone', (zone, what) => checkZone(zone, what));
     case 'people':
-      return Array.isArray(m.people) ? null : bad;
+      return checkItems(m, 'people', 'person', checkPerson);
     case 'hazing-operator':
-      return m.operator === null || isRecord(m.operator) ? null : bad;
+      return whole(() => {
+        if (m.operator !== null) checkHazingOperator(m.operator);
+      });
     case 'alert':
-      return isRecord(m.alert) && typeof m.alert.id === 'number' ? null : bad;
+      return whole(() => checkAlert(m.alert));
     case 'hazing-event':
-      return isRecord(m.event) &&
-        typeof m.event.id === 'string' &&
-        typeof m.event.startedMs === 'number'
-        ? null
-        : bad;
+      return whole(() => checkJournalHazingEvent(m.event));
     case 'video-status':
     case 'vehicle':
     case 'vehicles':
@@ -554,20 +686,204 @@ function checkMessage(m: Record<string, unknown>): string | null {
     case 'replay-view':
       return 'ignored';
     default:
-      return `a message of unknown type ${JSON.stringify(m.type)}`;
+      return `a message of unknown type ${JSON.stringify(type)}`;
   }
 }
 
-function isTarget(value: unknown): boolean {
-  return (
-    isRecord(value) &&
-    typeof value.id === 'number' &&
-    typeof value.className === 'string' &&
-    typeof value.lastSeenMs === 'number' &&
-    isRecord(value.position) &&
-    typeof value.position.latDeg === 'number' &&
-    typeof value.position.lonDeg === 'number'
-  );
+/** Keeps the items of a list field that pass `check`; each one left out is named. */
+function checkItems(
+  m: Record<string, unknown>,
+  field: string,
+  noun: string,
+  check: (item: unknown, what: string) => unknown,
+): CheckedMessage | string {
+  const items = m[field];
+  if (!Array.isArray(items)) return `a "${String(m.type)}" message whose ${field} is not a list`;
+  const kept: unknown[] = [];
+  const leftOut: string[] = [];
+  items.forEach((item, index) => {
+    const what = `${noun} ${index + 1}`;
+    try {
+      check(item, what);
+      kept.push(item);
+    } catch (error) {
+      leftOut.push(clipped((error as Error).message));
+    }
+  });
+  return { message: { ...m, [field]: kept } as unknown as ServerMessage, leftOut };
+}
+
+function checkLogEntry(entry: unknown): void {
+  const record = recordOf(entry, 'entry');
+  finiteNumber(record.timeMs, 'entry timeMs');
+  if (!LOG_LEVELS.has(record.level as string)) {
+    throw new Error(`entry level ${JSON.stringify(record.level)} is not info, warn or error`);
+  }
+  textOf(record.text, 'entry text');
+}
+
+function checkTarget(value: unknown, what: string): void {
+  const target = recordOf(value, what);
+  finiteNumber(target.id, `${what} id`);
+  textOf(target.className, `${what} className`);
+  checkLatLon(target.position, `${what} position`);
+  for (const field of ['score', 'firstSeenMs', 'lastSeenMs', 'hits']) {
+    finiteNumber(target[field], `${what} ${field}`);
+  }
+  if (target.path !== undefined) {
+    if (!Array.isArray(target.path)) throw new Error(`${what} path is not a list of points`);
+    target.path.forEach((point, index) => {
+      const where = `${what} path point ${index + 1}`;
+      checkLatLon(point, where);
+      finiteNumber((point as Record<string, unknown>).timeMs, `${where} timeMs`);
+    });
+  }
+  for (const field of ['speedMps', 'courseDeg']) {
+    if (target[field] !== undefined && target[field] !== null) {
+      finiteNumber(target[field], `${what} ${field}`);
+    }
+  }
+  checkUncertainty(target.uncertainty, what);
+}
+
+function checkDetection(value: unknown, what: string): void {
+  const detection = recordOf(value, what);
+  textOf(detection.className, `${what} className`);
+  for (const field of ['classId', 'score', 'imageWidth', 'imageHeight']) {
+    finiteNumber(detection[field], `${what} ${field}`);
+  }
+  const box = detection.box;
+  if (!Array.isArray(box) || box.length !== 4) throw new Error(`${what} box is not 4 numbers`);
+  box.forEach((side) => finiteNumber(side, `${what} box`));
+  if (detection.ground !== null) checkLatLon(detection.ground, `${what} ground`);
+  if (detection.groundError !== null) textOf(detection.groundError, `${what} groundError`);
+  if (detection.trackId !== undefined && detection.trackId !== null) {
+    finiteNumber(detection.trackId, `${what} trackId`);
+  }
+  checkUncertainty(detection.uncertainty, what);
+}
+
+function checkUncertainty(value: unknown, what: string): void {
+  if (value === undefined || value === null) return;
+  const uncertainty = recordOf(value, `${what} uncertainty`);
+  for (const field of ['alongRangeM', 'crossRangeM', 'alongRangeBearingDeg']) {
+    finiteNumber(uncertainty[field], `${what} uncertainty ${field}`);
+  }
+}
+
+function checkPerson(value: unknown, what: string): void {
+  const person = recordOf(value, what);
+  textOf(person.id, `${what} id`);
+  if (!PERSON_SOURCES.has(person.source as string)) {
+    throw new Error(`${what} source ${JSON.stringify(person.source)} is not detected or marked`);
+  }
+  checkLatLon(person.position, `${what} position`);
+  finiteNumber(person.lastSeenMs, `${what} lastSeenMs`);
+}
+
+function checkAlert(value: unknown): void {
+  const alert = recordOf(value, 'alert');
+  for (const field of ['id', 'trackId', 'zoneId', 'distanceM', 'raisedMs']) {
+    finiteNumber(alert[field], `alert ${field}`);
+  }
+  textOf(alert.className, 'alert className');
+  textOf(alert.zoneName, 'alert zoneName');
+  if (typeof alert.inside !== 'boolean') throw new Error('alert inside is not true or false');
+  checkLatLon(alert.position, 'alert position');
+  if (alert.acknowledgedMs !== null) finiteNumber(alert.acknowledgedMs, 'alert acknowledgedMs');
+}
+
+function checkAction(value: unknown): void {
+  const action = recordOf(value, 'action');
+  const settings = checkPatternSettings(action.settings, 'action');
+  if (action.kind !== settings.kind) {
+    throw new Error(`action kind ${JSON.stringify(action.kind)} is not its settings' kind`);
+  }
+  if (!ACTION_PHASES.has(action.phase as string)) {
+    throw new Error(`action phase ${JSON.stringify(action.phase)} is not a phase`);
+  }
+  textOf(action.eventId, 'action eventId');
+  textOf(action.text, 'action text');
+  if (action.targetId !== null) finiteNumber(action.targetId, 'action targetId');
+  if (action.violation !== null) {
+    const violation = recordOf(action.violation, 'action violation');
+    textOf(violation.rule, 'action violation rule');
+    textOf(violation.text, 'action violation text');
+  }
+  if (action.setpoint !== null) {
+    checkLatLon(action.setpoint, 'action setpoint');
+    const setpoint = action.setpoint as Record<string, unknown>;
+    finiteNumber(setpoint.altitudeAglM, 'action setpoint altitudeAglM');
+  }
+  if (!Array.isArray(action.preview)) throw new Error('action preview is not a list of points');
+  action.preview.forEach((point, index) => checkLatLon(point, `action preview ${index + 1}`));
+  if (action.bearStart !== null) checkLatLon(action.bearStart, 'action bearStart');
+  for (const field of ['bearMovedM', 'bearTowardM']) {
+    if (action[field] !== null && action[field] !== undefined) {
+      finiteNumber(action[field], `action ${field}`);
+    }
+  }
+  finiteNumber(action.startedMs, 'action startedMs');
+  if (typeof action.awaitingChoice !== 'boolean') {
+    throw new Error('action awaitingChoice is not true or false');
+  }
+}
+
+/**
+ * Every field of a hazing entry that the hazing screens and the report read; throws an Error
+ * naming the first one that is wrong.
+ */
+export function checkJournalHazingEvent(value: unknown, what = 'hazing event'): HazingEvent {
+  const event = recordOf(value, what);
+  textOf(event.id, `${what} id`);
+  try {
+    checkHazingOperator(event.operator);
+  } catch (error) {
+    throw new Error(`${what}: ${(error as Error).message}`);
+  }
+  if (event.trackId !== null) finiteNumber(event.trackId, `${what} trackId`);
+  checkPatternSettings(event.pattern, `${what} pattern`);
+  finiteNumber(event.startedMs, `${what} startedMs`);
+  for (const field of ['endedMs', 'bearMovedM', 'durationS']) {
+    if (event[field] !== null) finiteNumber(event[field], `${what} ${field}`);
+  }
+  for (const field of ['bearStart', 'bearEnd', 'droneStart', 'droneEnd']) {
+    if (event[field] !== null) checkLatLon(event[field], `${what} ${field}`);
+  }
+  if (event.outcome !== null && !HAZING_OUTCOMES.has(event.outcome as string)) {
+    throw new Error(`${what} outcome ${JSON.stringify(event.outcome)} is not an outcome`);
+  }
+  if (!Array.isArray(event.actions)) throw new Error(`${what} actions is not a list`);
+  event.actions.forEach((item, index) => {
+    const where = `${what} action ${index + 1}`;
+    const action = recordOf(item, where);
+    finiteNumber(action.timeMs, `${where} timeMs`);
+    textOf(action.action, `${where} action`);
+    textOf(action.detail, `${where} detail`);
+  });
+  return value as unknown as HazingEvent;
+}
+
+/** Reasons quote the bad values; a huge or hostile one must not fill the warning. */
+function clipped(text: string): string {
+  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH)}...` : text;
+}
+
+function recordOf(value: unknown, what: string): Record<string, unknown> {
+  if (!isRecord(value)) throw new Error(`${what} is not an object`);
+  return value;
+}
+
+function finiteNumber(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new Error(`${what} ${JSON.stringify(value) ?? 'missing'} is not a number`);
+  }
+  return value;
+}
+
+function textOf(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new Error(`${what} is not text`);
+  return value;
 }
 
 function isOutcome(value: unknown): value is CommandOutcome {

@@ -11,12 +11,24 @@ export function formatPct(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }
 
-export function formatM(meters: number): string {
-  return Math.abs(meters) >= 1000 ? `${(meters / 1000).toFixed(2)} km` : `${meters.toFixed(0)} m`;
+/**
+ * toFixed without "-0": a value that rounds to zero reads as zero, whichever side it came from
+ * ("-0 m of 200 m" reads as a bear pushed backwards).
+ */
+export function toFixedSigned(value: number, digits: number): string {
+  const text = value.toFixed(digits);
+  return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
 }
 
+export function formatM(meters: number): string {
+  return Math.abs(meters) >= 1000
+    ? `${toFixedSigned(meters / 1000, 2)} km`
+    : `${toFixedSigned(meters, 0)} m`;
+}
+
+/** A bearing, 0..359°: -10 reads as 350°, 359.6 as 0°. */
 export function formatDeg(deg: number): string {
-  return `${Math.round(deg) % 360}°`;
+  return `${((Math.round(deg) % 360) + 360) % 360}°`;
 }
 
 const COMPASS = ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'];

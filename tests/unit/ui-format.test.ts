@@ -1,8 +1,13 @@
-// The UI's number formatting: numbers that never read "-0", bearings that read 0..359°.
+// The UI's number formatting: numbers that never read "-0", and 24-hour clocks (the hazing
+// log's among them).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatDeg, formatM, toFixedSigned } from '../../app/ui/components/format';
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import type { HazingEvent } from '../../app/core/hazing-log';
+import { formatClockHm, formatDeg, formatM, toFixedSigned } from '../../app/ui/components/format';
+import { HazingLog } from '../../app/ui/components/HazingLog';
 
 describe('numbers on screen', () => {
   test('a value that rounds to zero reads 0, never -0', () => {
@@ -25,5 +30,45 @@ describe('numbers on screen', () => {
     assert.equal(formatDeg(359.6), '0°');
     assert.equal(formatDeg(725), '5°');
     assert.equal(formatDeg(90), '90°');
+  });
+});
+
+describe('24-hour clocks', () => {
+  const atMs = (hours: number, minutes: number) =>
+    new Date(2026, 11, 5, hours, minutes, 30).getTime();
+
+  test('HH:MM in local time, after noon too', () => {
+    assert.equal(formatClockHm(atMs(1, 27)), '01:27');
+    assert.equal(formatClockHm(atMs(13, 5)), '13:05');
+    assert.equal(formatClockHm(atMs(0, 0)), '00:00');
+  });
+
+  test('the sidebar hazing log says 13:27, not 01:27 PM', () => {
+    const event: HazingEvent = {
+      id: 'e1',
+      operator: { operatorName: 'Jane Doe', agencyOrPermitId: 'MT FWP 12' },
+      trackId: 3,
+      pattern: {
+        kind: 'orbit',
+        radiusM: 40,
+        speedMps: 4,
+        altitudeAglM: 25,
+        clockwise: true,
+      },
+      startedMs: atMs(13, 27),
+      endedMs: atMs(13, 29),
+      bearStart: null,
+      bearEnd: null,
+      droneStart: null,
+      droneEnd: null,
+      bearMovedM: -0.2,
+      durationS: 120,
+      outcome: 'finished',
+      actions: [],
+    };
+    const html = renderToStaticMarkup(createElement(HazingLog, { events: [event] }));
+    assert.match(html, /<strong>13:27 [^<]*bear #3<\/strong>/);
+    assert.doesNotMatch(html, /\b(AM|PM)\b|-0 m/i);
+    assert.match(html, /moved 0 m/);
   });
 });

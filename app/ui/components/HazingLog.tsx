@@ -3,7 +3,7 @@
 
 import type { EnvelopeLimits } from '../../core/envelope';
 import type { HazingEvent, HazingOutcome } from '../../core/hazing-log';
-import { formatM, plural } from './format';
+import { formatClockHm, formatM, plural } from './format';
 import { PATTERN_NAMES } from './patternDraft';
 
 const OUTCOME_NAMES: Record<HazingOutcome, string> = {
@@ -16,10 +16,6 @@ const OUTCOME_NAMES: Record<HazingOutcome, string> = {
   'mode-changed': 'Pilot took over',
   'lost-bear': 'Lost the bear',
 };
-
-function clock(timeMs: number): string {
-  return new Date(timeMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-}
 
 export function HazingLog(props: { events: HazingEvent[] }) {
   const events = [...props.events].reverse();
@@ -44,7 +40,7 @@ export function HazingLog(props: { events: HazingEvent[] }) {
               data-outcome={event.outcome ?? ''}
             >
               <strong>
-                {clock(event.startedMs)} {PATTERN_NAMES[event.pattern.kind]}
+                {formatClockHm(event.startedMs)} {PATTERN_NAMES[event.pattern.kind]}
                 {event.trackId !== null ? ` bear #${event.trackId}` : ''}
               </strong>
               <span className="hazing-outcome">

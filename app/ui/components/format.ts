@@ -1,4 +1,4 @@
-// Numbers for people in a hurry: few digits, units always shown.
+// Numbers for people in a hurry: few digits, units always shown, 24-hour clocks.
 
 export function formatAgeS(ageMs: number): string {
   const ageS = Math.max(0, Math.round(ageMs / 1000));
@@ -29,6 +29,14 @@ export function formatM(meters: number): string {
 /** A bearing, 0..359°: -10 reads as 350°, 359.6 as 0°. */
 export function formatDeg(deg: number): string {
   return `${((Math.round(deg) % 360) + 360) % 360}°`;
+}
+
+const pad2 = (value: number): string => String(value).padStart(2, '0');
+
+/** Local time of day on a 24-hour clock, HH:MM, as every other time on the screen. */
+export function formatClockHm(timeMs: number): string {
+  const date = new Date(timeMs);
+  return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
 }
 
 const COMPASS = ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'];

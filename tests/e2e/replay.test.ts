@@ -9,7 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { ReplayControl } from '../../app/core/replay';
+import { offsetNorthEast } from '../../app/core/geodesy';
+import type { KnownPerson } from '../../app/core/protocol';
+import type { ReplayControl, ReplayView } from '../../app/core/replay';
+import type { LatLon, MapTarget } from '../../app/core/types';
+import type { ProtectedZone, ZoneKind } from '../../app/core/zones';
 import { projectRoot, sharedDir } from '../../app/station/paths';
 import { startServer, type StationServer } from '../../app/station/server';
 import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
@@ -397,6 +401,136 @@ describe('the replay screen in Chromium', { skip }, () => {
       await page.getByTestId('replay-track').click();
       await page.keyboard.press(' ');
       assert.equal(station.controls.length, sentBefore, 'an observer moved the replay');
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      await tracked.dispose();
+    }
+  });
+});
+
+/** Markup that, pasted into HTML unescaped, makes elements with ids starting with "pwn". */
+const markup = (id: string): string =>
+  `"><b id="pwn-${id}">REPLAY: vehicle ARMED</b><img src="x" id="pwn-${id}-img"><x a="`;
+
+/**
+ * A record whose zone, person and tracks carry markup in every string field (ids and kinds
+ * included, of the wrong type as a hostile record would hold them); or, once broken, a zone
+ * whose corners are no list, which no screen can draw.
+ */
+class HostileReplayStation extends ReplayScriptedStation {
+  broken = false;
+
+  override view(): ReplayView {
+    const view = super.view();
+    const at = (northM: number, eastM: number): LatLon => offsetNorthEast(this.home, northM, eastM);
+    const zone: ProtectedZone = {
+      id: markup('zone-id') as unknown as number,
+      name: markup('zone-name'),
+      kind: markup('zone-kind') as unknown as ZoneKind,
+      alertDistanceM: 20,
+      polygon: this.broken ? ('nope' as unknown as LatLon[]) : [at(30, -30), at(30, 30), at(70, 0)],
+    };
+    const person: KnownPerson = {
+      id: markup('person-id'),
+      source: markup('person-source') as unknown as KnownPerson['source'],
+      position: at(-20, 15),
+      lastSeenMs: view.timeMs,
+    };
+    const target: MapTarget = {
+      id: 8,
+      className: markup('target-class'),
+      position: at(-40, -30),
+      score: 0.9,
+      firstSeenMs: view.timeMs - 5_000,
+      lastSeenMs: view.timeMs,
+      hits: 4,
+    };
+    return {
+      ...view,
+      zones: [zone],
+      people: [person],
+      targets: [target],
+      tracksLastKnown: [
+        {
+          trackId: 9,
+          className: markup('track-class'),
+          position: at(40, -40),
+          timeMs: view.timeMs - 60_000,
+        },
+      ],
+    };
+  }
+}
+
+describe('the replay screen with a hostile or broken record', { skip }, () => {
+  let station: HostileReplayStation;
+  let server: StationServer;
+  let tiles: TileStore;
+  let tileDir: string;
+  let browser: Browser;
+
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    tileDir = mkdtempSync(path.join(os.tmpdir(), 'ursa-replay-hostile-tiles-'));
+    makeTileFolder(tileDir, { center: CONRAD_MT, minZoom: 15, maxZoom: 17, radiusTiles: 2 });
+    tiles = openTileStore(tileDir);
+    station = new HostileReplayStation(HOME);
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      api: station,
+      operatorToken: TOKEN,
+      tiles,
+      uiDir: UI_DIR,
+    });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.dispose();
+    station?.dispose();
+    tiles?.dispose();
+    if (tileDir) rmSync(tileDir, { recursive: true, force: true });
+  });
+
+  test('markup in a zone, a person and tracks is text on the map, never elements', async () => {
+    station.broken = false;
+    const tracked = await openTrackedPage(browser, server.operatorUrl, VIEWPORT);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+      const zone = page.getByTestId('map-zone');
+      const person = page.getByTestId('map-person');
+      const lastKnown = page.getByTestId('map-track-last-known');
+      await zone.waitFor({ timeout: 10_000 });
+      await person.waitFor({ timeout: 10_000 });
+      await lastKnown.waitFor({ timeout: 10_000 });
+      await page.locator('.ursa-target[data-target-id="8"]').waitFor({ timeout: 10_000 });
+      const injected = await page.evaluate(() => ({
+        ids: [...document.querySelectorAll('[id^="pwn"]')].map((element) => element.id),
+        images: document.querySelectorAll('img[src="x"]').length,
+        xs: document.querySelectorAll('x').length,
+      }));
+      assert.deepEqual(injected, { ids: [], images: 0, xs: 0 });
+      // Every value is there whole, as text.
+      assert.equal(await zone.getAttribute('data-zone-id'), markup('zone-id'));
+      assert.equal(await zone.getAttribute('data-kind'), markup('zone-kind'));
+      assert.equal(await zone.textContent(), markup('zone-name'));
+      assert.equal(await person.getAttribute('data-person-id'), markup('person-id'));
+      assert.equal(await person.getAttribute('data-source'), markup('person-source'));
+      assert.equal(
+        Number(await person.getAttribute('data-lat')).toFixed(7),
+        offsetNorthEast(HOME, -20, 15).latDeg.toFixed(7),
+      );
+      assert.ok((await lastKnown.textContent())?.startsWith(`${markup('track-class')} #9 `));
+      assert.equal(await lastKnown.getAttribute('data-track-id'), '9');
+      assert.ok(
+        (await page.locator('.ursa-target[data-target-id="8"]').textContent())?.startsWith(
+          `${markup('target-class')} #8`,
+        ),
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'replay-markup.png') });
       assert.deepEqual(tracked.errors, []);
     } finally {
       await tracked.dispose();

@@ -1,13 +1,56 @@
-// The UI's number formatting: numbers that never read "-0", and 24-hour clocks (the hazing
-// log's among them).
+// The UI's number and text formatting: HTML escaping for Leaflet's icon strings, numbers that
+// never read "-0", and 24-hour clocks (the hazing log's among them).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import type { HazingEvent } from '../../app/core/hazing-log';
-import { formatClockHm, formatDeg, formatM, toFixedSigned } from '../../app/ui/components/format';
+import {
+  escapeHtml,
+  formatClockHm,
+  formatDeg,
+  formatM,
+  htmlNumber,
+  toFixedSigned,
+} from '../../app/ui/components/format';
 import { HazingLog } from '../../app/ui/components/HazingLog';
+
+const EVIL = `"><b id="pwn">x</b><img src=x onerror='alert(1)'>&amp;\``;
+
+/** Parses an HTML fragment the way innerHTML would be read back, far enough for the test. */
+function tagsIn(html: string): string[] {
+  return [...html.matchAll(/<([a-z]+)/gi)].map((match) => match[1].toLowerCase());
+}
+
+describe('HTML escaping', () => {
+  test('markup in a value is text: no tag, no quote that ends an attribute', () => {
+    const escaped = escapeHtml(EVIL);
+    assert.doesNotMatch(escaped, /[<>"'`]/);
+    assert.deepEqual(tagsIn(`<div data-x="${escaped}">${escaped}</div>`), ['div']);
+    assert.equal(
+      escaped,
+      '&#34;&#62;&#60;b id=&#34;pwn&#34;&#62;x&#60;/b&#62;&#60;img src=x ' +
+        'onerror=&#39;alert(1)&#39;&#62;&#38;amp;&#96;',
+    );
+  });
+
+  test('any value is taken, not only strings: what a record sent may be of any type', () => {
+    assert.equal(escapeHtml(12), '12');
+    assert.equal(escapeHtml(null), 'null');
+    assert.equal(escapeHtml({ toString: () => '<i>' }), '&#60;i&#62;');
+  });
+
+  test('numbers for HTML are digits or nothing', () => {
+    assert.equal(htmlNumber(48.17012345678, 9), '48.170123457');
+    assert.equal(htmlNumber(-0.0000000001, 9), '0.000000000');
+    assert.equal(htmlNumber(7, 0), '7');
+    assert.equal(htmlNumber('1"><b id="pwn">', 9), '');
+    assert.equal(htmlNumber(Number.NaN, 2), '');
+    assert.equal(htmlNumber(Infinity, 2), '');
+    assert.equal(htmlNumber(undefined, 2), '');
+  });
+});
 
 describe('numbers on screen', () => {
   test('a value that rounds to zero reads 0, never -0', () => {

@@ -10,7 +10,7 @@ import type { KnownPerson, VehicleSummary } from '../../core/protocol';
 import type { LastKnown, TrackLastKnown } from '../../core/replay';
 import type { LatLon, MapTarget, VehicleState } from '../../core/types';
 import type { HelloMessage } from '../api/client';
-import { compassName, formatAgeS, formatPct } from './format';
+import { compassName, escapeHtml, formatAgeS, formatPct, htmlNumber } from './format';
 import { useNow } from './hooks';
 import { lastSeenText, staleSightings } from './ReplayBar';
 
@@ -94,13 +94,20 @@ export interface MapViewProps {
   lastKnown?: { vehicle: LastKnown | null; tracks: TrackLastKnown[]; timeMs: number };
 }
 
+/** Digits of a latitude or longitude written into an icon: far under a millimetre. */
+const HTML_DEG_DIGITS = 9;
+
+/**
+ * @param attributes already escaped: built by the caller from escapeHtml and htmlNumber
+ */
 function lastKnownIcon(kind: string, testId: string, attributes: string, text: string): L.DivIcon {
   return L.divIcon({
     className: 'ursa-last-known-icon',
     iconSize: [28, 28],
     iconAnchor: [14, 14],
     html:
-      `<div class="ursa-last-known kind-${kind}" data-testid="${testId}" ${attributes}>` +
+      `<div class="ursa-last-known kind-${escapeHtml(kind)}" ` +
+      `data-testid="${escapeHtml(testId)}" ${attributes}>` +
       `<div class="ursa-last-known-ring"></div>` +
       `<div class="ursa-last-known-label">${escapeHtml(text)}</div></div>`,
   });
@@ -132,19 +139,15 @@ function otherIcon(vehicle: VehicleSummary): L.DivIcon {
     iconAnchor: [OTHER_ICON_PX / 2, OTHER_ICON_PX / 2],
     html:
       `<div class="ursa-other" data-testid="map-other-vehicle" ` +
-      `data-system-id="${vehicle.systemId}">` +
+      `data-system-id="${htmlNumber(vehicle.systemId, 0)}">` +
       `<div class="ursa-other-arrow">${OTHER_SVG}</div>` +
-      `<div class="ursa-other-label">#${vehicle.systemId}</div></div>`,
+      `<div class="ursa-other-label">#${htmlNumber(vehicle.systemId, 0)}</div></div>`,
   });
 }
 
 const ARROW_HEAD_SVG =
   '<svg viewBox="0 0 32 32" width="32" height="32" aria-hidden="true">' +
   '<path d="M16 2 L29 29 L16 22 L3 29 Z"/></svg>';
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function motionText(target: MapTarget): string {
   const speedMps = target.speedMps;
@@ -224,8 +227,9 @@ function zoneLayers(zone: ProtectedZone, alerting: boolean): L.Layer[] {
         className: 'ursa-zone-label-icon',
         iconSize: [0, 0],
         html:
-          `<div class="ursa-zone-label${state}" data-testid="map-zone" ` +
-          `data-zone-id="${zone.id}" data-alerting="${alerting}" data-kind="${kind}">` +
+          `<div class="ursa-zone-label${escapeHtml(state)}" data-testid="map-zone" ` +
+          `data-zone-id="${escapeHtml(zone.id)}" data-alerting="${alerting}" ` +
+          `data-kind="${escapeHtml(kind)}">` +
           `${escapeHtml(zone.name)}</div>`,
       }),
     }),
@@ -240,7 +244,7 @@ function targetIcon(target: MapTarget, nowMs: number): L.DivIcon {
     iconSize: [56, 56],
     iconAnchor: [28, 28],
     html:
-      `<div class="ursa-target kind-${kind}" data-target-id="${target.id}" ` +
+      `<div class="ursa-target kind-${kind}" data-target-id="${htmlNumber(target.id, 0)}" ` +
       `data-class="${escapeHtml(target.className)}">` +
       '<div class="ursa-target-ring"></div>' +
       `<div class="ursa-target-label">${escapeHtml(targetLabel(target, nowMs))}</div></div>`,
@@ -256,7 +260,9 @@ function arrowHead(at: LatLon, bearingDeg: number, className: string): L.Marker 
       className: `ursa-arrowhead ${className}`,
       iconSize: [32, 32],
       iconAnchor: [16, 16],
-      html: `<div style="transform: rotate(${bearingDeg}deg)">${ARROW_HEAD_SVG}</div>`,
+      html:
+        `<div style="transform: rotate(${htmlNumber(bearingDeg, 1)}deg)">` +
+        `${ARROW_HEAD_SVG}</div>`,
     }),
   });
 }
@@ -311,7 +317,7 @@ function planLayers(plan: MapPlan, variant: 'preview' | 'action'): L.Layer[] {
         point,
         'ursa-pattern-point-icon',
         `<div class="ursa-pattern-point" data-testid="pattern-point-${variant}" ` +
-          `data-index="${index}"></div>`,
+          `data-index="${htmlNumber(index, 0)}"></div>`,
         24,
       ),
     );
@@ -334,8 +340,9 @@ function planLayers(plan: MapPlan, variant: 'preview' | 'action'): L.Layer[] {
         first,
         'ursa-plan-target-icon',
         `<div class="ursa-plan-target ursa-${variant}" data-testid="plan-target-${variant}" ` +
-          `data-lat="${first.latDeg}" data-lon="${first.lonDeg}" ` +
-          `data-path-points="${plan.path.length}"></div>`,
+          `data-lat="${htmlNumber(first.latDeg, HTML_DEG_DIGITS)}" ` +
+          `data-lon="${htmlNumber(first.lonDeg, HTML_DEG_DIGITS)}" ` +
+          `data-path-points="${htmlNumber(plan.path.length, 0)}"></div>`,
         36,
       ),
     );
@@ -361,9 +368,10 @@ function personIcon(person: KnownPerson): L.DivIcon {
     iconSize: [36, 36],
     iconAnchor: [18, 18],
     html:
-      `<div class="ursa-person source-${person.source}" data-testid="map-person" ` +
-      `data-person-id="${escapeHtml(person.id)}" data-source="${person.source}" ` +
-      `data-lat="${person.position.latDeg}" data-lon="${person.position.lonDeg}">` +
+      `<div class="ursa-person source-${escapeHtml(person.source)}" data-testid="map-person" ` +
+      `data-person-id="${escapeHtml(person.id)}" data-source="${escapeHtml(person.source)}" ` +
+      `data-lat="${htmlNumber(person.position.latDeg, HTML_DEG_DIGITS)}" ` +
+      `data-lon="${htmlNumber(person.position.lonDeg, HTML_DEG_DIGITS)}">` +
       `${person.source === 'marked' ? 'M' : 'P'}</div>`,
   });
 }
@@ -741,8 +749,9 @@ export function MapView(props: MapViewProps) {
           iconSize: [36, 36],
           iconAnchor: [18, 18],
           html:
-            `<div class="ursa-home" data-testid="map-home" data-lat="${home.latDeg}" ` +
-            `data-lon="${home.lonDeg}">H</div>`,
+            '<div class="ursa-home" data-testid="map-home" ' +
+            `data-lat="${htmlNumber(home.latDeg, HTML_DEG_DIGITS)}" ` +
+            `data-lon="${htmlNumber(home.lonDeg, HTML_DEG_DIGITS)}">H</div>`,
         }),
       }).addTo(map);
     } else {
@@ -875,7 +884,7 @@ export function MapView(props: MapViewProps) {
             iconAnchor: [14, 14],
             html:
               '<div class="ursa-zone-corner" data-testid="zone-corner" ' +
-              `data-index="${index}"></div>`,
+              `data-index="${htmlNumber(index, 0)}"></div>`,
           }),
         }),
       );
@@ -954,8 +963,9 @@ export function MapView(props: MapViewProps) {
     if (!lastKnown) return;
     const stale = staleSightings(lastKnown);
     const at = (seen: LastKnown) =>
-      `data-lat="${seen.position.latDeg}" data-lon="${seen.position.lonDeg}" ` +
-      `data-time-ms="${seen.timeMs}"`;
+      `data-lat="${htmlNumber(seen.position.latDeg, HTML_DEG_DIGITS)}" ` +
+      `data-lon="${htmlNumber(seen.position.lonDeg, HTML_DEG_DIGITS)}" ` +
+      `data-time-ms="${htmlNumber(seen.timeMs, 0)}"`;
     if (stale.vehicle) {
       const text = `Drone ${lastSeenText(stale.vehicle.timeMs, lastKnown.timeMs)}`;
       group.addLayer(
@@ -969,7 +979,7 @@ export function MapView(props: MapViewProps) {
     for (const track of stale.tracks) {
       const text =
         `${track.className} #${track.trackId} ` + lastSeenText(track.timeMs, lastKnown.timeMs);
-      const attributes = `${at(track)} data-track-id="${track.trackId}"`;
+      const attributes = `${at(track)} data-track-id="${htmlNumber(track.trackId, 0)}"`;
       group.addLayer(
         L.marker(toLatLng(track.position), {
           interactive: false,

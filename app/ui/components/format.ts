@@ -1,4 +1,5 @@
-// Numbers for people in a hurry: few digits, units always shown, 24-hour clocks.
+// Numbers for people in a hurry: few digits, units always shown, 24-hour clocks; and the
+// escaping for the HTML strings Leaflet's icons are built from.
 
 export function formatAgeS(ageMs: number): string {
   const ageS = Math.max(0, Math.round(ageMs / 1000));
@@ -37,6 +38,22 @@ const pad2 = (value: number): string => String(value).padStart(2, '0');
 export function formatClockHm(timeMs: number): string {
   const date = new Date(timeMs);
   return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+}
+
+/**
+ * Text made safe inside HTML, in element content and in quoted attributes alike. Takes any
+ * value: what a record or a peer sent may not be the type its field claims.
+ */
+export function escapeHtml(value: unknown): string {
+  return String(value).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A number for an HTML string, to the digits given; empty where the value is no finite number
+ * (a record may carry a string where a number belongs: it must neither draw nor inject).
+ */
+export function htmlNumber(value: unknown, digits: number): string {
+  return typeof value === 'number' && Number.isFinite(value) ? toFixedSigned(value, digits) : '';
 }
 
 const COMPASS = ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'];

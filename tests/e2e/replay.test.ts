@@ -536,6 +536,47 @@ describe('the replay screen with a hostile or broken record', { skip }, () => {
       await tracked.dispose();
     }
   });
+
+  test('a screen that fails to draw says what failed and reloads', async () => {
+    station.broken = true;
+    const consoleErrors: string[] = [];
+    const tracked = await openTrackedPage(
+      browser,
+      server.operatorUrl,
+      VIEWPORT,
+      async (context) => {
+        context.on('console', (message) => {
+          if (message.type() === 'error') consoleErrors.push(message.text());
+        });
+      },
+    );
+    const { page } = tracked;
+    try {
+      const failed = page.getByTestId('screen-failed');
+      await failed.waitFor({ timeout: 15_000 });
+      assert.match(
+        await page.getByTestId('screen-failed-text').innerText(),
+        /^The screen failed to draw: \S.*\.$/,
+      );
+      assert.equal(await page.getByTestId('replay-bar').count(), 0, 'the broken screen is gone');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'replay-screen-failed.png') });
+      // The app's logger said it on the console, for whoever looks into the failure.
+      await eventually('the logged failure', () =>
+        consoleErrors.some((text) => text.startsWith('[ui] the screen failed to draw: '))
+          ? true
+          : undefined,
+      );
+      // Once the record can be drawn, Reload brings the screen back.
+      station.broken = false;
+      await page.getByTestId('screen-failed-reload').click();
+      await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+      await page.getByTestId('map-zone').waitFor({ timeout: 10_000 });
+      assert.equal(await failed.count(), 0);
+    } finally {
+      station.broken = false;
+      await tracked.dispose();
+    }
+  });
 });
 
 describe(

@@ -629,6 +629,7 @@ export function App() {
           {replayStatus ? (
             <ReplayEvents
               markers={replayStatus.markers}
+              breaks={replayStatus.breaks}
               positionAxisMs={replayView?.positionAxisMs ?? replayStatus.positionAxisMs}
               onSeek={
                 canControlReplay

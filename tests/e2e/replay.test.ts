@@ -356,6 +356,45 @@ describe('the replay screen in Chromium', { skip }, () => {
     }
   });
 
+  test('the event list shows the gap at its place; a click goes to its end', async () => {
+    const tracked = await openTrackedPage(browser, server.operatorUrl, VIEWPORT);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+      const rows = await page
+        .locator('.replay-event-list > li > button')
+        .evaluateAll((elements) =>
+          elements.map((e) => `${e.getAttribute('data-testid')}:${e.getAttribute('data-kind')}`),
+        );
+      // Between the link lost before the gap and the link back after it: the clock's jump is
+      // explained where it happens.
+      const gapIndex = rows.indexOf('replay-event-break:gap');
+      assert.ok(gapIndex > 0, `no gap row in ${rows.join(', ')}`);
+      assert.deepEqual(rows.slice(gapIndex - 1, gapIndex + 2), [
+        'replay-event:link-lost',
+        'replay-event-break:gap',
+        'replay-event:link-back',
+      ]);
+      assert.equal(rows.length, station.markers.length + station.breaks.length);
+      const gapRow = page.getByTestId('replay-event-break');
+      const gap = station.breaks[0];
+      assert.equal(
+        await gapRow.innerText().then((text) => text.replace(/\s+/g, ' ')),
+        `${formatClock(gap.fromMs)} Gap gap 56 min: nothing recorded until ` +
+          formatClock(gap.toMs),
+      );
+      await gapRow.click();
+      await waitForPlayhead(page, gap.axisEndMs);
+      assert.deepEqual(controls('seek').at(-1), { action: 'seek', axisMs: gap.axisEndMs });
+      assert.equal(await page.getByTestId('replay-time').inputValue(), formatClock(gap.toMs));
+      assert.equal(await gapRow.getAttribute('data-current'), 'true');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'replay-event-gap.png') });
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      await tracked.dispose();
+    }
+  });
+
   test('indexing shows its progress; an error and the warnings are said plainly', async () => {
     const tracked = await openTrackedPage(browser, server.operatorUrl, VIEWPORT);
     const { page } = tracked;

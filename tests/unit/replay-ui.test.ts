@@ -4,6 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
 import type { ReplayBreak, ReplayMarker } from '../../app/core/replay';
 import {
   axisFraction,
@@ -18,6 +20,13 @@ import {
   staleSightings,
   Throttle,
 } from '../../app/ui/components/ReplayBar';
+import {
+  breakRowText,
+  ReplayEvents,
+  replayEventRows,
+  rowIndexAt,
+  rowSeekAxisMs,
+} from '../../app/ui/components/ReplayEvents';
 
 /** 2021-12-08 15:17:17 local time: the typed times below are local too. */
 const START_MS = new Date(2021, 11, 8, 15, 17, 17).getTime();
@@ -223,5 +232,76 @@ describe('last known positions on the map', () => {
   test('labels say when, and how long before the playhead', () => {
     const seenMs = new Date(2021, 11, 8, 15, 20, 5).getTime();
     assert.equal(lastSeenText(seenMs, seenMs + 124_000), 'last seen 15:20:05 (2 min 4 s before)');
+  });
+});
+
+describe('the event list explains the breaks', () => {
+  const marker = (axisMs: number, label: string): ReplayMarker => ({
+    kind: 'mode',
+    axisMs,
+    timeMs: axisToTimeMs(axisMs, START_MS, [GAP, JUMP]).timeMs,
+    label,
+  });
+  // One before the gap, one at the record just before it, one after it, one after the jump.
+  const markers = [
+    marker(100_000, 'before'),
+    marker(300_000, 'at the gap'),
+    marker(400_000, 'after the gap'),
+    marker(502_000, 'after the jump'),
+  ];
+
+  test('breaks are rows at their place, after the markers at their start', () => {
+    const rows = replayEventRows(markers, [GAP, JUMP]);
+    assert.deepEqual(
+      rows.map((row) => (row.kind === 'marker' ? row.marker.label : row.brk.kind)),
+      ['before', 'at the gap', 'gap', 'after the gap', 'jump-back', 'after the jump'],
+    );
+    assert.deepEqual(
+      replayEventRows([], [GAP]).map((row) => row.kind),
+      ['break'],
+    );
+    assert.deepEqual(
+      replayEventRows(markers.slice(0, 1), [GAP, JUMP]).map((row) => row.kind),
+      ['marker', 'break', 'break'],
+    );
+  });
+
+  test('a break seeks to its end and is the current row until the next event', () => {
+    const rows = replayEventRows(markers, [GAP, JUMP]);
+    assert.equal(rowSeekAxisMs(rows[2]), GAP.axisEndMs);
+    assert.equal(rowSeekAxisMs(rows[0]), 100_000);
+    assert.equal(rowIndexAt(rows, 50_000), -1);
+    assert.equal(rowIndexAt(rows, 300_000), 2, 'the playhead at the gap: the gap');
+    assert.equal(rowIndexAt(rows, GAP.axisEndMs), 2);
+    assert.equal(rowIndexAt(rows, 400_000), 3);
+    assert.equal(rowIndexAt(rows, 501_000), 4);
+    assert.equal(rowIndexAt(rows, 1e9), 5);
+  });
+
+  test('the rows say what the break is, and when the clock goes on', () => {
+    assert.equal(breakRowText(GAP), `gap 56 min: nothing recorded until ${formatClock(GAP.toMs)}`);
+    assert.equal(
+      breakRowText(JUMP),
+      `log jumps back 8 min: another session (clock back to ${formatClock(JUMP.toMs)})`,
+    );
+    const html = renderToStaticMarkup(
+      createElement(ReplayEvents, {
+        markers,
+        breaks: [GAP, JUMP],
+        positionAxisMs: GAP.axisEndMs,
+        onSeek: () => {},
+      }),
+    );
+    const rows = [
+      ...html.matchAll(/data-testid="(replay-event(?:-break)?)"[^>]*>(.*?)<\/button>/g),
+    ];
+    assert.equal(rows.length, 6);
+    assert.equal(rows[2][1], 'replay-event-break');
+    assert.match(rows[2][2], /gap 56 min: nothing recorded until/);
+    assert.match(rows[4][2], /log jumps back 8 min: another session/);
+    assert.match(html, /data-testid="replay-event-break" data-kind="gap"[^>]*data-current="true"/);
+    assert.match(html, /data-seek-axis-ms="360000"/);
+    // The count is of events; the breaks are not events.
+    assert.match(html, /replay-events-count">4</);
   });
 });

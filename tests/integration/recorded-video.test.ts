@@ -3,22 +3,28 @@
 // as the picture that was recorded. Broken inputs give errors that name the file.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { RecordedVideo } from '../../app/station/replay/recorded-video';
+import {
+  CACHE_OWNER_FILE,
+  RecordedVideo,
+  removeStaleCaches,
+} from '../../app/station/replay/recorded-video';
 import { decodeImageRgb } from '../../app/station/video/ffmpeg';
 import { VideoRecorder } from '../../app/station/video/recorder';
 
@@ -225,4 +231,44 @@ test('cancelling the decoding rejects and leaves no cache', async () => {
     /cancelled/,
   );
   assert.deepEqual(readdirSync(cacheDir), []);
+});
+
+test('stale caches of replays that were killed are removed; live ones are kept', async () => {
+  const cacheDir = path.join(root, 'cache-e');
+  mkdirSync(cacheDir, { recursive: true });
+  // A process that has exited: its pid names no process now.
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const folder = (name: string, owner: number | null, ageMs = 0): string => {
+    const dir = path.join(cacheDir, `replay-video-${name}`);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'frames.jpegs'), 'x');
+    if (owner !== null)
+      writeFileSync(path.join(dir, CACHE_OWNER_FILE), JSON.stringify({ pid: owner }));
+    const whenS = (Date.now() - ageMs) / 1000;
+    utimesSync(dir, whenS, whenS);
+    return dir;
+  };
+  const dead = folder('dead', gone);
+  const oldUnowned = folder('old', null, 2 * 60 * 60 * 1000);
+  const newUnowned = folder('new', null, 60 * 1000);
+  const alive = folder('alive', process.ppid);
+  const other = path.join(cacheDir, 'something-else');
+  mkdirSync(other);
+  const video = await RecordedVideo.open(`${base}.ts`, `${base}.frames.csv`, { cacheDir });
+  try {
+    assert.ok(!existsSync(dead), 'the cache of a process that is gone');
+    assert.ok(!existsSync(oldUnowned), 'an old cache without an owner');
+    assert.ok(existsSync(newUnowned), 'a new cache without an owner may be being made');
+    assert.ok(existsSync(alive), 'the cache of a live process');
+    assert.ok(existsSync(other), 'not a replay cache');
+    const mine = readdirSync(cacheDir).filter(
+      (name) => name.startsWith('replay-video-') && !/-(new|alive)$/.test(name),
+    );
+    assert.equal(mine.length, 1, mine.join(', '));
+    const owner = JSON.parse(readFileSync(path.join(cacheDir, mine[0], CACHE_OWNER_FILE), 'utf8'));
+    assert.deepEqual(owner, { pid: process.pid });
+  } finally {
+    video.dispose();
+  }
+  assert.deepEqual(removeStaleCaches(cacheDir), [], 'nothing stale is left');
 });

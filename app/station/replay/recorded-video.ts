@@ -10,10 +10,12 @@ import {
   existsSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +31,11 @@ const log = createLogger('recorded-video');
 
 /** JPEG quality of the cache (ffmpeg's mjpeg scale, 2 best .. 31 worst). */
 const CACHE_JPEG_QUALITY = 4;
+const CACHE_PREFIX = 'replay-video-';
+/** Names the process that owns a cache folder, so a later start can tell a stale one. */
+export const CACHE_OWNER_FILE = 'owner.json';
+/** A cache folder without an owner file is left alone this long (it may be being made). */
+const UNOWNED_CACHE_STALE_MS = 60 * 60 * 1000;
 
 export interface RecordedVideoOptions {
   /** A folder for the frame cache; the cache is made in a new folder inside it. */
@@ -85,10 +92,12 @@ export class RecordedVideo implements Disposable {
       throw new Error(`frame table ${frameTablePath} lists no frames: nothing was recorded`);
     }
     makeFolder(options.cacheDir);
-    const cacheFolder = mkdtempSync(path.join(options.cacheDir, 'replay-video-'));
+    removeStaleCaches(options.cacheDir);
+    const cacheFolder = mkdtempSync(path.join(options.cacheDir, CACHE_PREFIX));
     const cacheFile = path.join(cacheFolder, 'frames.jpegs');
     let fd: number | null = null;
     try {
+      writeFileSync(path.join(cacheFolder, CACHE_OWNER_FILE), JSON.stringify({ pid: process.pid }));
       fd = openSync(cacheFile, 'w+', 0o600);
       const decoded = await decodeToCache(videoPath, fd, table.rows.length, options);
       const warnings = [...table.warnings];
@@ -130,6 +139,15 @@ export class RecordedVideo implements Disposable {
 
   get frames(): number {
     return this.rows.length;
+  }
+
+  /** The recorded rate: frame steps over the table's time span; 0 with fewer than 2 frames. */
+  get framesPerSecond(): number {
+    const count = this.byTime.length;
+    if (count < 2) return 0;
+    const spanMs =
+      this.rows[this.byTime[count - 1]].frameTimeMs - this.rows[this.byTime[0]].frameTimeMs;
+    return spanMs > 0 ? ((count - 1) * 1000) / spanMs : 0;
   }
 
   /** The newest frame taken at or before `timeMs`; null before the first. */
@@ -178,6 +196,57 @@ export class RecordedVideo implements Disposable {
       );
     }
     return index;
+  }
+}
+
+/**
+ * Removes the frame caches that a replay killed before it could dispose left behind: those
+ * whose owner process is gone, and old ones without an owner file. A cache in use is kept.
+ */
+export function removeStaleCaches(cacheDir: string, nowMs = Date.now()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(CACHE_PREFIX)) continue;
+    const folder = path.join(cacheDir, name);
+    try {
+      if (!isStaleCache(folder, nowMs)) continue;
+      rmSync(folder, { recursive: true, force: true });
+      removed.push(folder);
+      log.info(`removed the stale frame cache ${folder}`);
+    } catch (error) {
+      log.warn(`cannot remove the stale frame cache ${folder}: ${(error as Error).message}`);
+    }
+  }
+  return removed;
+}
+
+function isStaleCache(folder: string, nowMs: number): boolean {
+  const stat = statSync(folder, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) return false;
+  let pid: unknown;
+  try {
+    pid = (
+      JSON.parse(readFileSync(path.join(folder, CACHE_OWNER_FILE), 'utf8')) as { pid?: unknown }
+    ).pid;
+  } catch {
+    return nowMs - stat.mtimeMs > UNOWNED_CACHE_STALE_MS;
+  }
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) {
+    return nowMs - stat.mtimeMs > UNOWNED_CACHE_STALE_MS;
+  }
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

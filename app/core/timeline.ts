@@ -120,9 +120,10 @@ export class TimelineAxis {
   readonly endUs: number;
   readonly axisEndUs: number;
   readonly breaks: readonly TimelineBreakUs[];
+  /** The earliest and the latest record time: after a jump back, not the first and last. */
+  readonly minUs: number;
+  readonly maxUs: number;
   private readonly pieces: readonly Piece[];
-  private readonly minUs: number;
-  private readonly maxUs: number;
 
   /** Made by TimelineBuilder.build. */
   constructor(
@@ -194,6 +195,25 @@ export class TimelineAxis {
     if (gap.kind === 'jump-back') return { timeUs: gap.fromUs, inBreak: gap };
     const fraction = (axisUs - gap.axisStartUs) / (gap.axisEndUs - gap.axisStartUs);
     return { timeUs: gap.fromUs + fraction * (gap.toUs - gap.fromUs), inBreak: gap };
+  }
+
+  /**
+   * The earliest and the latest record time in an axis span (runs clipped to it), or null
+   * when no record lies in it. After a jump back these are not the times at the span's ends.
+   */
+  timeRangeUs(fromAxisUs: number, toAxisUs: number): { minUs: number; maxUs: number } | null {
+    checkFinite('timeRangeUs: fromAxisUs', fromAxisUs);
+    checkFinite('timeRangeUs: toAxisUs', toAxisUs);
+    let minUs = Infinity;
+    let maxUs = -Infinity;
+    for (const { run } of this.pieces) {
+      if (!run || run.axisEndUs < fromAxisUs || run.axisStartUs > toAxisUs) continue;
+      const startUs = run.timeStartUs + (Math.max(fromAxisUs, run.axisStartUs) - run.axisStartUs);
+      const endUs = run.timeStartUs + (Math.min(toAxisUs, run.axisEndUs) - run.axisStartUs);
+      if (startUs < minUs) minUs = startUs;
+      if (endUs > maxUs) maxUs = endUs;
+    }
+    return minUs <= maxUs ? { minUs, maxUs } : null;
   }
 
   /** The breaks as the protocol carries them, in milliseconds. */

@@ -223,10 +223,15 @@ export class TlogIndex implements Disposable {
   /**
    * The first autopilot heard, as VehicleModel builds it from every record at or before the
    * playhead, read from the nearest keyframe. The link is 'connected' within 5 s of its last
-   * heartbeat at the playhead's time, 'lost' after, 'connecting' before the first.
+   * heartbeat at the playhead's time, 'lost' after, 'connecting' before the first. nowUs, when
+   * given, is the time the link is judged at (inside a gap, later than the last record).
    */
-  vehicleAt(axisUs: number): { vehicle: VehicleState | null; lastKnown: LastKnown | null } {
+  vehicleAt(
+    axisUs: number,
+    nowUs?: number,
+  ): { vehicle: VehicleState | null; lastKnown: LastKnown | null } {
     checkFinite('vehicleAt: axisUs', axisUs);
+    if (nowUs !== undefined) checkFinite('vehicleAt: nowUs', nowUs);
     const keyframe = this.keyframeAtAxis(axisUs);
     if (!keyframe) return { vehicle: null, lastKnown: null };
     const track = new VehicleTrack(
@@ -241,8 +246,8 @@ export class TlogIndex implements Disposable {
     const model = track.model;
     if (!model.vehicle) return { vehicle: null, lastKnown: track.lastKnown };
     const vehicle = model.state;
-    const nowUs = this.timeline.axisToTimeUs(axisUs).timeUs;
-    vehicle.link = replayLinkStatus(vehicle.lastHeartbeatMs, nowUs);
+    const linkUs = nowUs ?? this.timeline.axisToTimeUs(axisUs).timeUs;
+    vehicle.link = replayLinkStatus(vehicle.lastHeartbeatMs, linkUs);
     return { vehicle, lastKnown: track.lastKnown };
   }
 
@@ -315,6 +320,19 @@ export class TlogIndex implements Disposable {
       return ordinal < target;
     });
     return targetAxisUs;
+  }
+
+  /** Null while the file is as long as when indexed; else why the index no longer holds. */
+  changedSinceIndexed(): string | null {
+    const bytes = statSync(this.filePath, { throwIfNoEntry: false })?.size;
+    if (bytes === undefined) return `${this.filePath} is gone since it was indexed: reopen it`;
+    if (bytes < this.bytes) {
+      return (
+        `${this.filePath} changed since it was indexed: reopen it ` +
+        `(${this.bytes} bytes then, ${bytes} now)`
+      );
+    }
+    return null;
   }
 
   dispose(): void {
@@ -452,15 +470,22 @@ class IndexPass {
           'kept the last good ones',
       );
     }
-    const gaps = timeline.breaks.filter((b) => b.kind === 'gap');
-    if (gaps.length > 0) {
-      const longestS = Math.max(...gaps.map((b) => b.toUs - b.fromUs)) / 1e6;
+    // A loop, not Math.max(...): a log can hold more breaks than a call takes arguments.
+    let gaps = 0;
+    let longestUs = 0;
+    for (const b of timeline.breaks) {
+      if (b.kind !== 'gap') continue;
+      gaps++;
+      longestUs = Math.max(longestUs, b.toUs - b.fromUs);
+    }
+    if (gaps > 0) {
+      const longestS = longestUs / 1e6;
       warnings.push(
-        `the log has ${gaps.length} gap(s) of more than 5 s (the longest ${longestS.toFixed(1)} ` +
+        `the log has ${gaps} gap(s) of more than 5 s (the longest ${longestS.toFixed(1)} ` +
           's), shown as breaks',
       );
     }
-    const jumps = timeline.breaks.length - gaps.length;
+    const jumps = timeline.breaks.length - gaps;
     if (jumps > 0) {
       warnings.push(
         `the log's clock jumps back ${jumps} time(s) (sessions written into the same file), ` +

@@ -154,6 +154,31 @@ describe('incident report map', { skip: keyFrameJpeg() ? false : 'no key frame' 
     assert.match(map.svg, /class="vehicle-path"/);
   });
 
+  test('each session of a record with a clock jump back is its own line, in record order', () => {
+    const path = input.vehiclePath;
+    // The second half replayed 60 s earlier, 300 m south: as a second session would be.
+    const jumped = [
+      ...path.slice(0, 150),
+      ...path.slice(150).map((point) => ({
+        ...point,
+        latDeg: point.latDeg - 0.0027,
+        timeMs: point.timeMs - 60_000,
+      })),
+    ];
+    const map = renderMapSvg({ ...input, vehiclePath: jumped });
+    assert.ok(map);
+    assert.match(map.svg, /class="vehicle-path" data-points="300" data-legs="2"/);
+    const casings = [...map.svg.matchAll(/class="path-casing" points="([^"]+)"/g)];
+    assert.equal(casings.length, 2);
+    assert.deepEqual(
+      casings.map((casing) => casing[1].trim().split(' ').length),
+      [150, 150],
+    );
+    const single = renderMapSvg(input);
+    assert.ok(single);
+    assert.match(single.svg, /data-legs="1"/);
+  });
+
   test('nothing with a position: no map', () => {
     assert.equal(renderMapSvg({ ...input, vehiclePath: [], tracks: [], zones: [] }), null);
     const zonesOnly = renderMapSvg({ ...input, vehiclePath: [], tracks: [] });

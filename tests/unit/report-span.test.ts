@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { offsetNorthEast } from '../../app/core/geodesy';
+import { distanceM, offsetNorthEast } from '../../app/core/geodesy';
 import { csvTextCell } from '../../app/core/hazing-log';
 import { csvDocument, localText, sha256Line } from '../../app/station/report/format';
-import { positionAt, summarize, type TimedPosition } from '../../app/station/report/span';
+import { pathLegs, positionAt, summarize, type TimedPosition } from '../../app/station/report/span';
 import { HOME, T0_MS } from './report-fixture';
 
 /** A drone flying east at 5 m/s, 20 m up, one point a second, with a hole from 60 s to 300 s. */
@@ -53,8 +53,45 @@ test('summarize leaves a hole out of the flight time and counts bears and outcom
   assert.deepEqual(summary.otherTracks, { person: 1, dog: 1 });
   assert.equal(summary.maxAltitudeRelM, 20);
   assert.equal(summary.hazingEvents, 0);
-  // The straight line across the hole still counts as distance: the drone crossed it somehow.
-  assert.ok(Math.abs(summary.distanceFlownM - 2000) < 1, `${summary.distanceFlownM}`);
+  // No leg across the hole: where the drone went in it is not in the record.
+  assert.ok(Math.abs(summary.distanceFlownM - 800) < 1, `${summary.distanceFlownM}`);
+});
+
+/**
+ * Two sessions in one record, in file order: 100 s east at 5 m/s from home, then the clock
+ * steps back 50 s and the drone flies 100 s north at 5 m/s from 1 km south of home.
+ */
+function pathWithJumpBack(): TimedPosition[] {
+  const points: TimedPosition[] = [];
+  const point = (northM: number, eastM: number, timeMs: number): TimedPosition => ({
+    ...offsetNorthEast(HOME, northM, eastM),
+    altitudeRelM: 20,
+    altitudeMslM: 1085,
+    timeMs,
+  });
+  for (let s = 0; s <= 100; s++) points.push(point(0, s * 5, T0_MS + s * 1000));
+  for (let s = 0; s <= 100; s++) points.push(point(-1000 + s * 5, 0, T0_MS + (50 + s) * 1000));
+  return points;
+}
+
+test('a clock jump back starts a new leg: nothing is taken across it or sorted by time', () => {
+  const path = pathWithJumpBack();
+  const legs = pathLegs(path);
+  assert.deepEqual(
+    legs.map((leg) => leg.length),
+    [101, 101],
+  );
+  assert.equal(legs[1][0], path[101]);
+  const summary = summarize(200_000, path, [], []);
+  assert.ok(Math.abs(summary.distanceFlownM - 1000) < 1, `${summary.distanceFlownM}`);
+  assert.equal(summary.flightMs, 200_000);
+  // Only the second session covers 120 s; at 20 s the first (earlier in the record) answers.
+  const late = positionAt(path, T0_MS + 120_000);
+  assert.ok(late && Math.abs(distanceM(late, offsetNorthEast(HOME, -650, 0))) < 0.01);
+  const early = positionAt(path, T0_MS + 20_000);
+  assert.ok(early && Math.abs(distanceM(early, offsetNorthEast(HOME, 0, 100))) < 0.01);
+  // Inside a hole too, legs end at it: two legs, the hole neither flown nor measured.
+  assert.equal(pathLegs(pathWithHole()).length, 2);
 });
 
 test('a thinned path (a point every 20 s) is not mistaken for holes', () => {

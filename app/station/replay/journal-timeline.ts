@@ -839,7 +839,7 @@ export function checkJournalHazingEvent(value: unknown, what = 'hazing event'): 
   try {
     checkHazingOperator(event.operator);
   } catch (error) {
-    throw new Error(`${what}: ${(error as Error).message}`);
+    throw new Error(`${what} operator: ${(error as Error).message}`);
   }
   if (event.trackId !== null) finiteNumber(event.trackId, `${what} trackId`);
   checkPatternSettings(event.pattern, `${what} pattern`);

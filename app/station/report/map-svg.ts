@@ -9,7 +9,7 @@ import { zoneKind, type ProtectedZone, type ZoneKind } from '../../core/zones';
 import type { TileProvider } from '../server';
 import { latLonToTile, tileToLatLon } from '../tiles/xyz';
 import { escapeMarkup } from './format';
-import { positionAt, type TimedPosition } from './span';
+import { pathLegs, positionAt, type TimedPosition } from './span';
 
 const log = createLogger('report');
 
@@ -313,41 +313,53 @@ function pathShapes(projection: Projection, input: MapInput): string {
   const path = input.vehiclePath;
   if (path.length === 0) return '';
   const spanMs = input.toMs - input.fromMs;
+  // Each leg (a session between clock jumps back, or a stretch between holes) is its own line:
+  // a line joining two of them would show a flight that never happened.
+  const legs = pathLegs(path);
   const pieceSize = Math.max(1, Math.ceil((path.length - 1) / PATH_COLOUR_PIECES));
   const pieces: string[] = [];
-  for (let start = 0; start < path.length - 1; start += pieceSize) {
-    const piece = path.slice(start, Math.min(path.length, start + pieceSize + 1));
-    const middleMs = (piece[0].timeMs + piece[piece.length - 1].timeMs) / 2;
-    pieces.push(
-      `<polyline points="${pointsAttr(projection, piece)}" fill="none"` +
-        ` stroke="${rampColour((middleMs - input.fromMs) / spanMs)}" stroke-width="3.5"` +
-        ` stroke-linecap="round" stroke-linejoin="round"/>`,
+  const casings: string[] = [];
+  for (const leg of legs) {
+    // A white casing keeps the path visible over dark map tiles.
+    casings.push(
+      `<polyline class="path-casing" points="${pointsAttr(projection, leg)}" fill="none"` +
+        ` stroke="#fff" stroke-width="6.5" stroke-opacity="0.8" stroke-linejoin="round"/>`,
     );
+    for (let start = 0; start < leg.length - 1; start += pieceSize) {
+      const piece = leg.slice(start, Math.min(leg.length, start + pieceSize + 1));
+      const middleMs = (piece[0].timeMs + piece[piece.length - 1].timeMs) / 2;
+      pieces.push(
+        `<polyline points="${pointsAttr(projection, piece)}" fill="none"` +
+          ` stroke="${rampColour((middleMs - input.fromMs) / spanMs)}" stroke-width="3.5"` +
+          ` stroke-linecap="round" stroke-linejoin="round"/>`,
+      );
+    }
   }
-  const firstMs = path[0].timeMs;
-  const lastMs = path[path.length - 1].timeMs;
+  const coveredMs = legs.reduce((sum, leg) => sum + leg[leg.length - 1].timeMs - leg[0].timeMs, 0);
   const stepS =
-    TICK_STEPS_S.find((s) => (lastMs - firstMs) / (s * 1000) <= MAX_TICKS) ??
+    TICK_STEPS_S.find((s) => coveredMs / (s * 1000) <= MAX_TICKS) ??
     TICK_STEPS_S[TICK_STEPS_S.length - 1];
+  const stepMs = stepS * 1000;
   const ticks: string[] = [];
-  for (let t = Math.ceil(firstMs / (stepS * 1000)) * stepS * 1000; t < lastMs; t += stepS * 1000) {
-    const at = positionAt(path, t);
-    if (!at || t <= firstMs) continue;
-    const [x, y] = projection.toPx(at);
-    ticks.push(
-      `<circle cx="${num(x)}" cy="${num(y)}" r="3.5" fill="#fff" stroke="#000"/>` +
-        `<text x="${num(x + 6)}" y="${num(y - 6)}" font-size="11" stroke="#fff"` +
-        ` stroke-width="3" paint-order="stroke">${clockText(t, stepS < 60)}</text>`,
-    );
+  for (const leg of legs) {
+    const firstMs = leg[0].timeMs;
+    const lastMs = leg[leg.length - 1].timeMs;
+    for (let t = Math.floor(firstMs / stepMs) * stepMs + stepMs; t < lastMs; t += stepMs) {
+      const at = positionAt(leg, t, [leg]);
+      if (!at) continue;
+      const [x, y] = projection.toPx(at);
+      ticks.push(
+        `<circle cx="${num(x)}" cy="${num(y)}" r="3.5" fill="#fff" stroke="#000"/>` +
+          `<text x="${num(x + 6)}" y="${num(y - 6)}" font-size="11" stroke="#fff"` +
+          ` stroke-width="3" paint-order="stroke">${clockText(t, stepS < 60)}</text>`,
+      );
+    }
   }
   const [startX, startY] = projection.toPx(path[0]);
   const [endX, endY] = projection.toPx(path[path.length - 1]);
-  // A white casing keeps the path visible over dark map tiles.
-  const casing =
-    `<polyline class="path-casing" points="${pointsAttr(projection, path)}" fill="none"` +
-    ` stroke="#fff" stroke-width="6.5" stroke-opacity="0.8" stroke-linejoin="round"/>`;
   return (
-    `<g class="vehicle-path" data-points="${path.length}">${casing}${pieces.join('')}</g>` +
+    `<g class="vehicle-path" data-points="${path.length}" data-legs="${legs.length}">` +
+    `${casings.join('')}${pieces.join('')}</g>` +
     `<g class="time-ticks">${ticks.join('')}</g>` +
     `<g class="path-start"><circle cx="${num(startX)}" cy="${num(startY)}" r="9"` +
     ` fill="#1e8449" stroke="#fff" stroke-width="2"/><text x="${num(startX)}"` +

@@ -15,7 +15,8 @@ import { hazingEventsToCsv, type HazingEvent } from '../../core/hazing-log';
 import { createLogger } from '../../core/log';
 import type { ReplayFile, ReplayMarkerKind } from '../../core/replay';
 import type { GeoDetection, GlobalPosition, LatLon } from '../../core/types';
-import { ZONE_KIND_VALUES, type ProtectedZone } from '../../core/zones';
+import { ZONE_KIND_VALUES, type ProtectedZone, type ZoneKind } from '../../core/zones';
+import { checkJournalHazingEvent } from '../replay/journal-timeline';
 import type { TileProvider } from '../server';
 import { csvTextCell } from '../../core/hazing-log';
 import { csvDocument, isoTime, sha256Line } from './format';
@@ -23,7 +24,7 @@ import { buildGeoJson, type PlacedEvent } from './geojson';
 import { renderReportHtml, type HtmlSourceFile } from './html';
 import { buildKml } from './kml';
 import { renderMapSvg, type MapTrack } from './map-svg';
-import { positionAt, summarize, type TimedPosition } from './span';
+import { pathLegs, positionAt, summarize, type TimedPosition } from './span';
 
 const log = createLogger('report');
 
@@ -102,22 +103,30 @@ function timedLatLon(value: unknown, where: string): LatLon & { timeMs: number }
   return { ...point, timeMs: finite((value as { timeMs?: unknown }).timeMs, `${where}.timeMs`) };
 }
 
-/** Enough of a hazing entry to print it: who, what pattern, when, and each action. */
-function checkHazingEvent(event: HazingEvent, where: string): void {
-  if (typeof event !== 'object' || event === null) {
-    throw new Error(`report input: ${where} is not a hazing entry`);
+/** Why a zone cannot be drawn, in words after "zone 3, ", or null when it can. */
+function zoneProblem(zone: unknown): string | null {
+  if (typeof zone !== 'object' || zone === null || Array.isArray(zone)) {
+    return 'it is not an object';
   }
-  text(event.id, `${where}.id`);
-  text(event.operator?.operatorName, `${where}.operator.operatorName`);
-  text(event.operator?.agencyOrPermitId, `${where}.operator.agencyOrPermitId`);
-  text(event.pattern?.kind, `${where}.pattern.kind`);
-  finite(event.startedMs, `${where}.startedMs`);
-  if (event.endedMs !== null) finite(event.endedMs, `${where}.endedMs`);
-  array<HazingEvent['actions'][number]>(event.actions, `${where}.actions`).forEach((action, j) => {
-    finite(action?.timeMs, `${where}.actions[${j}].timeMs`);
-    text(action.action, `${where}.actions[${j}].action`);
-    text(action.detail, `${where}.actions[${j}].detail`);
-  });
+  const { id, name, kind, alertDistanceM, polygon } = zone as Record<string, unknown>;
+  if (typeof id !== 'number' || !Number.isFinite(id)) return 'its id is not a number';
+  if (typeof name !== 'string') return 'its name is not text';
+  if (kind !== undefined && !ZONE_KIND_VALUES.includes(kind as ZoneKind)) {
+    return `its kind ${JSON.stringify(kind)} is not a zone kind`;
+  }
+  if (typeof alertDistanceM !== 'number' || !Number.isFinite(alertDistanceM)) {
+    return 'its alert distance is not a number';
+  }
+  if (!Array.isArray(polygon)) return 'its polygon is not a list of points';
+  if (polygon.length < 3) return `its polygon has ${polygon.length} corners, fewer than 3`;
+  for (const [index, corner] of polygon.entries()) {
+    try {
+      checkLatLon(corner, `its corner ${index + 1}`);
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+  return null;
 }
 
 interface CheckedInput {
@@ -168,22 +177,17 @@ export function checkReportInput(input: ReportInput): CheckedInput {
       return { trackId, className: text(track.className, `tracks[${i}].className`), points };
     })
     .filter((track) => track.points.length > 0);
-  const zones = array<ProtectedZone>(input.zones, 'zones').map((zone, i) => {
-    const where = `zones[${i}]`;
-    const polygon = array<unknown>(zone?.polygon, `${where}.polygon`).map((corner, j) =>
-      checkLatLon(corner, `report input: ${where}.polygon[${j}]`),
-    );
-    if (polygon.length < 3) throw new Error(`report input: ${where} has fewer than 3 corners`);
-    if (zone.kind !== undefined && !ZONE_KIND_VALUES.includes(zone.kind)) {
-      throw new Error(`report input: ${where}.kind ${JSON.stringify(zone.kind)} is not a kind`);
-    }
-    return {
-      ...zone,
-      id: finite(zone.id, `${where}.id`),
-      name: text(zone.name, `${where}.name`),
-      alertDistanceM: finite(zone.alertDistanceM, `${where}.alertDistanceM`),
-      polygon,
-    };
+  // A bad zone or hazing entry comes from the record, not the caller: it is left out with a
+  // note among the events rather than costing the whole report.
+  const leftOut: string[] = [];
+  const zones: ProtectedZone[] = [];
+  array<unknown>(input.zones, 'zones').forEach((zone, i) => {
+    const problem = zoneProblem(zone);
+    if (problem === null) {
+      const checked = zone as ProtectedZone;
+      const polygon = checked.polygon.map((corner) => checkLatLon(corner, 'corner'));
+      zones.push({ ...checked, polygon });
+    } else leftOut.push(`left out: zone ${i + 1}, ${problem}`);
   });
   const events = array<ReportInput['events'][number]>(input.events, 'events')
     .map((event, i) => {
@@ -227,13 +231,24 @@ export function checkReportInput(input: ReportInput): CheckedInput {
     })
     .filter((frame) => inSpan(frame.timeMs))
     .sort((a, b) => a.timeMs - b.timeMs);
-  const hazingEvents = array<HazingEvent>(input.hazingEvents, 'hazingEvents')
-    .filter((event, i) => {
-      checkHazingEvent(event, `hazingEvents[${i}]`);
-      const startedMs = event.startedMs;
-      return startedMs <= toMs && (event.endedMs ?? Number.POSITIVE_INFINITY) >= fromMs;
-    })
-    .sort((a, b) => a.startedMs - b.startedMs);
+  const hazingEvents: HazingEvent[] = [];
+  array<unknown>(input.hazingEvents, 'hazingEvents').forEach((value, i) => {
+    let event: HazingEvent;
+    try {
+      event = checkJournalHazingEvent(value, 'its');
+    } catch (error) {
+      leftOut.push(`left out: hazing entry ${i + 1}, ${(error as Error).message}`);
+      return;
+    }
+    if (event.startedMs <= toMs && (event.endedMs ?? Number.POSITIVE_INFINITY) >= fromMs) {
+      hazingEvents.push(event);
+    }
+  });
+  hazingEvents.sort((a, b) => a.startedMs - b.startedMs);
+  for (const label of leftOut) {
+    log.warn(`report: ${label}`);
+    events.unshift({ timeMs: fromMs, kind: 'log', label });
+  }
   const files = array<ReplayFile>(input.files, 'files').map((file, i) => {
     const sha256 = file?.sha256 ?? null;
     if (sha256 !== null && !/^[0-9a-f]{64}$/.test(sha256)) {
@@ -338,15 +353,21 @@ export async function writeIncidentReport(
 ): Promise<{ dir: string; files: string[] }> {
   const data = checkReportInput(input);
   const sources = await sourceChecksums(data.files);
-  // Positions are looked up by time; a span across a jump back holds two sessions' times.
-  const pathByTime = [...data.vehiclePath].sort((a, b) => a.timeMs - b.timeMs);
+  // The path stays in record order: after a clock jump back its times repeat, and sorting
+  // them would join two sessions into one zigzag. Positions are found leg by leg.
+  const legs = pathLegs(data.vehiclePath);
   const events: PlacedEvent[] = data.events.map((event) => ({
     ...event,
-    position: positionAt(pathByTime, event.timeMs),
+    position: positionAt(data.vehiclePath, event.timeMs, legs),
   }));
   const geo = { ...data, events };
   const map = renderMapSvg({ ...data, tiles: data.tiles });
-  const summary = summarize(data.toMs - data.fromMs, pathByTime, data.tracks, data.hazingEvents);
+  const summary = summarize(
+    data.toMs - data.fromMs,
+    data.vehiclePath,
+    data.tracks,
+    data.hazingEvents,
+  );
   const contents: Array<[string, string]> = [
     [
       REPORT_FILES.html,

@@ -17,9 +17,13 @@ export const PATH_GAP_MIN_MS = 30_000;
 /** How far from its nearest path point an event may be and still take the drone's position. */
 export const EVENT_POSITION_MAX_MS = 5_000;
 
+/** The typical step forward in time; steps back (clock jumps) say nothing about it. */
 function medianStepMs(path: readonly TimedPosition[]): number {
   const steps: number[] = [];
-  for (let i = 1; i < path.length; i++) steps.push(path[i].timeMs - path[i - 1].timeMs);
+  for (let i = 1; i < path.length; i++) {
+    const stepMs = path[i].timeMs - path[i - 1].timeMs;
+    if (stepMs >= 0) steps.push(stepMs);
+  }
   if (steps.length === 0) return 0;
   steps.sort((a, b) => a - b);
   return steps[Math.floor(steps.length / 2)];
@@ -30,33 +34,44 @@ export function pathGapMs(path: readonly TimedPosition[]): number {
 }
 
 /**
- * The drone's position at a time, interpolated between the path points either side; null
- * outside the path, inside a hole in it, or farther than EVENT_POSITION_MAX_MS from a point
- * when only one side exists.
+ * The path cut into legs, in the order given (file order, never sorted by time): a leg ends
+ * where the clock jumps back (a point older than the one before) or at a hole, so that no
+ * distance, flight time or position is ever taken across either.
  */
-export function positionAt(path: readonly TimedPosition[], timeMs: number): TimedPosition | null {
-  if (path.length === 0) return null;
-  let low = 0;
-  let high = path.length - 1;
-  if (timeMs <= path[0].timeMs) {
-    return path[0].timeMs - timeMs <= EVENT_POSITION_MAX_MS ? { ...path[0], timeMs } : null;
+export function pathLegs(path: readonly TimedPosition[]): TimedPosition[][] {
+  const gapMs = pathGapMs(path);
+  const legs: TimedPosition[][] = [];
+  let leg: TimedPosition[] = [];
+  for (const point of path) {
+    const previous = leg.at(-1);
+    if (previous) {
+      const stepMs = point.timeMs - previous.timeMs;
+      if (stepMs < 0 || stepMs > gapMs) {
+        legs.push(leg);
+        leg = [];
+      }
+    }
+    leg.push(point);
   }
-  if (timeMs >= path[high].timeMs) {
-    return timeMs - path[high].timeMs <= EVENT_POSITION_MAX_MS ? { ...path[high], timeMs } : null;
-  }
-  while (high - low > 1) {
-    const middle = (low + high) >> 1;
-    if (path[middle].timeMs <= timeMs) low = middle;
-    else high = middle;
-  }
-  const before = path[low];
-  const after = path[high];
-  const stepMs = after.timeMs - before.timeMs;
-  if (stepMs > pathGapMs(path)) {
-    if (timeMs - before.timeMs <= EVENT_POSITION_MAX_MS) return { ...before, timeMs };
-    if (after.timeMs - timeMs <= EVENT_POSITION_MAX_MS) return { ...after, timeMs };
+  if (leg.length > 0) legs.push(leg);
+  return legs;
+}
+
+/** Inside one leg (times never going back), interpolated; null outside it. */
+function positionInLeg(leg: readonly TimedPosition[], timeMs: number): TimedPosition | null {
+  if (leg.length === 0 || timeMs < leg[0].timeMs || timeMs > leg[leg.length - 1].timeMs) {
     return null;
   }
+  let low = 0;
+  let high = leg.length - 1;
+  while (high - low > 1) {
+    const middle = (low + high) >> 1;
+    if (leg[middle].timeMs <= timeMs) low = middle;
+    else high = middle;
+  }
+  const before = leg[low];
+  const after = leg[high];
+  const stepMs = after.timeMs - before.timeMs;
   const t = stepMs === 0 ? 0 : (timeMs - before.timeMs) / stepMs;
   const mix = (a: number, b: number): number => a + (b - a) * t;
   return {
@@ -68,6 +83,35 @@ export function positionAt(path: readonly TimedPosition[], timeMs: number): Time
   };
 }
 
+/**
+ * The drone's position at a time, interpolated inside the first leg (see pathLegs) that covers
+ * it; else the nearest leg end within EVENT_POSITION_MAX_MS; else null (outside the path or
+ * deep in a hole). After a clock jump back two legs may cover one time: the earlier in the
+ * record wins.
+ */
+export function positionAt(
+  path: readonly TimedPosition[],
+  timeMs: number,
+  legs: readonly TimedPosition[][] = pathLegs(path),
+): TimedPosition | null {
+  for (const leg of legs) {
+    const inside = positionInLeg(leg, timeMs);
+    if (inside) return inside;
+  }
+  let nearest: TimedPosition | null = null;
+  let nearestMs = EVENT_POSITION_MAX_MS;
+  for (const leg of legs) {
+    for (const end of [leg[0], leg[leg.length - 1]]) {
+      const awayMs = Math.abs(end.timeMs - timeMs);
+      if (awayMs <= nearestMs && (nearest === null || awayMs < nearestMs)) {
+        nearest = end;
+        nearestMs = awayMs;
+      }
+    }
+  }
+  return nearest ? { ...nearest, timeMs } : null;
+}
+
 export function pathLengthM(points: readonly LatLon[]): number {
   let totalM = 0;
   for (let i = 1; i < points.length; i++) totalM += distanceM(points[i - 1], points[i]);
@@ -76,9 +120,9 @@ export function pathLengthM(points: readonly LatLon[]): number {
 
 export interface ReportSummary {
   spanMs: number;
-  /** Time with the drone above AIRBORNE_MIN_REL_M, holes in the record left out. */
+  /** Time with the drone above AIRBORNE_MIN_REL_M, holes and clock jumps left out. */
   flightMs: number;
-  /** Horizontal, along the recorded path. */
+  /** Horizontal, along the recorded path leg by leg: never across a hole or a clock jump. */
   distanceFlownM: number;
   maxAltitudeRelM: number | null;
   maxAltitudeMslM: number | null;
@@ -96,13 +140,16 @@ export function summarize(
   tracks: ReadonlyArray<{ className: string }>,
   hazingEvents: readonly HazingEvent[],
 ): ReportSummary {
-  const gapMs = pathGapMs(path);
+  const legs = pathLegs(path);
   let flightMs = 0;
-  for (let i = 1; i < path.length; i++) {
-    const stepMs = path[i].timeMs - path[i - 1].timeMs;
-    const flying =
-      path[i].altitudeRelM > AIRBORNE_MIN_REL_M || path[i - 1].altitudeRelM > AIRBORNE_MIN_REL_M;
-    if (flying && stepMs <= gapMs) flightMs += stepMs;
+  let distanceFlownM = 0;
+  for (const leg of legs) {
+    distanceFlownM += pathLengthM(leg);
+    for (let i = 1; i < leg.length; i++) {
+      const flying =
+        leg[i].altitudeRelM > AIRBORNE_MIN_REL_M || leg[i - 1].altitudeRelM > AIRBORNE_MIN_REL_M;
+      if (flying) flightMs += leg[i].timeMs - leg[i - 1].timeMs;
+    }
   }
   const otherTracks: Record<string, number> = {};
   let bearTracks = 0;
@@ -120,7 +167,7 @@ export function summarize(
   return {
     spanMs,
     flightMs,
-    distanceFlownM: pathLengthM(path),
+    distanceFlownM,
     maxAltitudeRelM: maxOf(path.map((point) => point.altitudeRelM)),
     maxAltitudeMslM: maxOf(path.map((point) => point.altitudeMslM)),
     bearTracks,

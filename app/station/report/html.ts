@@ -3,6 +3,7 @@
 
 import type { HazingEvent } from '../../core/hazing-log';
 import type { PatternSettings } from '../../core/patterns';
+import { describeSettings } from '../hazing/runner';
 import type { GeoDetection } from '../../core/types';
 import { ZONE_KIND_VALUES } from '../../core/zones';
 import {
@@ -184,8 +185,9 @@ function tracksTable(tracks: readonly MapTrack[]): string {
     );
   });
   return (
-    `<table class="tracks-table"><thead><tr><th>Track</th><th>Class</th><th>First seen</th>` +
-    `<th>Last seen</th><th>Last position (lat, lon)</th><th>Points</th></tr></thead>` +
+    `<table class="tracks-table"><thead><tr><th>Track</th><th>Class</th>` +
+    `<th>First seen in span</th><th>Last seen in span</th>` +
+    `<th>Last position (lat, lon)</th><th>Points</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>`
   );
 }
@@ -249,15 +251,20 @@ function keyFrameFigure(frame: HtmlKeyFrame): string {
   );
 }
 
-function patternText(pattern: PatternSettings): string {
-  const settings = Object.entries(pattern)
-    .filter(([name]) => name !== 'kind')
-    .map(([name, value]) => {
-      if (Array.isArray(value)) return `${name}: ${value.length} points`;
-      const shown = typeof value === 'number' ? Math.round(value * 100) / 100 : value;
-      return `${name}: ${String(shown)}`;
-    });
-  return `${pattern.kind} (${settings.join(', ')})`;
+/** Whole units, or tenths below 10 (a speed of 4.5 m/s): what a person reads. */
+function roundForPeople(value: number): number {
+  return Math.abs(value) < 10 ? Math.round(value * 10) / 10 : Math.round(value);
+}
+
+/** The pattern in the words the station logs it with, its numbers rounded for people. */
+export function patternText(pattern: PatternSettings): string {
+  const rounded = Object.fromEntries(
+    Object.entries(pattern).map(([name, value]) => [
+      name,
+      typeof value === 'number' ? roundForPeople(value) : value,
+    ]),
+  ) as PatternSettings;
+  return describeSettings(rounded);
 }
 
 function hazingBlock(event: HazingEvent, fromMs: number): string {

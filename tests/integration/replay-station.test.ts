@@ -80,11 +80,16 @@ function viewAt(axisMs: number, from: number): Promise<ReplayView> {
     .then((m) => m.view);
 }
 
-/** What the replay must show at axisUs, read from the log here: in a break, its start. */
+/**
+ * What the replay must show at axisUs, read from the log here: in a break, the picture at its
+ * start; in a gap the link judged at the time inside it, in a jump back at the time it began.
+ */
 function expectedVehicle(axisUs: number) {
-  const { inBreak } = index.timeline.axisToTimeUs(axisUs);
+  const { inBreak, timeUs } = index.timeline.axisToTimeUs(axisUs);
   const at = inBreak ? inBreak.axisStartUs : axisUs;
-  return JSON.parse(JSON.stringify(index.vehicleAt(at))) as ReturnType<TlogIndex['vehicleAt']>;
+  const nowUs = inBreak?.kind === 'jump-back' ? inBreak.fromUs : timeUs;
+  const read = index.vehicleAt(at, nowUs);
+  return JSON.parse(JSON.stringify(read)) as ReturnType<TlogIndex['vehicleAt']>;
 }
 
 test('hello says replay; the status holds the log breaks and markers', { skip }, async () => {
@@ -100,7 +105,10 @@ test('hello says replay; the status holds the log breaks and markers', { skip },
   const gap = status.breaks.find((b) => b.kind === 'gap')!;
   assert.equal(gap.axisEndMs - gap.axisStartMs, 60_000, 'a long gap takes 60 s of axis');
   assert.equal(status.axisEndMs, index.timeline.axisEndUs / 1000);
-  assert.equal(status.startMs, index.timeline.startUs / 1000);
+  // The earliest and latest record: after a jump back not the first and last in the file.
+  assert.equal(status.startMs, index.timeline.minUs / 1000);
+  assert.equal(status.endMs, index.timeline.maxUs / 1000);
+  assert.ok(status.startMs! < index.timeline.startUs / 1000, 'a later session starts earlier');
   // Without a journal the markers are the log's own, on the same axis.
   assert.deepEqual(status.markers, JSON.parse(JSON.stringify(index.markers)));
   assert.ok(
@@ -139,7 +147,8 @@ test('seeking anywhere shows the vehicle as the log read here says', { skip }, a
     assert.deepEqual(view.vehicleLastKnown, expected.lastKnown, `last known at ${axisMs} ms`);
     const { inBreak, timeUs } = index.timeline.axisToTimeUs(axisMs * 1000);
     assert.equal(view.inBreak === null, inBreak === null, `in a break at ${axisMs} ms`);
-    assert.equal(view.timeMs, (inBreak ? inBreak.fromUs : timeUs) / 1000);
+    const jumpBack = inBreak?.kind === 'jump-back';
+    assert.equal(view.timeMs, (jumpBack ? inBreak.fromUs : timeUs) / 1000);
   }
   const beyond = operator.messages.length;
   const clamped = await operator.command({
@@ -156,7 +165,7 @@ test(
     skip,
   },
   async () => {
-    const timeMs = Math.round(status.startMs! + 30_000);
+    const timeMs = Math.round(index.timeline.startUs / 1000 + 30_000);
     const from = operator.messages.length;
     const outcome = await operator.command({
       kind: 'replay',

@@ -44,6 +44,11 @@ const SIGHTING_WINDOW_AFTER_MS = 3000;
 /** Of the tlog's share of indexing progress when there is a video to decode too. */
 const TLOG_PROGRESS_SHARE = 0.5;
 const HASH_CHUNK_BYTES = 1024 * 1024;
+/** The status carries at most this many breaks (the longest) and markers: it stays small. */
+export const STATUS_MAX_BREAKS = 500;
+export const STATUS_MAX_MARKERS = 5000;
+/** Markers there can be very many of; the status keeps the others first when it must cut. */
+const PLENTIFUL_MARKERS: ReadonlySet<ReplayMarkerKind> = new Set(['detection', 'command']);
 
 export interface ReplaySessionOptions {
   /** The video frame cache goes into a new folder under this one (default userCacheDir()). */
@@ -66,6 +71,11 @@ export class ReplaySession implements Disposable {
   private video: RecordedVideo | null = null;
   private hazingLogEvents: HazingEvent[] = [];
   private markerList: ReplayMarker[] = [];
+  /** What the status sends: bounded, made once when indexing ends. */
+  private statusBreaks: ReplayBreak[] = [];
+  private statusMarkers: ReplayMarker[] = [];
+  /** Axis positions of the video frames, ascending, without repeats; made on first use. */
+  private frameAxesCache: number[] | null = null;
   private readonly files: ReplayFile[] = [];
   private readonly warnings: string[] = [];
   private error: string | null = null;
@@ -76,8 +86,8 @@ export class ReplaySession implements Disposable {
   private reportTiles: ReportInput['tiles'];
   private firstPositionCache: LatLon | null | undefined;
   private disposed = false;
-  /** Stops a checksum being read when the replay closes. */
-  private readonly hashing = new AbortController();
+  /** Stops a checksum being read, or the video being decoded, when the replay closes. */
+  private readonly closing = new AbortController();
 
   private constructor(
     readonly tlogPath: string,
@@ -91,6 +101,7 @@ export class ReplaySession implements Disposable {
       })
       .then(() => {
         this.isReady = this.error === null && !this.disposed;
+        if (this.isReady) this.boundStatusLists();
         this.progress.what = this.error === null ? 'Indexed' : 'Indexing failed';
         this.emit();
       });
@@ -148,10 +159,10 @@ export class ReplaySession implements Disposable {
       error: this.error,
       warnings: [...this.warnings],
       axisEndMs: this.isReady && timeline ? timeline.axisEndUs / 1000 : 0,
-      startMs: this.isReady && timeline ? timeline.startUs / 1000 : null,
-      endMs: this.isReady && timeline ? timeline.endUs / 1000 : null,
-      breaks: this.isReady && timeline ? timeline.replayBreaks() : [],
-      markers: this.isReady ? this.markerList : [],
+      startMs: this.isReady && timeline ? timeline.minUs / 1000 : null,
+      endMs: this.isReady && timeline ? timeline.maxUs / 1000 : null,
+      breaks: this.isReady ? this.statusBreaks : [],
+      markers: this.isReady ? this.statusMarkers : [],
       videoFrames: this.video?.frames ?? 0,
     };
   }
@@ -159,9 +170,9 @@ export class ReplaySession implements Disposable {
   videoStatus(): VideoStatus | null {
     if (!this.video) return null;
     return {
-      label: `replay: ${path.basename(sidecarPaths(this.tlogPath).video)}`,
+      label: 'recorded video',
       state: 'running',
-      framesPerSecond: 0,
+      framesPerSecond: this.video.framesPerSecond,
       width: this.video.widthPx,
       height: this.video.heightPx,
       error: null,
@@ -184,11 +195,12 @@ export class ReplaySession implements Disposable {
     const index = this.requireIndex();
     const { timeUs, inBreakUs } = this.timeAt(axisUs);
     const timeMs = timeUs / 1000;
-    // In a break the picture is the last one before it.
+    // In a break the picture (position, frame) is the last one before it; in a gap the link is
+    // judged at the time inside it, so it reads lost where the link-lost marker is.
     const pictureAxisUs = inBreakUs ? inBreakUs.axisStartUs : axisUs;
-    const { vehicle, lastKnown } = index.vehicleAt(pictureAxisUs);
+    const { vehicle, lastKnown } = index.vehicleAt(pictureAxisUs, timeUs);
     const journalView = this.journal.viewAt(timeMs);
-    const frameIndex = this.frameIndexAtTime(timeMs);
+    const frameIndex = this.frameIndexAtTime((inBreakUs ? inBreakUs.fromUs : timeUs) / 1000);
     return {
       positionAxisMs: axisUs / 1000,
       timeMs,
@@ -212,7 +224,8 @@ export class ReplaySession implements Disposable {
 
   /** The recorded video frame at the playhead, null without video or before its first frame. */
   frameIndexAt(axisUs: number): number | null {
-    return this.frameIndexAtTime(this.timeAt(axisUs).timeUs / 1000);
+    const { timeUs, inBreakUs } = this.timeAt(axisUs);
+    return this.frameIndexAtTime((inBreakUs ? inBreakUs.fromUs : timeUs) / 1000);
   }
 
   frameMessage(index: number): FrameMessage {
@@ -228,26 +241,49 @@ export class ReplaySession implements Disposable {
     };
   }
 
-  /** Where a step of whole video frames (or, without video, log records) lands. */
+  /**
+   * Where a step of whole video frames (or, without video, log records) lands. It never moves
+   * against the asked direction: frames are taken by their place on the axis, and where no
+   * frame lies that way (past the last, before the first, after a jump back whose frames sit
+   * in the earlier run) it steps by log records instead.
+   */
   stepAxisUs(axisUs: number, frames: number): number {
     const index = this.requireIndex();
-    if (!this.video || this.video.frames === 0) return index.stepAxisUs(axisUs, frames);
-    const timeline = index.timeline;
-    const current = this.frameIndexAt(axisUs);
-    // Before the first frame, one step forward is the first frame.
-    const from = current ?? (frames > 0 ? -1 : 0);
-    const target = Math.min(Math.max(0, from + frames), this.video.frames - 1);
-    const frameTimeMs = this.video.frameInfo(target).frameTimeMs;
-    return timeline.timeToAxisUs(frameTimeMs * 1000);
+    const byRecords = (): number => {
+      const landed = index.stepAxisUs(axisUs, frames);
+      return frames > 0 ? Math.max(axisUs, landed) : Math.min(axisUs, landed);
+    };
+    const axes = this.frameAxes();
+    if (axes.length === 0) return byRecords();
+    // The frame shown at the playhead: the last one at or before it (-1 before the first).
+    let current = -1;
+    let low = 0;
+    let high = axes.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (axes[middle] <= axisUs) {
+        current = middle;
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    if (frames > 0) {
+      if (current >= axes.length - 1) return byRecords();
+      return axes[Math.min(axes.length - 1, current + frames)];
+    }
+    if (current < 0) return byRecords();
+    const target = current + frames;
+    if (target >= 0) return axes[target];
+    // Held at the first frame when that is still a step back; from it, records.
+    return axes[0] < axisUs ? axes[0] : byRecords();
   }
 
   /** The axis position of a wall-clock time: the first run of the log that holds it. */
   axisForTime(timeMs: number): number {
     const timeline = this.requireIndex().timeline;
-    const times = [timeline.startUs, timeline.endUs];
-    for (const b of timeline.breaks) times.push(b.fromUs, b.toUs);
-    const firstUs = Math.min(...times);
-    const lastUs = Math.max(...times);
+    const firstUs = timeline.minUs;
+    const lastUs = timeline.maxUs;
     const timeUs = timeMs * 1000;
     if (timeUs < firstUs || timeUs > lastUs) {
       throw new Error(
@@ -271,17 +307,32 @@ export class ReplaySession implements Disposable {
   ): Promise<{ dir: string; files: string[] }> {
     const index = this.requireIndex();
     if (!(toAxisUs > fromAxisUs)) throw new Error('the report span must end after it starts');
+    const timeline = index.timeline;
+    for (const b of timeline.breaks) {
+      if (b.kind === 'gap' && fromAxisUs > b.axisStartUs && toAxisUs < b.axisEndUs) {
+        throw new Error(
+          `the span lies inside a gap in the log (no records between ${clockTime(b.fromUs)} ` +
+            `and ${clockTime(b.toUs)} UTC)`,
+        );
+      }
+    }
     await this.whenHashed;
-    const fromMs = this.timeAt(fromAxisUs).timeUs / 1000;
-    const toMs = this.timeAt(toAxisUs).timeUs / 1000;
-    // A jump back can put the end's wall time before the start's.
-    const spanFromMs = Math.min(fromMs, toMs);
-    const spanToMs = Math.max(fromMs, toMs);
+    const changes = await this.recheckFiles();
     const inSpan = (marker: ReplayMarker): boolean =>
       marker.axisMs * 1000 >= fromAxisUs && marker.axisMs * 1000 <= toAxisUs;
     const markers = this.markerList.filter(inSpan);
+    const vehiclePath = index.trail(fromAxisUs, toAxisUs, REPORT_PATH_POINTS);
+    // The span's wall times hold everything in it: after a jump back the ends' times do not.
+    const recordsUs = timeline.timeRangeUs(fromAxisUs, toAxisUs);
+    let spanFromMs = recordsUs ? recordsUs.minUs / 1000 : this.timeAt(fromAxisUs).timeUs / 1000;
+    let spanToMs = recordsUs ? recordsUs.maxUs / 1000 : this.timeAt(toAxisUs).timeUs / 1000;
+    for (const timeMs of [...markers.map((m) => m.timeMs), ...vehiclePath.map((p) => p.timeMs)]) {
+      if (timeMs < spanFromMs) spanFromMs = timeMs;
+      if (timeMs > spanToMs) spanToMs = timeMs;
+    }
     const endView = this.journal.viewAt(spanToMs);
     const events: ReportInput['events'] = [
+      ...changes.map((text) => ({ timeMs: spanFromMs, kind: 'log' as const, label: text })),
       ...markers.map((m) => ({ timeMs: m.timeMs, kind: m.kind, label: m.label })),
       ...endView.log
         .filter((entry) => entry.timeMs >= spanFromMs && entry.timeMs <= spanToMs)
@@ -300,7 +351,8 @@ export class ReplaySession implements Disposable {
       fromMs: spanFromMs,
       toMs: spanToMs,
       generatedMs: Date.now(),
-      vehiclePath: index.trail(fromAxisUs, toAxisUs, REPORT_PATH_POINTS),
+      // Axis (file) order: the report breaks the path where the clock jumps back.
+      vehiclePath,
       tracks: this.journal.tracks(spanFromMs, spanToMs),
       zones: endView.zones,
       events,
@@ -324,7 +376,7 @@ export class ReplaySession implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.listeners.clear();
-    this.hashing.abort();
+    this.closing.abort();
     this.index?.dispose();
     this.video?.dispose();
   }
@@ -378,6 +430,7 @@ export class ReplaySession implements Disposable {
       // The video makes its own folder in here, and removes it when disposed.
       const video = await RecordedVideo.open(videoPath, tablePath, {
         cacheDir: this.options.cacheDir ?? path.join(userCacheDir(), 'replay'),
+        signal: this.closing.signal,
         onProgress: (doneFrames, totalFrames) => {
           this.progress.video = totalFrames > 0 ? doneFrames / totalFrames : 1;
           // The log indexes faster than ffmpeg decodes: then the video is what is left.
@@ -394,6 +447,7 @@ export class ReplaySession implements Disposable {
       this.video = video;
       for (const warning of video.warnings) this.warn(warning);
     } catch (error) {
+      if (this.disposed) return;
       this.warn(`the video ${videoPath} cannot be shown: ${errorText(error)}`);
     }
     this.progress.video = 1;
@@ -468,44 +522,60 @@ export class ReplaySession implements Disposable {
       .filter((marker) => priority[marker.kind] !== undefined)
       .sort((a, b) => priority[a.kind]! - priority[b.kind]! || a.timeMs - b.timeMs);
     const chosen = new Map<number, ReportInput['keyFrames'][number]>();
-    for (const marker of candidates) {
-      if (chosen.size >= MAX_KEY_FRAMES) break;
-      const frame =
-        marker.kind === 'detection'
-          ? this.bestSightingFrame(marker.timeMs)
-          : video.frameAt(marker.timeMs);
-      if (frame === null || chosen.has(frame)) continue;
+    const take = (frame: number | null, label: string): void => {
+      if (frame === null || chosen.has(frame)) return;
       const info = video.frameInfo(frame);
-      const detections = this.detectionsOfFrame(frame)?.detections ?? [];
       chosen.set(frame, {
         timeMs: info.frameTimeMs,
         frameId: info.frameId,
         jpeg: video.jpeg(frame),
         widthPx: video.widthPx,
         heightPx: video.heightPx,
-        detections,
-        caption: `${new Date(info.frameTimeMs).toISOString()}: ${marker.label}`,
+        detections: this.detectionsOfFrame(frame)?.detections ?? [],
+        caption: `${new Date(info.frameTimeMs).toISOString()}: ${label}`,
       });
+    };
+    for (const marker of candidates) {
+      if (chosen.size >= MAX_KEY_FRAMES) break;
+      // A merged detection marker names every track first seen in it: one frame each.
+      const parts = marker.kind === 'detection' ? marker.label.split('; ') : [];
+      let sightings = 0;
+      for (const part of parts) {
+        const sighting = FIRST_SIGHTING.exec(part);
+        if (!sighting || chosen.size >= MAX_KEY_FRAMES) continue;
+        sightings++;
+        const trackId = Number(sighting[2]);
+        take(this.bestSightingFrame(marker.timeMs, trackId, sighting[1]), part);
+      }
+      if (sightings === 0) take(video.frameAt(marker.timeMs), marker.label);
     }
     return [...chosen.values()].sort((a, b) => a.timeMs - b.timeMs);
   }
 
-  /** The frame near a first sighting whose detections hold the best-scoring bear. */
-  private bestSightingFrame(timeMs: number): number | null {
+  /**
+   * The frame near a track's first sighting that shows that track: its best score within the
+   * window; else the frame nearest the sighting with a detection of the same class; else the
+   * frame at the sighting.
+   */
+  private bestSightingFrame(timeMs: number, trackId: number, className: string): number | null {
     const video = this.requireVideo();
     const last = video.frameAt(timeMs + SIGHTING_WINDOW_AFTER_MS);
     if (last === null) return null;
     let best: { frame: number; score: number } | null = null;
+    let sameClass: { frame: number; offMs: number } | null = null;
     for (let frame = last; frame >= 0; frame--) {
       const frameTimeMs = video.frameInfo(frame).frameTimeMs;
       if (frameTimeMs < timeMs - SIGHTING_WINDOW_BEFORE_MS) break;
       for (const detection of this.detectionsOfFrame(frame)?.detections ?? []) {
-        // Any bear beats any other class.
-        const score = detection.score + (detection.className === 'bear' ? 1 : 0);
-        if (!best || score > best.score) best = { frame, score };
+        if (detection.trackId === trackId && detection.className === className) {
+          if (!best || detection.score > best.score) best = { frame, score: detection.score };
+        } else if (detection.className === className) {
+          const offMs = Math.abs(frameTimeMs - timeMs);
+          if (!sameClass || offMs < sameClass.offMs) sameClass = { frame, offMs };
+        }
       }
     }
-    return best?.frame ?? video.frameAt(timeMs);
+    return best?.frame ?? sameClass?.frame ?? video.frameAt(timeMs);
   }
 
   private detectionsOfFrame(frame: number): FrameDetections | null {
@@ -519,8 +589,81 @@ export class ReplaySession implements Disposable {
 
   private timeAt(axisUs: number): { timeUs: number; inBreakUs: TimelineBreakUs | null } {
     const { timeUs, inBreak } = this.requireIndex().timeline.axisToTimeUs(axisUs);
-    // In a break the clock shows when it started (the picture is the last before it).
-    return { timeUs: inBreak ? inBreak.fromUs : timeUs, inBreakUs: inBreak };
+    // Inside a gap time goes on linearly; in a jump back the clock shows when it started.
+    const jumpBack = inBreak?.kind === 'jump-back';
+    return { timeUs: jumpBack ? inBreak.fromUs : timeUs, inBreakUs: inBreak };
+  }
+
+  /** The frames' axis positions, ascending, once: steps walk the axis, not frame numbers. */
+  private frameAxes(): number[] {
+    if (this.frameAxesCache) return this.frameAxesCache;
+    const video = this.video;
+    const timeline = this.requireIndex().timeline;
+    const axes: number[] = [];
+    for (let frame = 0; video && frame < video.frames; frame++) {
+      axes.push(timeline.timeToAxisUs(video.frameInfo(frame).frameTimeMs * 1000));
+    }
+    axes.sort((a, b) => a - b);
+    const unique = axes.filter((axisUs, i) => i === 0 || axisUs !== axes[i - 1]);
+    this.frameAxesCache = unique;
+    return unique;
+  }
+
+  /** The breaks and markers the status sends, cut down to a size a client can take. */
+  private boundStatusLists(): void {
+    const timeline = this.requireIndex().timeline;
+    let breaks = timeline.breaks;
+    if (breaks.length > STATUS_MAX_BREAKS) {
+      const longest = [...breaks]
+        .sort((a, b) => Math.abs(b.toUs - b.fromUs) - Math.abs(a.toUs - a.fromUs))
+        .slice(0, STATUS_MAX_BREAKS)
+        .sort((a, b) => a.axisStartUs - b.axisStartUs);
+      this.warn(
+        `the log has ${breaks.length} breaks: the timeline shows the longest ` +
+          `${STATUS_MAX_BREAKS}, ${breaks.length - STATUS_MAX_BREAKS} more are not drawn`,
+      );
+      breaks = longest;
+    }
+    this.statusBreaks = breaks.map(breakToMs);
+    const markers = this.markerList;
+    if (markers.length <= STATUS_MAX_MARKERS) {
+      this.statusMarkers = markers;
+      return;
+    }
+    const rare = markers.filter((m) => !PLENTIFUL_MARKERS.has(m.kind));
+    const plentiful = markers.filter((m) => PLENTIFUL_MARKERS.has(m.kind));
+    const byTime = (a: ReplayMarker, b: ReplayMarker): number => a.timeMs - b.timeMs;
+    const kept = [...rare.sort(byTime), ...plentiful.sort(byTime)].slice(0, STATUS_MAX_MARKERS);
+    this.statusMarkers = kept.sort((a, b) => a.axisMs - b.axisMs);
+    this.warn(
+      `the log has ${markers.length} events: the timeline shows ${STATUS_MAX_MARKERS}, ` +
+        `${markers.length - STATUS_MAX_MARKERS} left out`,
+    );
+  }
+
+  /**
+   * At export: a file whose size is not what it was when opened gets its checksum and size
+   * taken again; returns a line for each, which the status warnings get too.
+   */
+  private async recheckFiles(): Promise<string[]> {
+    const changes: string[] = [];
+    for (const file of this.files) {
+      const bytes = statSync(file.path, { throwIfNoEntry: false })?.size ?? 0;
+      if (bytes === file.bytes) continue;
+      const text =
+        `${file.path} changed since the replay opened it: ${file.bytes} bytes then, ` +
+        `${bytes} now`;
+      file.bytes = bytes;
+      try {
+        file.sha256 = await sha256File(file.path, this.closing.signal);
+      } catch (error) {
+        file.sha256 = null;
+        this.warn(`cannot checksum ${file.path}: ${errorText(error)}`);
+      }
+      changes.push(text);
+      this.warn(text);
+    }
+    return changes;
   }
 
   private addFile(role: ReplayFile['role'], file: string): void {
@@ -532,7 +675,7 @@ export class ReplaySession implements Disposable {
     for (const file of this.files) {
       if (this.disposed) return;
       try {
-        file.sha256 = await sha256File(file.path, this.hashing.signal);
+        file.sha256 = await sha256File(file.path, this.closing.signal);
         this.emit();
       } catch (error) {
         if (this.disposed) return;
@@ -541,7 +684,23 @@ export class ReplaySession implements Disposable {
     }
   }
 
+  /**
+   * Before a move of the playhead: a log now shorter than indexed is an error in the status,
+   * not a stale picture. Throws that error.
+   */
+  checkUnchanged(): void {
+    const index = this.requireIndex();
+    const changed = index.changedSinceIndexed();
+    if (changed === null) return;
+    this.error = changed;
+    this.isReady = false;
+    log.error(changed);
+    this.emit();
+    throw new Error(changed);
+  }
+
   private requireIndex(): TlogIndex {
+    if (this.error !== null) throw new Error(this.error);
     if (!this.index || !this.isReady) throw new Error('the flight record is not indexed yet');
     return this.index;
   }
@@ -588,6 +747,14 @@ function breakToMs(b: TimelineBreakUs): ReplayBreak {
     fromMs: b.fromUs / 1000,
     toMs: b.toUs / 1000,
   };
+}
+
+/** "Bear #3 first seen", as the journal names a first sighting. */
+const FIRST_SIGHTING = /^(.+) #(\d+) first seen$/;
+
+/** HH:MM:SS of a record time, UTC. */
+function clockTime(timeUs: number): string {
+  return new Date(timeUs / 1000).toISOString().slice(11, 19);
 }
 
 function isoTime(timeUs: number): string {

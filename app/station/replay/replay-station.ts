@@ -299,6 +299,8 @@ export class ReplayStation implements StationApi, Disposable {
   }
 
   private async control(control: ReplayControl): Promise<string> {
+    // A log cut shorter since indexing is an error in the status, not a stale picture.
+    if (control.action !== 'pause' && control.action !== 'speed') this.session.checkUnchanged();
     switch (control.action) {
       case 'play':
         this.clock.play();
@@ -352,6 +354,11 @@ export class ReplayStation implements StationApi, Disposable {
 
   private sessionChanged(): void {
     if (this.disposed) return;
+    if (this.timelineKnown && !this.session.ready && this.clock.playing) {
+      // The record can no longer be replayed (see the status's error): stop where it is.
+      this.clock.pause();
+      this.stopTicker();
+    }
     if (this.session.ready && !this.timelineKnown) {
       this.timelineKnown = true;
       this.clock.setTimeline(this.session.axisEndUs, this.session.breaksUs());

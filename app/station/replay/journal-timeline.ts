@@ -161,9 +161,31 @@ export class JournalTimeline {
     limits: JournalReadLimits = JOURNAL_READ_LIMITS,
   ): JournalTimeline {
     if (filePath === null) return new JournalTimeline([]);
+    const lines: Line[] = [];
+    const skipped: string[] = [];
+    const leftOut: string[] = [];
+    let newerVersion: number | null = null;
+    // Each line parsed as it is read: the raw text of a long journal is never held at once.
+    const onLine = ({ text, lineNo, ended }: RawLine): void => {
+      if (text.trim() === '') return;
+      const parsed = parseLine(text);
+      if (typeof parsed === 'string') {
+        const why = ended ? parsed : 'cut short: the station stopped while writing it';
+        skipped.push(`line ${lineNo} (${why})`);
+        return;
+      }
+      if (parsed === null) return;
+      if (parsed.kind === 'session' && parsed.version > JOURNAL_VERSION) {
+        newerVersion = parsed.version;
+      }
+      if (parsed.kind === 'message') {
+        for (const why of parsed.leftOut) leftOut.push(`line ${lineNo} ${why}`);
+      }
+      lines.push(parsed);
+    };
     let read: ReadResult;
     try {
-      read = readLines(filePath, limits);
+      read = readLines(filePath, limits, onLine);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return new JournalTimeline([]);
@@ -174,27 +196,6 @@ export class JournalTimeline {
       );
       log.warn(timeline.warnings[0]);
       return timeline;
-    }
-    const lines: Line[] = [];
-    const skipped: string[] = [];
-    const leftOut: string[] = [];
-    let newerVersion: number | null = null;
-    for (const { text, lineNo, ended } of read.lines) {
-      if (text.trim() === '') continue;
-      const parsed = parseLine(text);
-      if (typeof parsed === 'string') {
-        const why = ended ? parsed : 'cut short: the station stopped while writing it';
-        skipped.push(`line ${lineNo} (${why})`);
-        continue;
-      }
-      if (parsed === null) continue;
-      if (parsed.kind === 'session' && parsed.version > JOURNAL_VERSION) {
-        newerVersion = parsed.version;
-      }
-      if (parsed.kind === 'message') {
-        for (const why of parsed.leftOut) leftOut.push(`line ${lineNo} ${why}`);
-      }
-      lines.push(parsed);
     }
     // Stable: lines of one millisecond keep the order the station wrote them in.
     lines.sort((a, b) => a.t - b.t);
@@ -488,7 +489,6 @@ interface RawLine {
 }
 
 interface ReadResult {
-  lines: RawLine[];
   /** Numbers of the lines longer than the limit, left unread. */
   longLines: number[];
   /** True when the file holds more than the byte limit and the rest was left out. */
@@ -499,8 +499,12 @@ interface ReadResult {
  * The file's lines; `ended` is false for a last line with no newline (cut short, maybe). Only
  * a regular file is read: a FIFO or a device would block or never end.
  */
-function readLines(filePath: string, limits: JournalReadLimits): ReadResult {
-  const result: ReadResult = { lines: [], longLines: [], truncated: false };
+function readLines(
+  filePath: string,
+  limits: JournalReadLimits,
+  onLine: (line: RawLine) => void,
+): ReadResult {
+  const result: ReadResult = { longLines: [], truncated: false };
   // Non-blocking, so that opening a FIFO with no writer returns at once to be refused.
   const fd = openSync(filePath, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
@@ -521,7 +525,7 @@ function readLines(filePath: string, limits: JournalReadLimits): ReadResult {
       if (tooLong) result.longLines.push(lineNo);
       else {
         const text = Buffer.concat(pending).toString('utf8');
-        result.lines.push({ text, lineNo, ended });
+        onLine({ text, lineNo, ended });
       }
       pending = [];
       pendingBytes = 0;

@@ -3,7 +3,7 @@
 import type { ReactNode } from 'react';
 import type { HazingOperator } from '../../core/hazing-log';
 import { useNow, useStaleness, useStation } from './hooks';
-import { formatAgeS } from './format';
+import { formatAgeS, toFixedSigned } from './format';
 
 type Tone = 'good' | 'warn' | 'bad' | 'neutral';
 
@@ -118,7 +118,7 @@ export function StatusBar(props: StatusBarProps) {
         value={altitudeM}
         stale={altitudeM !== null && !vehicleKnown}
       >
-        {altitudeM === null ? '—' : `${altitudeM.toFixed(1)} m`}
+        {altitudeM === null ? '—' : `${toFixedSigned(altitudeM, 1)} m`}
       </Item>
       <Item
         testId="status-battery"

@@ -154,6 +154,14 @@ test('after a jump back, frames that sit earlier on the axis are skipped: record
   assert.ok(stepped > afterUs, `step +1 from ${afterUs} went to ${stepped}`);
   assert.equal(stepped, index.stepAxisUs(afterUs, 1));
   assert.ok(session.stepAxisUs(afterUs, -1) < afterUs);
+  // Later in that run, where its clock is at frame 5: the next frame in time is behind.
+  const inRunUs = jump.axisEndUs + (firstFrameMs + 5 * FRAME_STEP_MS) * 1000 - jump.toUs + 50_000;
+  assert.equal(session.frameIndexAt(inRunUs), 5);
+  const next = session.stepAxisUs(inRunUs, 1);
+  assert.equal(next, index.stepAxisUs(inRunUs, 1));
+  assert.ok(next > inRunUs);
+  const back = session.stepAxisUs(inRunUs, -3);
+  assert.ok(back < inRunUs, 'back is back');
 });
 
 test('the video status says the recorded rate', () => {

@@ -57,6 +57,8 @@ export class RecordedVideo implements Disposable {
   private fd: number | null;
   /** Frame indexes in order of frame time (the table's order unless the clock stepped). */
   private readonly byTime: number[];
+  /** Where each frame is in byTime. */
+  private readonly timeRank: number[];
 
   private constructor(
     readonly videoPath: string,
@@ -74,6 +76,10 @@ export class RecordedVideo implements Disposable {
     this.byTime = rows.map((_, index) => index);
     const ordered = rows.every((row, i) => i === 0 || rows[i - 1].frameTimeMs <= row.frameTimeMs);
     if (!ordered) this.byTime.sort((a, b) => rows[a].frameTimeMs - rows[b].frameTimeMs || a - b);
+    this.timeRank = new Array<number>(rows.length);
+    this.byTime.forEach((frame, rank) => {
+      this.timeRank[frame] = rank;
+    });
   }
 
   /**
@@ -160,6 +166,17 @@ export class RecordedVideo implements Disposable {
       else high = mid;
     }
     return low > 0 ? this.byTime[low - 1] : null;
+  }
+
+  /** The frame next in time after (+1) or before (-1) a frame; null past either end. */
+  neighbourFrame(index: number, direction: 1 | -1): number | null {
+    const rank = this.timeRank[this.checkIndex(index)] + direction;
+    return rank >= 0 && rank < this.byTime.length ? this.byTime[rank] : null;
+  }
+
+  /** The first frame in time. */
+  get firstFrame(): number | null {
+    return this.byTime.length > 0 ? this.byTime[0] : null;
   }
 
   frameInfo(index: number): { frameId: number; frameTimeMs: number } {

@@ -74,7 +74,7 @@ export class ReplaySession implements Disposable {
   /** What the status sends: bounded, made once when indexing ends. */
   private statusBreaks: ReplayBreak[] = [];
   private statusMarkers: ReplayMarker[] = [];
-  /** Axis positions of the video frames, ascending, without repeats; made on first use. */
+  /** Axis positions of the video frames by frame index; made on first use. */
   private frameAxesCache: number[] | null = null;
   private readonly files: ReplayFile[] = [];
   private readonly warnings: string[] = [];
@@ -243,40 +243,40 @@ export class ReplaySession implements Disposable {
 
   /**
    * Where a step of whole video frames (or, without video, log records) lands. It never moves
-   * against the asked direction: frames are taken by their place on the axis, and where no
-   * frame lies that way (past the last, before the first, after a jump back whose frames sit
-   * in the earlier run) it steps by log records instead.
+   * against the asked direction: each step goes to the frame next in time after (or before)
+   * the one shown, unless that frame sits the other way on the axis (its time is held by an
+   * earlier run, after a jump back) or there is none (past either end of the video): then
+   * that step is one log record.
    */
   stepAxisUs(axisUs: number, frames: number): number {
     const index = this.requireIndex();
-    const byRecords = (): number => {
-      const landed = index.stepAxisUs(axisUs, frames);
-      return frames > 0 ? Math.max(axisUs, landed) : Math.min(axisUs, landed);
+    const video = this.video;
+    const direction = frames > 0 ? 1 : -1;
+    const byRecord = (fromUs: number): number => {
+      const landed = index.stepAxisUs(fromUs, direction);
+      return direction > 0 ? Math.max(fromUs, landed) : Math.min(fromUs, landed);
     };
+    if (!video || video.frames === 0) {
+      const landed = index.stepAxisUs(axisUs, frames);
+      return direction > 0 ? Math.max(axisUs, landed) : Math.min(axisUs, landed);
+    }
     const axes = this.frameAxes();
-    if (axes.length === 0) return byRecords();
-    // The frame shown at the playhead: the last one at or before it (-1 before the first).
-    let current = -1;
-    let low = 0;
-    let high = axes.length;
-    while (low < high) {
-      const middle = (low + high) >> 1;
-      if (axes[middle] <= axisUs) {
-        current = middle;
-        low = middle + 1;
-      } else {
-        high = middle;
-      }
+    let positionUs = axisUs;
+    for (let step = 0; step < Math.abs(frames); step++) {
+      const shown = this.frameIndexAt(positionUs);
+      const next =
+        shown === null
+          ? direction > 0
+            ? video.firstFrame
+            : null
+          : video.neighbourFrame(shown, direction);
+      const nextUs = next === null ? null : axes[next];
+      const ahead = nextUs !== null && (direction > 0 ? nextUs > positionUs : nextUs < positionUs);
+      const landedUs = ahead ? nextUs : byRecord(positionUs);
+      if (landedUs === positionUs) break;
+      positionUs = landedUs;
     }
-    if (frames > 0) {
-      if (current >= axes.length - 1) return byRecords();
-      return axes[Math.min(axes.length - 1, current + frames)];
-    }
-    if (current < 0) return byRecords();
-    const target = current + frames;
-    if (target >= 0) return axes[target];
-    // Held at the first frame when that is still a step back; from it, records.
-    return axes[0] < axisUs ? axes[0] : byRecords();
+    return positionUs;
   }
 
   /** The axis position of a wall-clock time: the first run of the log that holds it. */
@@ -594,7 +594,7 @@ export class ReplaySession implements Disposable {
     return { timeUs: jumpBack ? inBreak.fromUs : timeUs, inBreakUs: inBreak };
   }
 
-  /** The frames' axis positions, ascending, once: steps walk the axis, not frame numbers. */
+  /** Each frame's axis position, by frame index, worked out once. */
   private frameAxes(): number[] {
     if (this.frameAxesCache) return this.frameAxesCache;
     const video = this.video;
@@ -603,10 +603,8 @@ export class ReplaySession implements Disposable {
     for (let frame = 0; video && frame < video.frames; frame++) {
       axes.push(timeline.timeToAxisUs(video.frameInfo(frame).frameTimeMs * 1000));
     }
-    axes.sort((a, b) => a - b);
-    const unique = axes.filter((axisUs, i) => i === 0 || axisUs !== axes[i - 1]);
-    this.frameAxesCache = unique;
-    return unique;
+    this.frameAxesCache = axes;
+    return axes;
   }
 
   /** The breaks and markers the status sends, cut down to a size a client can take. */

@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { distanceM } from '../../app/core/geodesy';
+import { buildGeoJson } from '../../app/station/report/geojson';
+import { buildKml } from '../../app/station/report/kml';
 import { writeIncidentReport } from '../../app/station/report/report';
 import { keyFrameJpeg, makeReportInput, PATH_LENGTH_M, PATH_POINTS } from './report-fixture';
 
@@ -105,6 +108,41 @@ describe(
         ),
       );
       assert.equal(ofKind('hazing').length, 2);
+    });
+
+    test('a record with a clock jump back is one line per session in GeoJSON and KML', () => {
+      const input = makeReportInput(work).input;
+      const path = input.vehiclePath;
+      // The second half replayed 60 s earlier and 300 m south, as a second session would be.
+      input.vehiclePath = [
+        ...path.slice(0, 150),
+        ...path.slice(150).map((point) => ({
+          ...point,
+          latDeg: point.latDeg - 0.0027,
+          timeMs: point.timeMs - 60_000,
+        })),
+      ];
+      const legs = [input.vehiclePath.slice(0, 150), input.vehiclePath.slice(150)];
+      const geo = buildGeoJson({ ...input, events: [] }) as { features: GeoFeature[] };
+      assert.deepEqual(getIssues(JSON.stringify(geo)), []);
+      const [line] = geo.features.filter((f) => f.properties.kind === 'vehicle-path');
+      assert.equal(line.geometry.type, 'MultiLineString');
+      const coordinates = line.geometry.coordinates as number[][][];
+      assert.deepEqual(
+        coordinates.map((leg) => leg.length),
+        [150, 150],
+      );
+      const measured = turfLength(line as never, { units: 'meters' });
+      const expected = legs.reduce((sum, leg) => {
+        let legM = 0;
+        for (let i = 1; i < leg.length; i++) legM += distanceM(leg[i - 1], leg[i]);
+        return sum + legM;
+      }, 0);
+      assert.ok(Math.abs(measured - expected) < 1, `turf ${measured} m, legs ${expected} m`);
+      const kml = new DOMParser().parseFromString(buildKml({ ...input, events: [] }), 'text/xml');
+      const placemark = kml.getElementsByTagName('Placemark')[0];
+      assert.equal(placemark.getElementsByTagName('MultiGeometry').length, 1);
+      assert.equal(placemark.getElementsByTagName('LineString').length, 2);
     });
 
     test('the KML parses as XML and holds the same features', () => {

@@ -6,7 +6,7 @@ import type { LatLon } from '../../core/types';
 import { zoneKind, type ProtectedZone } from '../../core/zones';
 import { isoTime } from './format';
 import type { MapTrack } from './map-svg';
-import type { TimedPosition } from './span';
+import { pathLegs, type TimedPosition } from './span';
 
 export interface PlacedEvent {
   timeMs: number;
@@ -34,6 +34,7 @@ interface Feature {
   geometry:
     | { type: 'Point'; coordinates: Position }
     | { type: 'LineString'; coordinates: Position[] }
+    | { type: 'MultiLineString'; coordinates: Position[][] }
     | { type: 'Polygon'; coordinates: Position[][] };
   properties: Record<string, unknown>;
 }
@@ -76,13 +77,26 @@ function lineOrPoint(coordinates: Position[]): Feature['geometry'] {
     : { type: 'LineString', coordinates };
 }
 
+/**
+ * One line per leg (see pathLegs): a record with a clock jump back or a hole is several lines,
+ * never one joined across it. A leg of one point is a line that stays where it is.
+ */
+function pathGeometry(path: readonly TimedPosition[]): Feature['geometry'] {
+  const legs = pathLegs(path);
+  if (legs.length === 1) return lineOrPoint(path.map(lonLatAlt));
+  return {
+    type: 'MultiLineString',
+    coordinates: legs.map((leg) => (leg.length === 1 ? [leg[0], leg[0]] : leg).map(lonLatAlt)),
+  };
+}
+
 export function buildGeoJson(input: GeoReportInput): object {
   const features: Feature[] = [];
   const path = input.vehiclePath;
   if (path.length > 0) {
     features.push({
       type: 'Feature',
-      geometry: lineOrPoint(path.map(lonLatAlt)),
+      geometry: pathGeometry(path),
       properties: {
         kind: 'vehicle-path',
         name: 'Drone path',

@@ -5,7 +5,7 @@ import { zoneKind, ZONE_KIND_VALUES, type ZoneKind } from '../../core/zones';
 import { escapeXml, isoTime } from './format';
 import { counterClockwiseRing, type GeoReportInput } from './geojson';
 import { PATH_RAMP, trackColour, TRACK_COLOURS, ZONE_STYLES } from './map-svg';
-import type { TimedPosition } from './span';
+import { pathLegs, type TimedPosition } from './span';
 
 /** KML writes colours as aabbggrr. */
 function kmlColour(hex: string, alpha: number): string {
@@ -63,6 +63,21 @@ function styles(): string {
   );
 }
 
+function legGeometry(leg: readonly TimedPosition[]): string {
+  return leg.length === 1
+    ? `<Point><altitudeMode>absolute</altitudeMode>` +
+        `<coordinates>${coordinateAlt(leg[0])}</coordinates></Point>`
+    : `<LineString><tessellate>0</tessellate><altitudeMode>absolute</altitudeMode>` +
+        `<coordinates>${leg.map(coordinateAlt).join(' ')}</coordinates></LineString>`;
+}
+
+/** One line per leg (see pathLegs): never one joined across a clock jump back or a hole. */
+function pathGeometry(path: readonly TimedPosition[]): string {
+  const legs = pathLegs(path);
+  if (legs.length === 1) return legGeometry(path);
+  return `<MultiGeometry>${legs.map(legGeometry).join('')}</MultiGeometry>`;
+}
+
 export function buildKml(input: GeoReportInput): string {
   const path = input.vehiclePath;
   const pathPlacemark =
@@ -71,11 +86,7 @@ export function buildKml(input: GeoReportInput): string {
       : `<Placemark><name>Drone path</name>` +
         timeSpan(path[0].timeMs, path[path.length - 1].timeMs) +
         `<styleUrl>#vehicle-path</styleUrl>` +
-        (path.length === 1
-          ? `<Point><altitudeMode>absolute</altitudeMode>` +
-            `<coordinates>${coordinateAlt(path[0])}</coordinates></Point>`
-          : `<LineString><tessellate>0</tessellate><altitudeMode>absolute</altitudeMode>` +
-            `<coordinates>${path.map(coordinateAlt).join(' ')}</coordinates></LineString>`) +
+        pathGeometry(path) +
         `</Placemark>`;
   const tracks = input.tracks.map((track) => {
     const points = track.points;

@@ -65,7 +65,10 @@ export interface ReplayStatus {
   /** Warnings about the records, e.g. "skipped 312 bytes that were not MAVLink". */
   warnings: string[];
   axisEndMs: number;
-  /** Wall-clock time of the first and the last record; null before indexing ends. */
+  /**
+   * Wall-clock time of the earliest and the latest record (not the first and last in the file,
+   * whose clock may jump back); null before indexing ends.
+   */
   startMs: number | null;
   endMs: number | null;
   breaks: ReplayBreak[];
@@ -91,7 +94,10 @@ export interface TrackLastKnown extends LastKnown {
 /** Everything on screen at the playhead. Sent whole after every seek, and while playing. */
 export interface ReplayView {
   positionAxisMs: number;
-  /** Wall-clock time at the playhead; inside a break, the time the break starts. */
+  /**
+   * Wall-clock time at the playhead: inside a gap it runs on linearly (the picture is the last
+   * one before the gap); inside a jump back it is the time the break starts.
+   */
   timeMs: number;
   /** The playhead is in a gap or a jump back: the picture is the last one before it. */
   inBreak: ReplayBreak | null;

@@ -777,6 +777,8 @@ async function runReplay(values: ReplayValues): Promise<number> {
       }),
     );
     void session.whenReady.then(() => {
+      // Stopped while indexing: there is nothing ready to announce.
+      if (!session.ready && !session.status().error) return;
       const status = session.status();
       if (status.error) {
         emit({ type: 'replay-error', error: status.error });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import type { ReplayBreak, ReplayMarker } from '../../app/core/replay';
+import type { ReplayBreak, ReplayMarker, ReplayStatus, ReplayView } from '../../app/core/replay';
 import {
   axisFraction,
   axisToTimeMs,
@@ -16,6 +16,7 @@ import {
   lastSeenText,
   markerIndexAt,
   parseTypedTime,
+  ReplayBar,
   reportLink,
   staleSightings,
   Throttle,
@@ -106,6 +107,46 @@ describe('replay times', () => {
   });
 });
 
+/** A replay of two runs with the gap between, indexed, paused at its start. */
+function barStatus(markers: ReplayMarker[]): ReplayStatus {
+  return {
+    file: '/records/flight.tlog',
+    files: [],
+    indexing: { done: true, progressPct: 100, what: 'flight.tlog' },
+    error: null,
+    warnings: [],
+    axisEndMs: 660_000,
+    startMs: START_MS,
+    endMs: GAP.toMs + 300_000,
+    breaks: [GAP],
+    markers,
+    positionAxisMs: 0,
+    playing: false,
+    speed: 1,
+    videoFrames: 3000,
+  };
+}
+
+/** The replay bar as the page first draws it. */
+function barHtml(status: ReplayStatus, view: ReplayView | null = null): string {
+  return renderToStaticMarkup(
+    createElement(ReplayBar, {
+      status,
+      view,
+      canControl: true,
+      onControl: async () => ({ ok: true, result: 'ACCEPTED', text: '' }),
+    }),
+  );
+}
+
+/** Each tick's kind and tooltip, in the order drawn (the last on top). */
+function ticks(html: string): Array<{ kind: string; title: string }> {
+  return [...html.matchAll(/<button[^>]*data-testid="replay-marker"[^>]*>/g)].map((match) => ({
+    kind: /data-kind="([^"]*)"/.exec(match[0])![1],
+    title: /title="([^"]*)"/.exec(match[0])![1],
+  }));
+}
+
 describe('replay markers and reports', () => {
   const markers: ReplayMarker[] = [10, 20, 20, 40].map((axisMs, index) => ({
     kind: 'mode',
@@ -121,6 +162,32 @@ describe('replay markers and reports', () => {
     assert.equal(markerIndexAt(markers, 40), 3);
     assert.equal(markerIndexAt(markers, 1e9), 3);
     assert.equal(markerIndexAt([], 10), -1);
+  });
+
+  test('a tooltip does not say the kind twice when the label already opens with it', () => {
+    const at = (kind: ReplayMarker['kind'], axisMs: number, label: string): ReplayMarker => ({
+      kind,
+      axisMs,
+      timeMs: START_MS + axisMs,
+      label,
+    });
+    const html = barHtml(
+      barStatus([
+        at('link-lost', 10_000, 'Link lost: no heartbeat'),
+        at('mode', 20_000, 'Mode AUTO -> RTL'),
+        at('abort', 30_000, 'ABORT'),
+        at('detection', 40_000, 'Detections resumed'),
+      ]),
+    );
+    assert.deepEqual(
+      ticks(html).map((tick) => tick.title),
+      [
+        '15:17:27 Link lost: no heartbeat',
+        '15:17:37 Mode change: Mode AUTO -&gt; RTL',
+        '15:17:47 ABORT',
+        '15:17:57 Detection: Detections resumed',
+      ],
+    );
   });
 
   test('the report link is the URL path in the outcome, not a file path', () => {

@@ -40,6 +40,19 @@ export function markerKindLabel(kind: ReplayMarkerKind): string {
   return MARKER_KINDS.find((entry) => entry.kind === kind)?.label ?? kind;
 }
 
+/**
+ * A tick's tooltip: "15:20:05 Mode change: Mode AUTO -> RTL". A label that already opens with
+ * the kind's words ("Link lost: no heartbeat") is not prefixed with them again.
+ */
+export function markerTitle(marker: ReplayMarker): string {
+  const kindLabel = markerKindLabel(marker.kind);
+  const label = marker.label.trim();
+  const opensWithKind =
+    label.toLowerCase().startsWith(kindLabel.toLowerCase()) &&
+    !/[\p{L}\p{N}]/u.test(label.charAt(kindLabel.length));
+  return `${formatClock(marker.timeMs)} ${opensWithKind ? label : `${kindLabel}: ${label}`}`;
+}
+
 const pad2 = (value: number): string => String(value).padStart(2, '0');
 
 /** Local wall-clock time of day, HH:MM:SS. */
@@ -623,7 +636,7 @@ export function ReplayBar(props: ReplayBarProps) {
             data-testid="replay-marker"
             data-kind={marker.kind}
             data-axis-ms={marker.axisMs}
-            title={`${formatClock(marker.timeMs)} ${markerKindLabel(marker.kind)}: ${marker.label}`}
+            title={markerTitle(marker)}
             style={{ left: pct(marker.axisMs) }}
             disabled={!usable}
             onPointerDown={(event) => event.stopPropagation()}

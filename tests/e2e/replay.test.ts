@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { offsetNorthEast } from '../../app/core/geodesy';
 import type { KnownPerson } from '../../app/core/protocol';
-import type { ReplayControl, ReplayView } from '../../app/core/replay';
+import type { ReplayControl, ReplayMarker, ReplayView } from '../../app/core/replay';
 import type { LatLon, MapTarget } from '../../app/core/types';
 import type { ProtectedZone, ZoneKind } from '../../app/core/zones';
 import { projectRoot, sharedDir } from '../../app/station/paths';
@@ -422,6 +422,66 @@ describe('the replay screen in Chromium', { skip }, () => {
     } finally {
       station.indexing = null;
       station.error = null;
+      station.announce();
+      await tracked.dispose();
+    }
+  });
+
+  test('a click among crowded ticks goes to the most important marker there', async () => {
+    const markers = station.markers.splice(0, station.markers.length);
+    const at = (kind: ReplayMarker['kind'], axisMs: number, label: string): ReplayMarker => ({
+      kind,
+      axisMs,
+      timeMs: station.timeAt(axisMs).timeMs,
+      label,
+    });
+    // As the trial user met them: a hazing start 0.8 s before a detection, ABORT by a mode.
+    station.markers.push(
+      at('hazing-start', 160_000, 'Push bear #3 by Jane Doe'),
+      at('detection', 160_800, 'sheep #13 first seen'),
+      at('detection', 200_000, 'sheep #14 first seen'),
+      at('abort', 470_000, 'ABORT'),
+      at('mode', 470_400, 'Mode GUIDED -> BRAKE'),
+    );
+    station.announce();
+    const tracked = await openTrackedPage(browser, server.operatorUrl, VIEWPORT);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+      const tick = (kind: string, axisMs: number) =>
+        page.locator(
+          `[data-testid="replay-marker"][data-kind="${kind}"][data-axis-ms="${axisMs}"]`,
+        );
+      /** The kind of the tick drawn on top at the middle of a tick. */
+      const onTop = async (kind: string, axisMs: number): Promise<string | null> => {
+        const box = (await tick(kind, axisMs).boundingBox())!;
+        return page.evaluate(
+          ([x, y]) => document.elementFromPoint(x, y)?.getAttribute('data-kind') ?? null,
+          [box.x + box.width / 2, box.y + box.height / 2],
+        );
+      };
+      assert.equal(await onTop('detection', 160_800), 'hazing-start');
+      assert.equal(await onTop('mode', 470_400), 'abort');
+
+      // A click where the detection's tick is drawn: the hazing start it hid.
+      const seeksBefore = controls('seek').length;
+      await tick('detection', 160_800).click({ force: true });
+      await waitForPlayhead(page, 160_000);
+      // A click on the mode change's tick: the ABORT beside it.
+      await tick('mode', 470_400).click({ force: true });
+      await waitForPlayhead(page, 470_000);
+      // A detection with nothing near it is itself.
+      await tick('detection', 200_000).click();
+      await waitForPlayhead(page, 200_000);
+      assert.deepEqual(
+        controls('seek')
+          .slice(seeksBefore)
+          .map((c) => c.axisMs),
+        [160_000, 470_000, 200_000],
+      );
+      assert.deepEqual(tracked.errors, []);
+    } finally {
+      station.markers.splice(0, station.markers.length, ...markers);
       station.announce();
       await tracked.dispose();
     }

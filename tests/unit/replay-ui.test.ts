@@ -16,6 +16,7 @@ import {
   lastSeenText,
   markerIndexAt,
   parseTypedTime,
+  pickMarker,
   ReplayBar,
   reportLink,
   staleSightings,
@@ -180,7 +181,10 @@ describe('replay markers and reports', () => {
       ]),
     );
     assert.deepEqual(
-      ticks(html).map((tick) => tick.title),
+      // In time order: the ticks are drawn in order of importance.
+      ticks(html)
+        .map((tick) => tick.title)
+        .sort(),
       [
         '15:17:27 Link lost: no heartbeat',
         '15:17:37 Mode change: Mode AUTO -&gt; RTL',
@@ -188,6 +192,62 @@ describe('replay markers and reports', () => {
         '15:17:57 Detection: Detections resumed',
       ],
     );
+  });
+
+  /** Crowded ticks as the trial user met them: hazing 0.8 s before a detection, ABORT by a mode. */
+  const crowded = (): ReplayMarker[] =>
+    (
+      [
+        ['mode', 1_000, 'Mode STABILIZE -> GUIDED'],
+        ['alert', 50_000, 'bear #1 within 50 m of Farm yard'],
+        ['hazing-start', 100_000, 'Push bear #1 by Jane Ridley'],
+        ['detection', 100_800, 'sheep #13 first seen'],
+        ['command', 101_000, 'Operator: push'],
+        ['link-lost', 150_000, 'Link lost: no heartbeat'],
+        ['detection', 150_500, 'sheep #14 first seen'],
+        ['abort', 200_000, 'ABORT'],
+        ['mode', 200_400, 'Mode GUIDED -> BRAKE'],
+        ['hazing-end', 200_600, 'Push ended: aborted'],
+        ['detection', 300_000, 'person #15 first seen'],
+      ] as const
+    ).map(([kind, axisMs, label]) => ({ kind, axisMs, timeMs: START_MS + axisMs, label }));
+
+  test('ticks are drawn least important first, so ABORT, alerts and hazing lie on top', () => {
+    assert.deepEqual(
+      ticks(barHtml(barStatus(crowded()))).map((tick) => tick.kind),
+      [
+        'detection',
+        'detection',
+        'detection',
+        'command',
+        'mode',
+        'mode',
+        'link-lost',
+        'hazing-start',
+        'hazing-end',
+        'alert',
+        'abort',
+      ],
+    );
+  });
+
+  test('a click among crowded ticks takes the most important within reach, else the nearest', () => {
+    const markers = crowded();
+    // A tick's reach of 6 px on a 1330 px track of 660 s: about 3 s of axis.
+    const reachMs = (6 / 1330) * 660_000;
+    const pick = (axisMs: number) => pickMarker(markers, axisMs, reachMs)?.label ?? null;
+    assert.equal(pick(100_800), 'Push bear #1 by Jane Ridley', 'the detection over the hazing');
+    assert.equal(pick(101_000), 'Push bear #1 by Jane Ridley', 'the command by the hazing');
+    assert.equal(pick(200_400), 'ABORT', 'the mode change over the ABORT');
+    assert.equal(pick(200_600), 'ABORT', 'the hazing end by the ABORT');
+    assert.equal(pick(150_500), 'Link lost: no heartbeat');
+    assert.equal(pick(299_000), 'person #15 first seen', 'a lone detection is itself');
+    assert.equal(pick(250_000), null, 'nothing within reach');
+    // Among equals, the nearest.
+    const twoModes = crowded().filter((m) => m.kind === 'mode' || m.kind === 'detection');
+    assert.equal(pickMarker(twoModes, 200_300, 5_000)?.label, 'Mode GUIDED -> BRAKE');
+    assert.equal(pickMarker(twoModes, 300_400, 200_000)?.label, 'Mode GUIDED -> BRAKE');
+    assert.equal(pickMarker([], 10, 5), null);
   });
 
   test('the report link is the URL path in the outcome, not a file path', () => {

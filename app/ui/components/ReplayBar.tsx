@@ -117,6 +117,64 @@ export function axisFraction(axisMs: number, axisEndMs: number): number {
   return Math.min(1, Math.max(0, axisMs / axisEndMs));
 }
 
+/**
+ * How much a marker matters when ticks crowd: ABORT > alert > hazing > link > mode > command >
+ * detection. Ticks are drawn in this order, the most important on top, and a click among
+ * crowded ticks takes the most important, so a burst of detections never hides an ABORT.
+ */
+const MARKER_IMPORTANCE: Readonly<Record<ReplayMarkerKind, number>> = {
+  detection: 0,
+  command: 1,
+  mode: 2,
+  'link-lost': 3,
+  'link-back': 3,
+  'hazing-start': 4,
+  'hazing-end': 4,
+  alert: 5,
+  abort: 6,
+};
+
+export function markerImportance(kind: ReplayMarkerKind): number {
+  return MARKER_IMPORTANCE[kind] ?? -1;
+}
+
+/** The markers in the order their ticks are drawn: least important first, in axis order. */
+export function markersInDrawOrder(markers: readonly ReplayMarker[]): ReplayMarker[] {
+  // Array.prototype.sort is stable: equals keep their axis order.
+  return [...markers].sort((a, b) => markerImportance(a.kind) - markerImportance(b.kind));
+}
+
+/** How near the pointer, in pixels either side, a tick counts as clicked: its hit width. */
+export const TICK_HIT_PX = 6;
+
+/**
+ * The marker a click on the track at `pointerAxisMs` means: the most important one within
+ * `hitAxisMs` of it (the nearest among equals), or null where there is none.
+ */
+export function pickMarker(
+  markers: readonly ReplayMarker[],
+  pointerAxisMs: number,
+  hitAxisMs: number,
+): ReplayMarker | null {
+  let best: ReplayMarker | null = null;
+  for (const marker of markers) {
+    const distanceMs = Math.abs(marker.axisMs - pointerAxisMs);
+    if (!(distanceMs <= hitAxisMs)) continue;
+    if (best === null) {
+      best = marker;
+      continue;
+    }
+    const moreImportant = markerImportance(marker.kind) - markerImportance(best.kind);
+    if (
+      moreImportant > 0 ||
+      (moreImportant === 0 && distanceMs < Math.abs(best.axisMs - pointerAxisMs))
+    ) {
+      best = marker;
+    }
+  }
+  return best;
+}
+
 /** The index of the last marker at or before the playhead (markers in axis order), or -1. */
 export function markerIndexAt(markers: readonly ReplayMarker[], axisMs: number): number {
   let low = 0;
@@ -365,6 +423,23 @@ export function ReplayBar(props: ReplayBarProps) {
       window.removeEventListener('keyup', onKey);
     };
   }, []);
+
+  /** A click on a tick: the most important marker within a tick's hit width of the pointer. */
+  const seekToMarkerAt = (clientX: number | null, clicked: ReplayMarker): void => {
+    const track = trackRef.current;
+    // Ticks sit in the track's padding box: measure inside its border.
+    const widthPx = track?.clientWidth ?? 0;
+    const picked =
+      track && clientX !== null && widthPx > 0 && axisEndMs > 0
+        ? pickMarker(
+            status.markers,
+            ((clientX - track.getBoundingClientRect().left - track.clientLeft) / widthPx) *
+              axisEndMs,
+            (TICK_HIT_PX / widthPx) * axisEndMs,
+          )
+        : null;
+    send({ action: 'seek', axisMs: (picked ?? clicked).axisMs });
+  };
 
   const axisAtPointer = (clientX: number): number => {
     const track = trackRef.current;
@@ -627,9 +702,9 @@ export function ReplayBar(props: ReplayBarProps) {
             style={{ left: pct(brk.axisStartMs), width: pct(brk.axisEndMs - brk.axisStartMs) }}
           />
         ))}
-        {status.markers.map((marker, index) => (
+        {markersInDrawOrder(status.markers).map((marker, index) => (
           <button
-            key={`${index}-${marker.axisMs}`}
+            key={`${index}-${marker.kind}-${marker.axisMs}`}
             type="button"
             tabIndex={-1}
             className={`replay-tick kind-${marker.kind}`}
@@ -640,7 +715,8 @@ export function ReplayBar(props: ReplayBarProps) {
             style={{ left: pct(marker.axisMs) }}
             disabled={!usable}
             onPointerDown={(event) => event.stopPropagation()}
-            onClick={() => send({ action: 'seek', axisMs: marker.axisMs })}
+            // A click from the keyboard has no pointer: it means the tick itself.
+            onClick={(event) => seekToMarkerAt(event.detail > 0 ? event.clientX : null, marker)}
           />
         ))}
         {markInMs !== null ? (

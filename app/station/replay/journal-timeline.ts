@@ -20,6 +20,7 @@ import type { ReplayMarkerKind, TrackLastKnown } from '../../core/replay';
 import type { CommandOutcome, GeoDetection, LatLon, MapTarget } from '../../core/types';
 import { checkZone, type ProtectedZone, type ZoneAlert } from '../../core/zones';
 import { LOG_LIMIT, mergeAlert, mergeHazingEvent } from '../../core/screen-fold';
+import { TRACKED_TARGET_DEFAULTS } from '../../core/targets';
 import { describeCommand, JOURNAL_VERSION } from '../journal';
 
 const log = createLogger('journal-timeline');
@@ -29,6 +30,12 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const NAMED_SKIPS = 10;
 
 const MAX_REASON_LENGTH = 160;
+
+/**
+ * The classes the live map shows: only their first sightings are markers. The detector names
+ * every COCO class it sees (sheep, umbrellas), which would bury the bear.
+ */
+const MARKED_CLASSES: ReadonlySet<string> = new Set(TRACKED_TARGET_DEFAULTS.classes);
 
 export interface JournalReadLimits {
   /** A longer line is skipped unread: no message the station writes comes near it. */
@@ -335,7 +342,7 @@ export class JournalTimeline {
             next.message.type === 'log' &&
             next.message.entry.text.startsWith('Operator: ');
           if (!logged) {
-            const text = `Operator: ${describeCommand(line.command)}`;
+            const text = `Operator: ${commandText(line.command)}`;
             this.logSeries.push(line.t, { timeMs: line.t, level: 'info', text });
           }
           return;
@@ -424,10 +431,11 @@ export class JournalTimeline {
     for (const command of this.commandList) {
       const kind = command.command.kind === 'abort' ? 'abort' : 'command';
       const answer = command.outcome ? command.outcome.result : 'no answer';
-      const label = `Operator: ${describeCommand(command.command)} (${answer})`;
+      const label = `Operator: ${commandText(command.command)} (${answer})`;
       this.markerList.push({ kind, timeMs: command.timeMs, label });
     }
     for (const [trackId, track] of this.tracksById) {
+      if (!MARKED_CLASSES.has(track.className)) continue;
       this.markerList.push({
         kind: 'detection',
         timeMs: track.firstT,
@@ -454,6 +462,19 @@ export class JournalTimeline {
     if (last && last.timeMs >= target.lastSeenMs && !moved) return;
     track.seen.push(t, { latDeg, lonDeg, timeMs: target.lastSeenMs });
   }
+}
+
+/** A command in words, a detected person named "#15" as every track is, not "track-15". */
+function commandText(command: OperatorCommand): string {
+  return personIdsAsTracks(describeCommand(command));
+}
+
+/**
+ * "person track-15" as "person #15", the way tracks are named everywhere else; for text the
+ * station wrote with the person's id in it.
+ */
+export function personIdsAsTracks(text: string): string {
+  return text.replace(/\b([Pp]erson) track-(\d+)\b/g, '$1 #$2');
 }
 
 /** The first few named, the rest counted. */

@@ -90,6 +90,7 @@ figcaption { font-size: 12px; margin-top: 3px; }
   margin: 10px 0; break-inside: avoid; }
 .outcome { font-weight: bold; }
 .kind { white-space: nowrap; }
+td.coords, td.coords code { white-space: nowrap; word-break: normal; }
 .muted { color: #666; }
 footer { margin-top: 32px; font-size: 12px; color: #555; }
 @page { size: A4; margin: 14mm 12mm; }
@@ -103,8 +104,12 @@ footer { margin-top: 32px; font-size: 12px; color: #555; }
 }
 `;
 
-function timeCell(timeMs: number, fromMs: number): string {
-  const sinceS = Math.round((timeMs - fromMs) / 1000);
+/**
+ * The time and T+ cells. Both from whole seconds truncated, as the time is shown: rows that
+ * read the same second read the same T+, and a frame's caption reads the same second too.
+ */
+export function timeCell(timeMs: number, fromMs: number): string {
+  const sinceS = Math.floor(timeMs / 1000) - Math.floor(fromMs / 1000);
   const sign = sinceS < 0 ? '-' : '+';
   const minutes = Math.floor(Math.abs(sinceS) / 60);
   const seconds = String(Math.abs(sinceS) % 60).padStart(2, '0');
@@ -114,10 +119,35 @@ function timeCell(timeMs: number, fromMs: number): string {
   );
 }
 
-function countsText(counts: Record<string, number>): string {
+function countsText(counts: Record<string, number>, plural = (name: string) => name): string {
   return Object.entries(counts)
-    .map(([name, count]) => `${count} ${name}`)
+    .map(([name, count]) => `${count} ${count === 1 ? name : plural(name)}`)
     .join(', ');
+}
+
+/** Class names (the detector's COCO names) whose plural is not the name with an s. */
+const IRREGULAR_PLURALS: Record<string, string> = {
+  person: 'people',
+  sheep: 'sheep',
+  mouse: 'mice',
+  knife: 'knives',
+  skis: 'skis',
+  scissors: 'scissors',
+  broccoli: 'broccoli',
+};
+
+/** "people", "dogs", "buses", "wine glasses", "teddy bears": the last word made plural. */
+export function classPlural(className: string): string {
+  const irregular = IRREGULAR_PLURALS[className];
+  if (irregular) return irregular;
+  const words = className.split(' ');
+  const last = words.pop() ?? '';
+  let plural: string;
+  if (IRREGULAR_PLURALS[last]) plural = IRREGULAR_PLURALS[last];
+  else if (/(s|x|z|ch|sh)$/.test(last)) plural = `${last}es`;
+  else if (/[^aeiou]y$/.test(last)) plural = `${last.slice(0, -1)}ies`;
+  else plural = `${last}s`;
+  return [...words, plural].join(' ');
 }
 
 function summaryBlock(summary: ReportSummary): string {
@@ -127,7 +157,7 @@ function summaryBlock(summary: ReportSummary): string {
       : `${summary.maxAltitudeRelM.toFixed(0)} m above home`;
   const altitudeMsl =
     summary.maxAltitudeMslM === null ? '' : `${summary.maxAltitudeMslM.toFixed(0)} m MSL`;
-  const others = countsText(summary.otherTracks);
+  const others = countsText(summary.otherTracks, classPlural);
   const outcomes = countsText(summary.hazingOutcomes);
   const cell = (name: string, value: string, note = ''): string =>
     `<div><span class="muted">${esc(name)}</span><b>${esc(value)}</b>` +
@@ -198,7 +228,8 @@ function eventsTable(events: readonly PlacedEvent[], fromMs: number): string {
     (event) =>
       `<tr data-kind="${esc(event.kind)}">${timeCell(event.timeMs, fromMs)}` +
       `<td class="kind">${esc(event.kind)}</td><td>${esc(event.label)}</td>` +
-      `<td>${event.position ? `<code>${esc(latLonText(event.position))}</code>` : ''}</td></tr>`,
+      `<td class="coords">` +
+      `${event.position ? `<code>${esc(latLonText(event.position))}</code>` : ''}</td></tr>`,
   );
   return (
     `<table class="events"><thead><tr><th>Time (UTC)</th><th>Since start</th><th>Kind</th>` +
@@ -267,6 +298,18 @@ export function patternText(pattern: PatternSettings): string {
   return describeSettings(rounded);
 }
 
+/**
+ * A hold's detail is "rule: text", and most rules' text starts with the rule's name already
+ * ("person: person 29.1 m from the path"): said once.
+ */
+export function actionDetailText(detail: string): string {
+  const ruled = /^([A-Za-z][\w-]*): (.+)$/s.exec(detail);
+  if (!ruled) return detail;
+  const [, rule, text] = ruled;
+  const repeats = text.startsWith(rule) && !/[\w-]/.test(text.charAt(rule.length));
+  return repeats ? text : detail;
+}
+
 function hazingBlock(event: HazingEvent, fromMs: number): string {
   const rows: Array<[string, string]> = [
     ['Operator', event.operator.operatorName],
@@ -286,7 +329,7 @@ function hazingBlock(event: HazingEvent, fromMs: number): string {
   const actions = event.actions.map(
     (action) =>
       `<tr>${timeCell(action.timeMs, fromMs)}<td class="kind">${esc(action.action)}</td>` +
-      `<td>${esc(action.detail)}</td></tr>`,
+      `<td>${esc(actionDetailText(action.detail))}</td></tr>`,
   );
   return (
     `<div class="hazing-event" data-hazing-id="${esc(event.id)}">` +

@@ -28,6 +28,8 @@ import { pathLegs, positionAt, summarize, type TimedPosition } from './span';
 
 const log = createLogger('report');
 
+export type ReportEventKind = ReplayMarkerKind | 'log' | 'gap' | 'jump-back';
+
 export interface ReportInput {
   title: string;
   sourceFile: string;
@@ -37,7 +39,11 @@ export interface ReportInput {
   vehiclePath: Array<GlobalPosition & { timeMs: number }>;
   tracks: Array<{ trackId: number; className: string; points: Array<LatLon & { timeMs: number }> }>;
   zones: ProtectedZone[];
-  events: Array<{ timeMs: number; kind: ReplayMarkerKind | 'log'; label: string }>;
+  /**
+   * In the order they are listed: the record's (axis) order, which after a clock jump back is
+   * not time order. gap and jump-back are the log's breaks.
+   */
+  events: Array<{ timeMs: number; kind: ReportEventKind; label: string }>;
   keyFrames: Array<{
     timeMs: number;
     frameId: number;
@@ -79,6 +85,8 @@ const EVENT_KINDS = new Set<string>([
   'abort',
   'command',
   'log',
+  'gap',
+  'jump-back',
 ]);
 
 function finite(value: unknown, where: string): number {
@@ -201,8 +209,8 @@ export function checkReportInput(input: ReportInput): CheckedInput {
         label: text(event.label, `events[${i}].label`),
       };
     })
-    .filter((event) => inSpan(event.timeMs))
-    .sort((a, b) => a.timeMs - b.timeMs);
+    // Kept in the given order: sorted by time, two sessions after a jump back would interleave.
+    .filter((event) => inSpan(event.timeMs));
   const keyFrames = array<ReportInput['keyFrames'][number]>(input.keyFrames, 'keyFrames')
     .map((frame, i) => {
       const where = `keyFrames[${i}]`;

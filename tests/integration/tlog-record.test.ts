@@ -182,10 +182,12 @@ test(
     t.after(() => byDefault.stop());
     assert.equal(await byDefault.exited, 0, byDefault.stderr.join('\n'));
     const logs = path.join(dir, 'a', 'data', 'logs');
-    const files = readdirSync(logs);
-    assert.equal(files.length, 1);
-    assert.match(files[0], /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.tlog$/);
-    const { records } = readAll(path.join(logs, files[0]));
+    // The flight record and, beside it, the session's journal (no video without --video).
+    const files = readdirSync(logs).sort();
+    const tlog = files.find((name) => name.endsWith('.tlog')) ?? '(none)';
+    assert.match(tlog, /^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.tlog$/);
+    assert.deepEqual(files, [tlog.replace(/\.tlog$/, '.journal.jsonl'), tlog]);
+    const { records } = readAll(path.join(logs, tlog));
     assert.ok(records.length > 10, `${records.length} records after a clean stop`);
 
     const off = Station.start(['--sim', '--duration', '2', '--record', 'off'], path.join(dir, 'b'));

@@ -7,7 +7,9 @@
 import { spawn } from 'node:child_process';
 import {
   closeSync,
+  constants,
   existsSync,
+  fstatSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -36,6 +38,8 @@ const CACHE_PREFIX = 'replay-video-';
 export const CACHE_OWNER_FILE = 'owner.json';
 /** A cache folder without an owner file is left alone this long (it may be being made). */
 const UNOWNED_CACHE_STALE_MS = 60 * 60 * 1000;
+/** A table past this is refused: a day's recording at 30 frames/s is about 130 MB. */
+export const MAX_FRAME_TABLE_BYTES = 256 * 1024 * 1024;
 
 export interface RecordedVideoOptions {
   /** A folder for the frame cache; the cache is made in a new folder inside it. */
@@ -271,10 +275,11 @@ function isStaleCache(folder: string, nowMs: number): boolean {
 function readFrameTable(tablePath: string): { rows: FrameRow[]; warnings: string[] } {
   let text: string;
   try {
-    text = readFileSync(tablePath, 'utf8');
+    text = readTableText(tablePath);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${String(error)})`;
+    const why =
+      code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
     throw new Error(`frame table ${tablePath} ${why}`);
   }
   const lines = text.split('\n');
@@ -301,6 +306,38 @@ function readFrameTable(tablePath: string): { rows: FrameRow[]; warnings: string
     rows.push(row);
   }
   return { rows, warnings };
+}
+
+/**
+ * The table as text. Only a bounded regular file is read: a link to a device would never end
+ * and a FIFO would block the station.
+ */
+function readTableText(tablePath: string): string {
+  // Non-blocking, so that opening a FIFO with no writer returns at once to be refused.
+  const fd = openSync(tablePath, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      throw new Error(`it is ${stats.isDirectory() ? 'a folder' : 'not a regular file'}`);
+    }
+    if (stats.size > MAX_FRAME_TABLE_BYTES) {
+      throw new Error(
+        `it is ${Math.round(stats.size / (1024 * 1024))} MB, more than the ` +
+          `${MAX_FRAME_TABLE_BYTES / (1024 * 1024)} MB a frame table may be`,
+      );
+    }
+    // The size read at open: what a recorder still running appends later is not read.
+    const bytes = Buffer.alloc(stats.size);
+    let done = 0;
+    while (done < bytes.length) {
+      const read = readSync(fd, bytes, done, bytes.length - done, done);
+      if (read === 0) break;
+      done += read;
+    }
+    return bytes.toString('utf8', 0, done);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parseRow(line: string, expectedFrame: number): FrameRow | string {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { toDisposable, type Disposable } from '../../core/disposable';
 import type { HazingEvent } from '../../core/hazing-log';
 import { createLogger } from '../../core/log';
-import type { ServerMessage, VideoStatus } from '../../core/protocol';
+import type { LogEntry, ServerMessage, VideoStatus } from '../../core/protocol';
 import type {
   ReplayBreak,
   ReplayFile,
@@ -25,7 +25,7 @@ import { sidecarPaths } from '../journal';
 import { userCacheDir } from '../paths';
 import type { TileProvider } from '../server';
 import { writeIncidentReport, type ReportInput } from '../report/report';
-import { JournalTimeline } from './journal-timeline';
+import { JournalTimeline, personIdsAsTracks } from './journal-timeline';
 import { RecordedVideo } from './recorded-video';
 import { TlogIndex } from './tlog-index';
 
@@ -47,6 +47,8 @@ const HASH_CHUNK_BYTES = 1024 * 1024;
 /** The status carries at most this many breaks (the longest) and markers: it stays small. */
 export const STATUS_MAX_BREAKS = 500;
 export const STATUS_MAX_MARKERS = 5000;
+/** The report lists at most this many of the log's breaks in its span (the longest). */
+export const REPORT_MAX_BREAKS = 500;
 /** Markers there can be very many of; the status keeps the others first when it must cut. */
 const PLENTIFUL_MARKERS: ReadonlySet<ReplayMarkerKind> = new Set(['detection', 'command']);
 
@@ -331,13 +333,11 @@ export class ReplaySession implements Disposable {
       if (timeMs > spanToMs) spanToMs = timeMs;
     }
     const endView = this.journal.viewAt(spanToMs);
-    const events: ReportInput['events'] = [
-      ...changes.map((text) => ({ timeMs: spanFromMs, kind: 'log' as const, label: text })),
-      ...markers.map((m) => ({ timeMs: m.timeMs, kind: m.kind, label: m.label })),
-      ...endView.log
-        .filter((entry) => entry.timeMs >= spanFromMs && entry.timeMs <= spanToMs)
-        .map((entry) => ({ timeMs: entry.timeMs, kind: 'log' as const, label: entry.text })),
-    ].sort((a, b) => a.timeMs - b.timeMs);
+    const events = this.reportEvents(fromAxisUs, toAxisUs, spanFromMs, spanToMs, {
+      changes,
+      markers,
+      log: endView.log,
+    });
     let hazingEvents = this.journal.hazingEvents(spanFromMs, spanToMs);
     if (hazingEvents.length === 0) {
       // Records made before the journal existed still have the hazing log beside them.
@@ -501,6 +501,77 @@ export class ReplaySession implements Disposable {
       merged.push(kept);
     }
     return merged;
+  }
+
+  /**
+   * The report's events in record (axis) order, so that two sessions after a jump back do not
+   * interleave: files changed first, then markers, log entries and the log's breaks at their
+   * place (a break after what sits at its start). More breaks than REPORT_MAX_BREAKS: the
+   * longest are listed and the rest counted.
+   */
+  private reportEvents(
+    fromAxisUs: number,
+    toAxisUs: number,
+    spanFromMs: number,
+    spanToMs: number,
+    parts: { changes: string[]; markers: readonly ReplayMarker[]; log: readonly LogEntry[] },
+  ): ReportInput['events'] {
+    const timeline = this.requireIndex().timeline;
+    type Placed = { axisUs: number; rank: number; event: ReportInput['events'][number] };
+    const placed: Placed[] = [];
+    for (const text of parts.changes) {
+      placed.push({
+        axisUs: -Infinity,
+        rank: 0,
+        event: { timeMs: spanFromMs, kind: 'log', label: text },
+      });
+    }
+    for (const m of parts.markers) {
+      placed.push({
+        axisUs: m.axisMs * 1000,
+        rank: 1,
+        event: { timeMs: m.timeMs, kind: m.kind, label: m.label },
+      });
+    }
+    for (const entry of parts.log) {
+      if (entry.timeMs < spanFromMs || entry.timeMs > spanToMs) continue;
+      placed.push({
+        axisUs: timeline.timeToAxisUs(entry.timeMs * 1000),
+        rank: 1,
+        event: { timeMs: entry.timeMs, kind: 'log', label: personIdsAsTracks(entry.text) },
+      });
+    }
+    const breaks = timeline.breaks.filter(
+      (b) => b.axisEndUs > fromAxisUs && b.axisStartUs < toAxisUs,
+    );
+    let listed = breaks;
+    if (breaks.length > REPORT_MAX_BREAKS) {
+      listed = [...breaks]
+        .sort((a, b) => Math.abs(b.toUs - b.fromUs) - Math.abs(a.toUs - a.fromUs))
+        .slice(0, REPORT_MAX_BREAKS);
+      placed.push({
+        axisUs: -Infinity,
+        rank: 0,
+        event: {
+          timeMs: spanFromMs,
+          kind: 'log',
+          label:
+            `the log has ${breaks.length} breaks in this span: the longest ` +
+            `${REPORT_MAX_BREAKS} are listed, ${breaks.length - REPORT_MAX_BREAKS} more are not`,
+        },
+      });
+    }
+    for (const b of listed) {
+      // A break that starts before the span is listed at the span's start.
+      const timeMs = Math.min(spanToMs, Math.max(spanFromMs, b.fromUs / 1000));
+      placed.push({
+        axisUs: b.axisStartUs,
+        rank: 2,
+        event: { timeMs, kind: b.kind, label: reportBreakText(b) },
+      });
+    }
+    // Stable: equal places keep the order above.
+    return placed.sort((a, b) => a.axisUs - b.axisUs || a.rank - b.rank).map((p) => p.event);
   }
 
   /**
@@ -745,6 +816,34 @@ function breakToMs(b: TimelineBreakUs): ReplayBreak {
     fromMs: b.fromUs / 1000,
     toMs: b.toUs / 1000,
   };
+}
+
+/**
+ * A break as the report's events say it: "gap 56 min: nothing recorded 18:18:14-19:14:20 UTC",
+ * "log jumps back 8 min: another session starts (clock back to 18:17:18 UTC)".
+ */
+export function reportBreakText(b: TimelineBreakUs): string {
+  if (b.kind === 'gap') {
+    return (
+      `gap ${spanText(b.toUs - b.fromUs)}: nothing recorded ` +
+      `${clockTime(b.fromUs)}-${clockTime(b.toUs)} UTC`
+    );
+  }
+  return (
+    `log jumps back ${spanText(b.fromUs - b.toUs)}: another session starts ` +
+    `(clock back to ${clockTime(b.toUs)} UTC)`
+  );
+}
+
+/** "40 s", "56 min", "2 h 5 min", "3 days", as the replay bar says a break's length. */
+function spanText(spanUs: number): string {
+  const totalS = Math.round(Math.abs(spanUs) / 1e6);
+  if (totalS < 60) return `${totalS} s`;
+  const totalMin = Math.round(totalS / 60);
+  if (totalMin < 60) return `${totalMin} min`;
+  const hours = Math.floor(totalMin / 60);
+  if (hours < 48) return totalMin % 60 === 0 ? `${hours} h` : `${hours} h ${totalMin % 60} min`;
+  return `${Math.round(hours / 24)} days`;
 }
 
 /** "Bear #3 first seen", as the journal names a first sighting. */

@@ -49,6 +49,8 @@ export const STATUS_MAX_BREAKS = 500;
 export const STATUS_MAX_MARKERS = 5000;
 /** The report lists at most this many of the log's breaks in its span (the longest). */
 export const REPORT_MAX_BREAKS = 500;
+/** A hazing end this near the ABORT that ended it is in the ABORT's key frame. */
+const ABORT_END_SAME_FRAME_MS = 1000;
 /** Markers there can be very many of; the status keeps the others first when it must cut. */
 const PLENTIFUL_MARKERS: ReadonlySet<ReplayMarkerKind> = new Set(['detection', 'command']);
 
@@ -606,8 +608,25 @@ export class ReplaySession implements Disposable {
         caption: `${new Date(info.frameTimeMs).toISOString()}: ${label}`,
       });
     };
+    const frameTimeMs = (timeMs: number): number | null => {
+      const frame = video.frameAt(timeMs);
+      return frame === null ? null : video.frameInfo(frame).frameTimeMs;
+    };
+    const abortFramesMs = markers
+      .filter((m) => m.kind === 'abort')
+      .map((m) => frameTimeMs(m.timeMs) ?? m.timeMs);
     for (const marker of candidates) {
       if (chosen.size >= MAX_KEY_FRAMES) break;
+      // The ABORT's frame shows the end it caused; a later end (the drone held, then landed)
+      // gets a frame of its own.
+      const endOfAbort =
+        marker.kind === 'hazing-end' &&
+        abortFramesMs.some(
+          (abortMs) =>
+            Math.abs((frameTimeMs(marker.timeMs) ?? marker.timeMs) - abortMs) <=
+            ABORT_END_SAME_FRAME_MS,
+        );
+      if (endOfAbort) continue;
       // A merged detection marker names every track first seen in it: one frame each.
       const parts = marker.kind === 'detection' ? marker.label.split('; ') : [];
       let sightings = 0;

@@ -5,6 +5,7 @@
 //   {"t":ms,"m":<ServerMessage>}                                 a broadcast message
 //   {"t":ms,"command":{"id":n,"command":<OperatorCommand>}}      a command as it arrived
 //   {"t":ms,"result":{"id":n,"outcome":<CommandOutcome>}}        its outcome when answered
+//   {"t":ms,"stopped":"<why>"}                                    the last line, at its limit
 // Video frames and telemetry are not here: the video file and the tlog hold them.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -19,6 +20,10 @@ import { describeSettings } from './hazing/runner';
 const log = createLogger('journal');
 
 export const JOURNAL_VERSION = 1;
+/** The most a replay reads of a journal: past it the journal stops, the flight goes on. */
+export const JOURNAL_MAX_BYTES = 512 * 1024 * 1024;
+/** Kept free under the limit for the line that says the journal stopped. */
+const STOP_LINE_ROOM_BYTES = 128;
 
 /** Message types the journal leaves out: the video and the tlog hold them, or they are noise. */
 export const JOURNAL_SKIPPED_TYPES: ReadonlySet<ServerMessage['type']> = new Set([
@@ -35,7 +40,8 @@ export type JournalLine =
   | { t: number; session: { version: number; tlog: string } }
   | { t: number; m: ServerMessage }
   | { t: number; command: { id: number; command: OperatorCommand } }
-  | { t: number; result: { id: number; outcome: CommandOutcome } };
+  | { t: number; result: { id: number; outcome: CommandOutcome } }
+  | { t: number; stopped: string };
 
 /** The files recorded beside a flight record FOO.tlog (each may be absent). */
 export function sidecarPaths(tlogPath: string): {
@@ -54,13 +60,20 @@ export function sidecarPaths(tlogPath: string): {
 }
 
 export interface SessionJournalOptions {
-  /** Told once, in words for the operator, when writing fails and the journal stops. */
+  /**
+   * Told once, in words for the operator, when the journal stops: writing failed or it reached
+   * maxBytes.
+   */
   onError?: (message: string) => void;
+  /** The journal's size limit, its last line included; JOURNAL_MAX_BYTES by default. */
+  maxBytes?: number;
 }
 
 export class SessionJournal implements Disposable {
   private fd: number | null;
   private failure: string | null = null;
+  private bytesWritten = 0;
+  private readonly maxBytes: number;
   /** The video status repeats every second: only a change of state or error is kept. */
   private lastVideo: Pick<VideoStatus, 'state' | 'error'> | null = null;
 
@@ -70,6 +83,7 @@ export class SessionJournal implements Disposable {
     private readonly options: SessionJournalOptions,
   ) {
     this.fd = fd;
+    this.maxBytes = options.maxBytes ?? JOURNAL_MAX_BYTES;
   }
 
   /**
@@ -77,6 +91,10 @@ export class SessionJournal implements Disposable {
    * Error naming the file when it cannot be made.
    */
   static open(filePath: string, options: SessionJournalOptions = {}): SessionJournal {
+    const maxBytes = options.maxBytes ?? JOURNAL_MAX_BYTES;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) {
+      throw new Error(`session journal maxBytes must be a whole number >= 1024, got ${maxBytes}`);
+    }
     let fd: number;
     try {
       fd = openSync(filePath, 'wx', 0o644);
@@ -127,23 +145,56 @@ export class SessionJournal implements Disposable {
 
   private write(line: JournalLine): void {
     if (this.fd === null) return;
-    // Synchronous, whole lines: a kill leaves every line written so far in the file.
     const bytes = Buffer.from(`${JSON.stringify(line)}\n`, 'utf8');
+    if (this.bytesWritten + bytes.length + STOP_LINE_ROOM_BYTES > this.maxBytes) {
+      this.stopAtLimit(line.t);
+      return;
+    }
+    this.writeBytes(bytes);
+  }
+
+  /** One last line says why the journal ends here, so a reader knows nothing was lost to a kill. */
+  private stopAtLimit(timeMs: number): void {
+    const why = `journal reached ${describeBytes(this.maxBytes)}`;
+    const stopLine: JournalLine = { t: timeMs, stopped: why };
+    if (!this.writeBytes(Buffer.from(`${JSON.stringify(stopLine)}\n`, 'utf8'))) return;
+    this.closeAfterStop();
+    this.fail(
+      `session journal ${this.filePath} stopped: it reached ${describeBytes(this.maxBytes)}, ` +
+        'the most a replay reads. The flight record goes on without it.',
+    );
+  }
+
+  /** False when writing failed: the journal is then closed, stopped and said so. */
+  private writeBytes(bytes: Buffer): boolean {
+    if (this.fd === null) return false;
+    // Synchronous, whole lines: a kill leaves every line written so far in the file.
+    let offset = 0;
     try {
-      let offset = 0;
       while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset);
     } catch (error) {
-      const fd = this.fd;
-      this.fd = null;
-      try {
-        closeSync(fd);
-      } catch {
-        // Already failing: the write error is the one reported.
-      }
+      // Nothing more is written after the first failure: on a full disk the flight record
+      // keeps whatever room is left.
+      this.bytesWritten += offset;
+      this.closeAfterStop();
       this.fail(
         `session journal ${this.filePath} stopped: ${describe(error)}. ` +
           'The flight record goes on without it.',
       );
+      return false;
+    }
+    this.bytesWritten += offset;
+    return true;
+  }
+
+  private closeAfterStop(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // Already stopping: the reason for the stop is the one reported.
     }
   }
 
@@ -215,6 +266,11 @@ export function describeCommand(command: OperatorCommand): string {
     default:
       return 'unknown command';
   }
+}
+
+function describeBytes(bytes: number): string {
+  const mb = 1024 * 1024;
+  return bytes % mb === 0 ? `${bytes / mb} MB` : `${bytes} bytes`;
 }
 
 function describe(error: unknown): string {

@@ -10,7 +10,12 @@ import { after, before, mock, test } from 'node:test';
 
 import type { ServerMessage, VideoStatus } from '../../app/core/protocol';
 import type { MapTarget } from '../../app/core/types';
-import { JOURNAL_VERSION, SessionJournal, sidecarPaths } from '../../app/station/journal';
+import {
+  JOURNAL_MAX_BYTES,
+  JOURNAL_VERSION,
+  SessionJournal,
+  sidecarPaths,
+} from '../../app/station/journal';
 import { JournalTimeline } from '../../app/station/replay/journal-timeline';
 
 const T0 = 1_800_000_000_000;
@@ -175,12 +180,15 @@ test('a failed write stops the journal once, says why, and never throws to the s
   const failing = mock.method(fs, 'writeSync', () => {
     throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
   });
+  const closes = mock.method(fs, 'closeSync');
   try {
     journal.record({ type: 'people', people: [] }, T0 + 1);
+    assert.equal(closes.mock.callCount(), 1, 'the file is closed at the failure');
     journal.record({ type: 'people', people: [] }, T0 + 2);
     journal.command(2, { kind: 'land' }, T0 + 3);
   } finally {
     failing.mock.restore();
+    closes.mock.restore();
   }
   assert.equal(failing.mock.callCount(), 1, 'one try, then the journal stops');
   assert.equal(errors.length, 1);
@@ -191,4 +199,48 @@ test('a failed write stops the journal once, says why, and never throws to the s
   const lines = readLines(file);
   assert.equal(lines.length, 2, 'the session line and the line before the failure');
   assert.ok(existsSync(file));
+});
+
+test('at its byte limit the journal writes one stopped line, says so once, and stops', () => {
+  const file = path.join(root, 'limit.journal.jsonl');
+  const maxBytes = 4096;
+  const errors: string[] = [];
+  const journal = SessionJournal.open(file, {
+    maxBytes,
+    onError: (message) => errors.push(message),
+  });
+  const writes = mock.method(fs, 'writeSync');
+  const closes = mock.method(fs, 'closeSync');
+  try {
+    for (let i = 0; i < 200; i++) journal.command(i, { kind: 'land' }, T0 + i);
+    assert.equal(closes.mock.callCount(), 1, 'the file is closed when the journal stops');
+  } finally {
+    writes.mock.restore();
+    closes.mock.restore();
+  }
+  const writesAtStop = writes.mock.callCount();
+  assert.ok(writesAtStop < 200, 'nothing is written after the journal stopped');
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /session journal .*limit\.journal\.jsonl stopped: it reached 4096 bytes/);
+  assert.equal(journal.writeError, errors[0]);
+  journal.dispose();
+
+  const size = fs.statSync(file).size;
+  assert.ok(size <= maxBytes, `the journal holds ${size} bytes, at most ${maxBytes}`);
+  const lines = readLines(file);
+  const last = lines[lines.length - 1];
+  assert.deepEqual(Object.keys(last), ['t', 'stopped']);
+  assert.equal(last.stopped, 'journal reached 4096 bytes');
+  const commands = lines.filter((line) => 'command' in line);
+  assert.equal(commands.length, lines.length - 2, 'session line, commands, the stopped line');
+  assert.equal(last.t, T0 + commands.length, 'stamped with the line it would not write');
+  assert.ok(commands.length > 10);
+});
+
+test('the default limit is the 512 MB a replay reads; a tiny limit is refused', () => {
+  assert.equal(JOURNAL_MAX_BYTES, 512 * 1024 * 1024);
+  assert.throws(
+    () => SessionJournal.open(path.join(root, 'tiny.journal.jsonl'), { maxBytes: 10 }),
+    /session journal maxBytes must be a whole number >= 1024, got 10/,
+  );
 });

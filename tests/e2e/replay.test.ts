@@ -17,7 +17,7 @@ import type { ProtectedZone, ZoneKind } from '../../app/core/zones';
 import { projectRoot, sharedDir } from '../../app/station/paths';
 import { startServer, type StationServer } from '../../app/station/server';
 import { openTileStore, type TileStore } from '../../app/station/tiles/tile-store';
-import { formatClock } from '../../app/ui/components/ReplayBar';
+import { formatClock, formatClockTenths, NOTICE_SHOW_MS } from '../../app/ui/components/ReplayBar';
 import { chromiumMissing, launchChromium, openTrackedPage } from '../helpers/browser';
 import { FRAME_MS, ReplayScriptedStation } from '../helpers/replay-station';
 import { StationUi, stationUiMissing } from '../helpers/station-ui';
@@ -188,7 +188,10 @@ describe('the replay screen in Chromium', { skip }, () => {
       await page.locator('[data-testid="replay-marker"][data-kind="abort"]').click();
       await waitForPlayhead(page, abort.axisMs);
       assert.deepEqual(controls('seek').at(-1), { action: 'seek', axisMs: abort.axisMs });
-      assert.equal(await page.getByTestId('replay-time').inputValue(), formatClock(abort.timeMs));
+      assert.equal(
+        await page.getByTestId('replay-time').inputValue(),
+        formatClockTenths(abort.timeMs),
+      );
       await eventually('the altitude to follow', async () =>
         (await altitudeM(page)) !== altitudeBefore ? true : undefined,
       );
@@ -224,15 +227,15 @@ describe('the replay screen in Chromium', { skip }, () => {
         assert.equal(await box.getAttribute('data-track-id'), '3');
       }
 
-      // Typing a time jumps there: a time in the second run, on the log's day.
-      const targetAxisMs = 420_000;
+      // Typing a time jumps there: a time in the second run, on the log's day, to the tenth.
+      const targetAxisMs = 420_200;
       const targetTimeMs = station.timeAt(targetAxisMs).timeMs;
       const timeField = page.getByTestId('replay-time');
-      await timeField.fill(formatClock(targetTimeMs));
+      await timeField.fill(formatClockTenths(targetTimeMs));
       await timeField.press('Enter');
       await waitForPlayhead(page, targetAxisMs);
       assert.deepEqual(controls('seek-time').at(-1), { action: 'seek-time', timeMs: targetTimeMs });
-      assert.equal(await timeField.inputValue(), formatClock(targetTimeMs));
+      assert.equal(await timeField.inputValue(), formatClockTenths(targetTimeMs));
       // A time that is no time is refused in words, and nothing is sent.
       const sentBefore = station.controls.length;
       await timeField.fill('quarter past');
@@ -272,6 +275,11 @@ describe('the replay screen in Chromium', { skip }, () => {
       const beforeStepMs = await playheadAxisMs(page);
       await page.keyboard.press('.');
       await waitForPlayhead(page, beforeStepMs + FRAME_MS);
+      // The step shows in the time field's tenths.
+      assert.equal(
+        await timeField.inputValue(),
+        formatClockTenths(station.timeAt(beforeStepMs + FRAME_MS).timeMs),
+      );
       await page.getByTestId('replay-step-back').click();
       await waitForPlayhead(page, beforeStepMs);
       await page.keyboard.press(',');
@@ -296,7 +304,7 @@ describe('the replay screen in Chromium', { skip }, () => {
         (await playheadAxisMs(page)) >= playFromMs + 3_000 ? true : undefined,
       );
       await eventually('the clock to advance', async () =>
-        (await timeField.inputValue()) !== timeBefore ? true : undefined,
+        clockS(await timeField.inputValue()) >= clockS(timeBefore) + 1 ? true : undefined,
       );
       await page.screenshot({ path: path.join(ARTIFACTS, 'replay-playing.png') });
       // The play button still has the focus: Space pauses once, not once as a key and again
@@ -386,7 +394,7 @@ describe('the replay screen in Chromium', { skip }, () => {
       await gapRow.click();
       await waitForPlayhead(page, gap.axisEndMs);
       assert.deepEqual(controls('seek').at(-1), { action: 'seek', axisMs: gap.axisEndMs });
-      assert.equal(await page.getByTestId('replay-time').inputValue(), formatClock(gap.toMs));
+      assert.equal(await page.getByTestId('replay-time').inputValue(), formatClockTenths(gap.toMs));
       assert.equal(await gapRow.getAttribute('data-current'), 'true');
       await page.screenshot({ path: path.join(ARTIFACTS, 'replay-event-gap.png') });
       assert.deepEqual(tracked.errors, []);
@@ -423,6 +431,65 @@ describe('the replay screen in Chromium', { skip }, () => {
       station.indexing = null;
       station.error = null;
       station.announce();
+      await tracked.dispose();
+    }
+  });
+
+  test('a refused time goes: the field follows the playhead again, the message fades', async () => {
+    const tracked = await openTrackedPage(browser, server.operatorUrl, VIEWPORT);
+    const { page } = tracked;
+    try {
+      await page.getByTestId('replay-bar').waitFor({ timeout: 15_000 });
+      const field = page.getByTestId('replay-time');
+      const notice = page.getByTestId('replay-notice');
+      const fieldAt = (axisMs: number) => formatClockTenths(station.timeAt(axisMs).timeMs);
+      await page.locator('[data-testid="replay-event"][data-kind="alert"]').click();
+      await waitForPlayhead(page, 130_000);
+      assert.equal(await field.inputValue(), fieldAt(130_000));
+
+      // Outside the log, refused; then a step: the field shows the time stepped to.
+      await field.fill('20:00:00');
+      await field.press('Enter');
+      assert.match(await notice.innerText(), /is outside the log/);
+      assert.equal(await field.inputValue(), '20:00:00', 'the refused text stays to be read');
+      await page.getByTestId('replay-step-forward').click();
+      await waitForPlayhead(page, 130_000 + FRAME_MS);
+      assert.equal(await field.inputValue(), fieldAt(130_000 + FRAME_MS));
+
+      // No time at all, refused while the replay plays, the field still focused: the field
+      // follows the running playhead at once.
+      await page.getByTestId('replay-play').click();
+      await page.waitForSelector('[data-testid="replay-bar"][data-playing="true"]');
+      await field.fill('2:2:5');
+      await field.press('Enter');
+      assert.match(await notice.innerText(), /"2:2:5" is not a time/);
+      await eventually('the field to follow the playhead', async () =>
+        /^\d\d:\d\d:\d\d$/.test(await field.inputValue()) ? true : undefined,
+      );
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.getAttribute('data-testid')),
+        'replay-time',
+        'the field kept the focus',
+      );
+      await page.getByTestId('replay-play').click();
+      await page.waitForSelector('[data-testid="replay-bar"][data-playing="false"]');
+
+      // Refused and the playhead still: leaving the field gives it back.
+      await field.fill('2:2:5');
+      await field.press('Enter');
+      assert.equal(await field.inputValue(), '2:2:5');
+      await blurFields(page);
+      assert.equal(await field.inputValue(), fieldAt(await playheadAxisMs(page)));
+
+      // Refused, the playhead still, the field still focused: the message goes after a few
+      // seconds, and the refused text with it.
+      await field.fill('20:00:00');
+      await field.press('Enter');
+      await notice.waitFor({ timeout: 5_000 });
+      await notice.waitFor({ state: 'detached', timeout: NOTICE_SHOW_MS + 10_000 });
+      assert.equal(await field.inputValue(), fieldAt(await playheadAxisMs(page)));
+      assert.deepEqual(tracked.errors, []);
+    } finally {
       await tracked.dispose();
     }
   });
@@ -782,7 +849,7 @@ describe(
           await timeField.fill('18:22:00');
           await timeField.press('Enter');
           await eventually('the typed time', async () =>
-            (await timeField.inputValue()) === '18:22:00' ? true : undefined,
+            /^18:22:00\.\d$/.test(await timeField.inputValue()) ? true : undefined,
           );
           const typedAxisMs = await playheadAxisMs(page);
           const jumps = await page

@@ -12,15 +12,20 @@ import {
   axisToTimeMs,
   breakLabel,
   formatClock,
+  formatClockTenths,
   formatSpan,
   lastSeenText,
   markerIndexAt,
+  nextTypedTime,
   parseTypedTime,
   pickMarker,
   ReplayBar,
   reportLink,
   staleSightings,
   Throttle,
+  timeFieldText,
+  type TimeFieldEvent,
+  type TypedTime,
 } from '../../app/ui/components/ReplayBar';
 import {
   breakRowText,
@@ -148,6 +153,52 @@ function ticks(html: string): Array<{ kind: string; title: string }> {
   }));
 }
 
+describe('the time field', () => {
+  /** The text after a run of events from an empty field, or null where it shows the playhead. */
+  const after = (...events: TimeFieldEvent[]): TypedTime | null =>
+    events.reduce<TypedTime | null>(nextTypedTime, null);
+  const edit = (text: string): TimeFieldEvent => ({ kind: 'edit', text });
+
+  test('a refused time gives the field back when the playhead moves or the message goes', () => {
+    for (const text of ['20:00:00', '2:2:5']) {
+      const refused = after(edit(text), { kind: 'refused' });
+      assert.deepEqual(refused, { text, refused: true }, 'the refused text stays to be read');
+      assert.equal(nextTypedTime(refused, { kind: 'playhead-moved' }), null, `${text}, then play`);
+      assert.equal(nextTypedTime(refused, { kind: 'notice-gone' }), null);
+      assert.equal(nextTypedTime(refused, { kind: 'blur' }), null);
+      assert.equal(nextTypedTime(refused, { kind: 'escape' }), null);
+    }
+  });
+
+  test('text being typed stays while the playhead runs, and goes when the field is left', () => {
+    const typing = after(edit('15:2'), { kind: 'playhead-moved' }, edit('15:20'));
+    assert.deepEqual(typing, { text: '15:20', refused: false });
+    assert.deepEqual(nextTypedTime(typing, { kind: 'notice-gone' }), typing);
+    // Mending a refused time is typing again: the moving playhead leaves it alone.
+    const mending = after(edit('2:2:5'), { kind: 'refused' }, edit('2:02:5'));
+    assert.deepEqual(nextTypedTime(mending, { kind: 'playhead-moved' }), mending);
+    assert.equal(nextTypedTime(typing, { kind: 'blur' }), null);
+    assert.equal(nextTypedTime(typing, { kind: 'accepted' }), null);
+    assert.equal(after({ kind: 'refused' }), null, 'nothing typed, nothing refused');
+  });
+
+  test('paused, the field shows tenths of a second, so a frame step shows', () => {
+    const atMs = new Date(2021, 11, 8, 15, 20, 5, 280).getTime();
+    assert.equal(formatClockTenths(atMs), '15:20:05.2');
+    assert.equal(formatClockTenths(atMs + 200), '15:20:05.4');
+    assert.equal(formatClockTenths(atMs + 720), '15:20:06.0');
+    assert.equal(timeFieldText(atMs, false), '15:20:05.2');
+    assert.equal(timeFieldText(atMs, true), '15:20:05');
+    // What the field shows can be typed back.
+    const log = { startMs: START_MS, endMs: GAP.toMs, atMs: START_MS };
+    assert.equal(parseTypedTime(formatClockTenths(atMs), log), atMs - 80);
+    const view = { timeMs: atMs, positionAxisMs: 188_280 } as ReplayView;
+    assert.match(barHtml(barStatus([]), view), /data-testid="replay-time"[^>]*value="15:20:05.2"/);
+    const playing = barHtml({ ...barStatus([]), playing: true }, view);
+    assert.match(playing, /data-testid="replay-time"[^>]*value="15:20:05"/);
+  });
+});
+
 describe('replay markers and reports', () => {
   const markers: ReplayMarker[] = [10, 20, 20, 40].map((axisMs, index) => ({
     kind: 'mode',
@@ -231,7 +282,7 @@ describe('replay markers and reports', () => {
     );
   });
 
-  test('a click among crowded ticks takes the most important within reach, else the nearest', () => {
+  test('a click among crowded ticks takes the most important in reach, else the nearest', () => {
     const markers = crowded();
     // A tick's reach of 6 px on a 1330 px track of 660 s: about 3 s of axis.
     const reachMs = (6 / 1330) * 660_000;

@@ -20,6 +20,8 @@ import { formatAgeS } from './format';
 
 /** Warnings shown in full on the bar; the rest fold away under a count. */
 const WARNINGS_SHOWN = 2;
+/** A refusal of a control or a typed time stays this long, then goes. */
+export const NOTICE_SHOW_MS = 6_000;
 /** Seeks sent while the playhead is dragged: about ten a second, as the station can answer. */
 export const DRAG_SEEK_PERIOD_MS = 100;
 
@@ -59,6 +61,17 @@ const pad2 = (value: number): string => String(value).padStart(2, '0');
 export function formatClock(timeMs: number): string {
   const date = new Date(timeMs);
   return `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`;
+}
+
+/** Local wall-clock time of day to the tenth, HH:MM:SS.s: a frame step shows in it. */
+export function formatClockTenths(timeMs: number): string {
+  const tenths = Math.floor(new Date(timeMs).getMilliseconds() / 100);
+  return `${formatClock(timeMs)}.${tenths}`;
+}
+
+/** The time field: tenths while paused, where a step is a tenth or two; whole seconds in play. */
+export function timeFieldText(timeMs: number, playing: boolean): string {
+  return playing ? formatClock(timeMs) : formatClockTenths(timeMs);
 }
 
 /** Local date, YYYY-MM-DD. */
@@ -204,7 +217,7 @@ export function parseTypedTime(
   log: { startMs: number | null; endMs: number | null; atMs: number | null },
 ): number {
   const typed = text.trim();
-  if (typed === '') throw new Error('Type a time such as 15:20:05 or 2021-12-08T15:20:05');
+  if (typed === '') throw new Error('Type a time such as 15:20:05.4 or 2021-12-08T15:20:05');
   const clock = CLOCK_PATTERN.exec(typed);
   if (clock) {
     const [hours, minutes, seconds] = [clock[1], clock[2], clock[3] ?? '0'].map(Number);
@@ -338,6 +351,36 @@ export class Throttle<T> {
   }
 }
 
+/** What the time field holds while it does not show the playhead's time. */
+export interface TypedTime {
+  text: string;
+  /** Enter was pressed and the time refused: the text no longer holds the field. */
+  refused: boolean;
+}
+
+export type TimeFieldEvent =
+  | { kind: 'edit'; text: string }
+  | { kind: 'refused' | 'accepted' | 'blur' | 'escape' | 'playhead-moved' | 'notice-gone' };
+
+/**
+ * The typed text after an event, or null where the field shows the playhead's time again.
+ * Text being typed stays while the playhead moves (in play); a refused time gives the field
+ * back as soon as the playhead moves, its message goes, or the field is left.
+ */
+export function nextTypedTime(typed: TypedTime | null, event: TimeFieldEvent): TypedTime | null {
+  switch (event.kind) {
+    case 'edit':
+      return { text: event.text, refused: false };
+    case 'refused':
+      return typed && { ...typed, refused: true };
+    case 'playhead-moved':
+    case 'notice-gone':
+      return typed?.refused ? null : typed;
+    default:
+      return null;
+  }
+}
+
 export interface ReplayBarProps {
   status: ReplayStatus;
   view: ReplayView | null;
@@ -350,6 +393,8 @@ interface Notice {
   tone: 'info' | 'error';
   text: string;
   link?: string | null;
+  /** Goes after NOTICE_SHOW_MS: the answer to a moment's action, not the report's outcome. */
+  fades?: boolean;
 }
 
 /** Keys typed into a field are the field's, not the player's. */
@@ -363,7 +408,8 @@ export function ReplayBar(props: ReplayBarProps) {
   const trackRef = useRef<HTMLDivElement | null>(null);
   const [dragAxisMs, setDragAxisMs] = useState<number | null>(null);
   const [hoverAxisMs, setHoverAxisMs] = useState<number | null>(null);
-  const [typed, setTyped] = useState<string | null>(null);
+  const [typed, setTyped] = useState<TypedTime | null>(null);
+  const typedEvent = (event: TimeFieldEvent): void => setTyped((now) => nextTypedTime(now, event));
   const [markInMs, setMarkInMs] = useState<number | null>(null);
   const [markOutMs, setMarkOutMs] = useState<number | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
@@ -374,7 +420,7 @@ export function ReplayBar(props: ReplayBarProps) {
   /** Sends a control; a refusal is said on the bar, a success says nothing. */
   const sendRef = useRef(async (control: ReplayControl): Promise<CommandOutcome> => {
     const outcome = await controlRef.current(control);
-    if (!outcome.ok) setNotice({ tone: 'error', text: outcome.text });
+    if (!outcome.ok) setNotice({ tone: 'error', text: outcome.text, fades: true });
     return outcome;
   });
   const send = (control: ReplayControl): void => void sendRef.current(control);
@@ -392,11 +438,22 @@ export function ReplayBar(props: ReplayBarProps) {
     };
   }, []);
 
+  // The notice's timer belongs to the notice: a new one, or none, ends it.
+  useEffect(() => {
+    if (!notice?.fades) return;
+    const timer = setTimeout(() => {
+      setNotice((now) => (now === notice ? null : now));
+      setTyped((now) => nextTypedTime(now, { kind: 'notice-gone' }));
+    }, NOTICE_SHOW_MS);
+    return () => clearTimeout(timer);
+  }, [notice]);
+
   const ready = status.indexing.done && status.error === null;
   const usable = ready && canControl;
   const axisEndMs = status.axisEndMs;
   const positionAxisMs = dragAxisMs ?? view?.positionAxisMs ?? status.positionAxisMs;
   const playing = status.playing;
+  useEffect(() => typedEvent({ kind: 'playhead-moved' }), [positionAxisMs]);
   const unit = status.videoFrames > 0 ? 'frame' : 'record';
 
   // Space plays and pauses, comma and full stop step: the keys of video players.
@@ -472,7 +529,7 @@ export function ReplayBar(props: ReplayBarProps) {
   const jumpToTyped = (): void => {
     if (typed === null) return;
     try {
-      const timeMs = parseTypedTime(typed, {
+      const timeMs = parseTypedTime(typed.text, {
         startMs: status.startMs,
         endMs: status.endMs,
         atMs: view?.timeMs ?? status.startMs,
@@ -484,14 +541,17 @@ export function ReplayBar(props: ReplayBarProps) {
           text:
             `${formatDate(timeMs)} ${formatClock(timeMs)} is outside the log ` +
             `(${formatDate(startMs)} ${formatClock(startMs)} to ${formatClock(endMs)})`,
+          fades: true,
         });
+        typedEvent({ kind: 'refused' });
         return;
       }
       setNotice(null);
-      setTyped(null);
+      typedEvent({ kind: 'accepted' });
       send({ action: 'seek-time', timeMs });
     } catch (error) {
-      setNotice({ tone: 'error', text: (error as Error).message });
+      setNotice({ tone: 'error', text: (error as Error).message, fades: true });
+      typedEvent({ kind: 'refused' });
     }
   };
 
@@ -594,14 +654,15 @@ export function ReplayBar(props: ReplayBarProps) {
           <input
             data-testid="replay-time"
             aria-label="Time at the playhead: type a time and press Enter to jump"
-            value={typed ?? (shownTimeMs != null ? formatClock(shownTimeMs) : '')}
+            value={typed?.text ?? (shownTimeMs != null ? timeFieldText(shownTimeMs, playing) : '')}
             placeholder="HH:MM:SS"
             disabled={!usable}
             spellCheck={false}
-            onChange={(event) => setTyped(event.target.value)}
+            onChange={(event) => typedEvent({ kind: 'edit', text: event.target.value })}
+            onBlur={() => typedEvent({ kind: 'blur' })}
             onKeyDown={(event) => {
               if (event.key !== 'Escape') return;
-              setTyped(null);
+              typedEvent({ kind: 'escape' });
               setNotice(null);
             }}
           />

@@ -3,13 +3,23 @@
 // full disk stops the record with a clear message instead of throwing.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
 import { MavLinkProtocolV1, MavLinkProtocolV2, common, minimal } from 'node-mavlink';
 
+import { sidecarPaths } from '../../app/station/journal';
 import { TlogFileReader, parseTlogBytes } from '../../app/station/tlog/reader';
 import {
   TlogWriter,
@@ -166,4 +176,23 @@ test('frames that cannot be records are dropped, not written', (t) => {
   writer.dispose();
   assert.equal(writer.records, 1);
   assert.equal(parseTlogBytes(readFileSync(file)).records.length, 1);
+});
+
+test("a name is taken only when no old session's sidecar is there", (t) => {
+  const dir = tempDir(t);
+  const start = new Date(2026, 11, 4, 16, 40, 12);
+  const base = path.join(dir, '2026-12-04_16-40-12');
+  const journal = sidecarPaths(`${base}.tlog`).journal;
+  writeFileSync(journal, '{"t":1,"session":{"version":1,"tlog":"old.tlog"}}\n');
+  symlinkSync(path.join(dir, 'gone'), `${base}-2.frames.csv`);
+  writeFileSync(`${base}-3.ts`, 'old video');
+  writeFileSync(`${base}-4.hazing.jsonl`, '{}\n');
+
+  const writer = startTlogRecording(dir, { start });
+  writer.dispose();
+  assert.equal(path.basename(writer.path), '2026-12-04_16-40-12-5.tlog');
+  for (const sidecar of Object.values(sidecarPaths(writer.path))) {
+    assert.equal(existsSync(sidecar), false, `${sidecar} is free for the new session`);
+  }
+  assert.equal(readFileSync(journal, 'utf8').includes('old.tlog'), true, 'old journal untouched');
 });

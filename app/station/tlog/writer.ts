@@ -5,7 +5,7 @@
 // A write that fails (disk full, folder gone) stops the record and says so; it never throws
 // into the caller, because the vehicle matters more than its log.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Disposable } from '../../core/disposable';
@@ -13,6 +13,7 @@ import { createLogger } from '../../core/log';
 import { MAX_FRAME_BYTES } from './frame';
 import { describeFsError, TIMESTAMP_BYTES } from './reader';
 import { makeFolder } from '../fs-util';
+import { sidecarPaths } from '../journal';
 
 const log = createLogger('tlog');
 
@@ -204,7 +205,9 @@ export function tlogFileName(start: Date, suffix = ''): string {
 
 /**
  * Starts the record of a session in `dir` (made if missing), named by the local start time;
- * two sessions in one second get -2, -3 ... Throws a clear Error when it cannot.
+ * two sessions in one second get -2, -3 ... A name is taken only when neither FOO.tlog nor any
+ * of its sidecars (video, frame table, journal, hazing log) is there, so a new session never
+ * meets an old one's files. Throws a clear Error when it cannot.
  */
 export function startTlogRecording(
   dir: string,
@@ -218,6 +221,7 @@ export function startTlogRecording(
   const start = options.start ?? new Date();
   for (let attempt = 1; attempt <= 100; attempt++) {
     const file = path.join(dir, tlogFileName(start, attempt === 1 ? '' : `-${attempt}`));
+    if (Object.values(sidecarPaths(file)).some(pathTaken)) continue;
     try {
       return TlogWriter.create(file, options);
     } catch (error) {
@@ -226,4 +230,14 @@ export function startTlogRecording(
     }
   }
   throw new Error(`cannot name the flight record: ${dir} already holds 100 for this second`);
+}
+
+/** lstat, not exists: a dangling link still holds the name. */
+function pathTaken(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 }

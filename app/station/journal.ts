@@ -8,7 +8,7 @@
 //   {"t":ms,"stopped":"<why>"}                                    the last line, at its limit
 // Video frames and telemetry are not here: the video file and the tlog hold them.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Disposable } from '../core/disposable';
@@ -173,9 +173,16 @@ export class SessionJournal implements Disposable {
     try {
       while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset);
     } catch (error) {
-      // Nothing more is written after the first failure: on a full disk the flight record
-      // keeps whatever room is left.
-      this.bytesWritten += offset;
+      // Nothing more is written after the first failure, and the room a part-written line took
+      // is given back: on a full disk the flight record needs it, and the journal keeps whole
+      // lines.
+      if (offset > 0) {
+        try {
+          ftruncateSync(this.fd, this.bytesWritten);
+        } catch {
+          // Already failing: the write error is the one reported.
+        }
+      }
       this.closeAfterStop();
       this.fail(
         `session journal ${this.filePath} stopped: ${describe(error)}. ` +

@@ -244,3 +244,30 @@ test('the default limit is the 512 MB a replay reads; a tiny limit is refused', 
     /session journal maxBytes must be a whole number >= 1024, got 10/,
   );
 });
+
+test('a line cut by a full disk is taken back, so the flight record gets that room', () => {
+  const file = path.join(root, 'part.journal.jsonl');
+  const errors: string[] = [];
+  const journal = SessionJournal.open(file, { onError: (message) => errors.push(message) });
+  journal.command(1, { kind: 'land' }, T0);
+  const sizeBefore = fs.statSync(file).size;
+  const realWrite = fs.writeSync;
+  let calls = 0;
+  const failing = mock.method(fs, 'writeSync', (fd: number, bytes: Buffer, offset: number) => {
+    calls += 1;
+    if (calls === 1) return realWrite(fd, bytes, offset, 10);
+    throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+  });
+  try {
+    journal.record({ type: 'people', people: [] }, T0 + 1);
+    journal.record({ type: 'people', people: [] }, T0 + 2);
+  } finally {
+    failing.mock.restore();
+  }
+  assert.equal(calls, 2, 'the part, the failure, then nothing more');
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /part\.journal\.jsonl stopped: ENOSPC/);
+  journal.dispose();
+  assert.equal(fs.statSync(file).size, sizeBefore, 'the part-written line is gone');
+  assert.equal(readLines(file).length, 2, 'the session line and the command, whole');
+});

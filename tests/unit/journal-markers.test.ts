@@ -69,8 +69,40 @@ test('only bears and people get first-sighting markers; sheep and dogs do not', 
     ['bear #1 first seen', 'person #15 first seen'],
   );
   assert.deepEqual([...TRACKED_TARGET_DEFAULTS.classes].sort(), ['bear', 'person']);
+  // At the capture time of the frame first seen in, as its key frame reads, not 30 ms later.
+  assert.deepEqual(
+    sightings.map((marker) => marker.timeMs),
+    [T0_MS + 10 * 100, T0_MS + 50 * 100],
+  );
   // The detections themselves are all still there for the video's boxes.
   assert.equal(timeline.detectionsFor(30)?.detections[0].className, 'sheep');
+});
+
+test('a frame time that cannot be the capture time leaves the sighting at its line', () => {
+  const t = T0_MS + 5_000;
+  // A camera clock an hour behind, and a frame time after its own line: neither is when the
+  // bear was seen.
+  const frames = [
+    { trackId: 1, lineMs: t, frameTimeMs: t - 3_600_000 },
+    { trackId: 2, lineMs: t + 1000, frameTimeMs: t + 1500 },
+  ];
+  const file = writeJournal('clock.jsonl', [
+    { t: T0_MS, session: { version: 1 } },
+    ...frames.map(({ trackId, lineMs, frameTimeMs }, i) => ({
+      t: lineMs,
+      m: {
+        type: 'detections',
+        frameId: i + 1,
+        frameTimeMs,
+        detections: [{ ...detection(i + 1, 'bear', 21, trackId), frameTimeMs }],
+      },
+    })),
+  ]);
+  const timeline = JournalTimeline.load(file);
+  assert.deepEqual(
+    timeline.markers().map((marker) => marker.timeMs),
+    [t, t + 1000],
+  );
 });
 
 test('a command on a detected person names it "#15"', () => {

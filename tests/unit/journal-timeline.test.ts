@@ -389,8 +389,9 @@ test('markers: first sightings, alerts, hazing start and end, ABORT, other comma
   );
   const byKind = (kind: string) =>
     markers.filter((m) => m.kind === kind).map((m) => [m.timeMs - T0, m.label]);
+  // A sighting in detections is at its frame's capture time (950), not the line's (1000).
   assert.deepEqual(byKind('detection'), [
-    [1000, 'bear #1 first seen'],
+    [950, 'bear #1 first seen'],
     [1500, 'person #2 first seen'],
   ]);
   assert.deepEqual(byKind('alert'), [

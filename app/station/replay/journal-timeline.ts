@@ -30,6 +30,8 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const NAMED_SKIPS = 10;
 
 const MAX_REASON_LENGTH = 160;
+/** A frame's capture time is trusted for a sighting only this far before its journal line. */
+const CAPTURE_LAG_MAX_MS = 10_000;
 
 /**
  * The classes the live map shows: only their first sightings are markers. The detector names
@@ -126,6 +128,11 @@ interface TrackRecord {
   className: string;
   /** Journal time of its first sighting. */
   firstT: number;
+  /**
+   * When the frame it was first seen in was taken: the marker's time, so that the event and
+   * the key frame read the same second (the journal line comes a detector's run later).
+   */
+  firstSeenMs: number;
   /** Positions as the targets said them, by journal time; timeMs is when it was seen. */
   seen: Series<LatLon & { timeMs: number }>;
 }
@@ -381,7 +388,8 @@ export class JournalTimeline {
           this.detectionsByFrame.set(message.frameId, detections);
           for (const detection of message.detections) {
             if (typeof detection.trackId === 'number') {
-              this.firstSighting(t, detection.trackId, detection.className);
+              const seenMs = captureTime(t, message.frameTimeMs);
+              this.firstSighting(t, detection.trackId, detection.className, seenMs);
             }
           }
           return;
@@ -438,30 +446,48 @@ export class JournalTimeline {
       if (!MARKED_CLASSES.has(track.className)) continue;
       this.markerList.push({
         kind: 'detection',
-        timeMs: track.firstT,
+        timeMs: track.firstSeenMs,
         label: `${track.className} #${trackId} first seen`,
       });
     }
     this.markerList.sort((a, b) => a.timeMs - b.timeMs);
   }
 
-  private firstSighting(t: number, trackId: number, className: string): TrackRecord {
+  private firstSighting(
+    t: number,
+    trackId: number,
+    className: string,
+    seenMs: number,
+  ): TrackRecord {
     let track = this.tracksById.get(trackId);
     if (!track) {
-      track = { className, firstT: t, seen: new Series() };
+      track = { className, firstT: t, firstSeenMs: seenMs, seen: new Series() };
       this.tracksById.set(trackId, track);
     }
     return track;
   }
 
   private sawTarget(t: number, target: MapTarget): void {
-    const track = this.firstSighting(t, target.id, target.className);
+    // A target's first hit may be frames before it was confirmed: the journal's time is when
+    // the map first showed it.
+    const track = this.firstSighting(t, target.id, target.className, t);
     const last = track.seen.last;
     const { latDeg, lonDeg } = target.position;
     const moved = !last || last.latDeg !== latDeg || last.lonDeg !== lonDeg;
     if (last && last.timeMs >= target.lastSeenMs && !moved) return;
     track.seen.push(t, { latDeg, lonDeg, timeMs: target.lastSeenMs });
   }
+}
+
+/**
+ * A frame's capture time where it is a plausible time before the journal line; else (a camera
+ * clock that is off, a bad value) the journal's own time.
+ */
+function captureTime(journalMs: number, frameTimeMs: number): number {
+  const lagMs = journalMs - frameTimeMs;
+  return Number.isFinite(lagMs) && lagMs >= 0 && lagMs <= CAPTURE_LAG_MAX_MS
+    ? frameTimeMs
+    : journalMs;
 }
 
 /** A command in words, a detected person named "#15" as every track is, not "track-15". */

@@ -150,7 +150,7 @@ after(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-test('key frames: bears and people, each ABORT, and a hazing end apart from its ABORT', async () => {
+test('key frames: bears, people, each ABORT, and a hazing end apart from its ABORT', async () => {
   const axisUs = (frame: number): number => index.timeline.timeToAxisUs(frameMs(frame) * 1000);
   const written = await session.report(
     axisUs(0) - 1_000_000,

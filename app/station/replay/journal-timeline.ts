@@ -4,6 +4,7 @@
 // not JSON or of a shape it does not know is skipped, counted and named in the warnings.
 
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
 
 import { checkHazingOperator, type HazingEvent, type HazingOperator } from '../../core/hazing-log';
 import { checkLatLon } from '../../core/geodesy';
@@ -26,8 +27,11 @@ import { describeCommand, JOURNAL_VERSION } from '../journal';
 const log = createLogger('journal-timeline');
 
 const READ_CHUNK_BYTES = 1024 * 1024;
-/** Skipped lines named one by one in a warning; the rest are counted. */
-const NAMED_SKIPS = 10;
+/**
+ * Reasons kept and named in a warning; the rest are only counted, so that a file of millions
+ * of junk lines costs no memory for them.
+ */
+const NAMED_SKIPS = 20;
 
 const MAX_REASON_LENGTH = 160;
 /** A frame's capture time is trusted for a sighting only this far before its journal line. */
@@ -40,14 +44,17 @@ const CAPTURE_LAG_MAX_MS = 10_000;
 const MARKED_CLASSES: ReadonlySet<string> = new Set(TRACKED_TARGET_DEFAULTS.classes);
 
 export interface JournalReadLimits {
-  /** A longer line is skipped unread: no message the station writes comes near it. */
+  /**
+   * A longer line is skipped unread. Every legal message fits: the largest, a zones list of
+   * many zones with many corners each, is over 1 MB.
+   */
   maxLineBytes: number;
   /** Past this the rest of the file is left out, so that loading stays bounded. */
   maxBytes: number;
 }
 
 export const JOURNAL_READ_LIMITS: JournalReadLimits = {
-  maxLineBytes: 1024 * 1024,
+  maxLineBytes: 16 * 1024 * 1024,
   maxBytes: 512 * 1024 * 1024,
 };
 
@@ -87,7 +94,8 @@ export interface JournalTrack {
 }
 
 type Line =
-  | { t: number; kind: 'session'; version: number }
+  | { t: number; kind: 'session'; version: number; tlog: string | null }
+  | { t: number; kind: 'stopped'; why: string }
   | { t: number; kind: 'message'; message: ServerMessage; leftOut: string[] }
   | { t: number; kind: 'command'; id: number; command: OperatorCommand }
   | { t: number; kind: 'result'; id: number; outcome: CommandOutcome };
@@ -173,27 +181,43 @@ export class JournalTimeline {
   static load(
     filePath: string | null,
     limits: JournalReadLimits = JOURNAL_READ_LIMITS,
+    tlogPath: string | null = null,
   ): JournalTimeline {
     if (filePath === null) return new JournalTimeline([]);
     const lines: Line[] = [];
-    const skipped: string[] = [];
-    const leftOut: string[] = [];
+    const skipped = new CountedList();
+    const leftOut = new CountedList();
     let newerVersion: number | null = null;
+    let stoppedWhy: string | null = null;
+    let firstLine = true;
+    const tlogName = tlogPath === null ? null : path.basename(tlogPath);
     // Each line parsed as it is read: the raw text of a long journal is never held at once.
     const onLine = ({ text, lineNo, ended }: RawLine): void => {
       if (text.trim() === '') return;
       const parsed = parseLine(text);
+      const first = firstLine;
+      firstLine = false;
       if (typeof parsed === 'string') {
-        const why = ended ? parsed : 'cut short: the station stopped while writing it';
-        skipped.push(`line ${lineNo} (${why})`);
+        skipped.add(() => {
+          const why = ended ? parsed : 'cut short: the station stopped while writing it';
+          return `line ${lineNo} (${why})`;
+        });
         return;
       }
       if (parsed === null) return;
-      if (parsed.kind === 'session' && parsed.version > JOURNAL_VERSION) {
-        newerVersion = parsed.version;
+      if (parsed.kind === 'stopped') {
+        stoppedWhy ??= parsed.why;
+        return;
+      }
+      if (parsed.kind === 'session') {
+        // A journal left by another session under this name shows another flight's picture.
+        if (first && tlogName !== null && parsed.tlog !== null && parsed.tlog !== tlogName) {
+          throw new ForeignJournal(parsed.tlog);
+        }
+        if (parsed.version > JOURNAL_VERSION) newerVersion = parsed.version;
       }
       if (parsed.kind === 'message') {
-        for (const why of parsed.leftOut) leftOut.push(`line ${lineNo} ${why}`);
+        for (const why of parsed.leftOut) leftOut.add(() => `line ${lineNo} ${why}`);
       }
       lines.push(parsed);
     };
@@ -201,6 +225,15 @@ export class JournalTimeline {
     try {
       read = readLines(filePath, limits, onLine);
     } catch (error) {
+      if (error instanceof ForeignJournal) {
+        const timeline = new JournalTimeline([]);
+        timeline.warnings.push(
+          `${path.basename(filePath)} belongs to ${clipped(error.tlogName)}, ` +
+            `not ${tlogName}: left out`,
+        );
+        log.warn(timeline.warnings[0]);
+        return timeline;
+      }
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return new JournalTimeline([]);
       const timeline = new JournalTimeline([]);
@@ -228,19 +261,20 @@ export class JournalTimeline {
           `${megabytes(limits.maxBytes)} are shown, the rest is left out`,
       );
     }
-    if (read.longLines.length > 0) {
+    if (read.longLines.count > 0) {
       warn(
-        `: skipped ${read.longLines.length} line(s) longer than ` +
-          `${megabytes(limits.maxLineBytes)}: ${namedList(read.longLines.map((n) => `line ${n}`))}`,
+        `: skipped ${read.longLines.count} line(s) longer than ` +
+          `${megabytes(limits.maxLineBytes)}: ${read.longLines.text()}`,
       );
     }
-    if (skipped.length > 0) {
-      warn(`: skipped ${skipped.length} line(s): ${namedList(skipped)}`);
+    if (skipped.count > 0) {
+      warn(`: skipped ${skipped.count} line(s): ${skipped.text()}`);
     }
-    if (leftOut.length > 0) {
-      warn(
-        `: left out ${leftOut.length} item(s) of a shape replay cannot show: ` + namedList(leftOut),
-      );
+    if (leftOut.count > 0) {
+      warn(`: left out ${leftOut.count} item(s) of a shape replay cannot show: ${leftOut.text()}`);
+    }
+    if (stoppedWhy !== null) {
+      timeline.warnings.push(`the journal stopped during the session: ${clipped(stoppedWhy)}`);
     }
     for (const warning of timeline.warnings) log.warn(warning);
     return timeline;
@@ -331,6 +365,7 @@ export class JournalTimeline {
     lines.forEach((line, index) => {
       switch (line.kind) {
         case 'session':
+        case 'stopped':
           return;
         case 'command': {
           const record: JournalCommand = {
@@ -503,10 +538,27 @@ export function personIdsAsTracks(text: string): string {
   return text.replace(/\b([Pp]erson) track-(\d+)\b/g, '$1 #$2');
 }
 
-/** The first few named, the rest counted. */
-function namedList(items: readonly string[]): string {
-  const more = items.length - NAMED_SKIPS;
-  return items.slice(0, NAMED_SKIPS).join(', ') + (more > 0 ? ` and ${more} more` : '');
+/** Every item counted, only the first few kept (and their text made) to be named. */
+class CountedList {
+  count = 0;
+  private readonly named: string[] = [];
+
+  add(describe: () => string): void {
+    this.count += 1;
+    if (this.named.length < NAMED_SKIPS) this.named.push(describe());
+  }
+
+  text(): string {
+    const more = this.count - this.named.length;
+    return this.named.join(', ') + (more > 0 ? ` and ${more} more` : '');
+  }
+}
+
+/** Thrown while reading to stop at a first line that names another flight record. */
+class ForeignJournal extends Error {
+  constructor(readonly tlogName: string) {
+    super(`the journal belongs to ${tlogName}`);
+  }
 }
 
 function megabytes(bytes: number): string {
@@ -536,8 +588,8 @@ interface RawLine {
 }
 
 interface ReadResult {
-  /** Numbers of the lines longer than the limit, left unread. */
-  longLines: number[];
+  /** The lines longer than the limit, left unread. */
+  longLines: CountedList;
   /** True when the file holds more than the byte limit and the rest was left out. */
   truncated: boolean;
 }
@@ -551,7 +603,7 @@ function readLines(
   limits: JournalReadLimits,
   onLine: (line: RawLine) => void,
 ): ReadResult {
-  const result: ReadResult = { longLines: [], truncated: false };
+  const result: ReadResult = { longLines: new CountedList(), truncated: false };
   // Non-blocking, so that opening a FIFO with no writer returns at once to be refused.
   const fd = openSync(filePath, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
@@ -569,8 +621,10 @@ function readLines(
     let totalBytes = 0;
     const endLine = (ended: boolean): void => {
       lineNo += 1;
-      if (tooLong) result.longLines.push(lineNo);
-      else {
+      if (tooLong) {
+        const number = lineNo;
+        result.longLines.add(() => `line ${number}`);
+      } else {
         const text = Buffer.concat(pending).toString('utf8');
         onLine({ text, lineNo, ended });
       }
@@ -629,8 +683,11 @@ function parseLine(text: string): Line | string | null {
   if (isRecord(value.session)) {
     const version = value.session.version;
     if (typeof version !== 'number') return 'a session line without a version';
-    return { t, kind: 'session', version };
+    const tlog = typeof value.session.tlog === 'string' ? value.session.tlog : null;
+    return { t, kind: 'session', version, tlog };
   }
+  // The live journal's last line when it stops itself (at its byte limit, say).
+  if (typeof value.stopped === 'string') return { t, kind: 'stopped', why: value.stopped };
   if (isRecord(value.command)) {
     const { id, command } = value.command;
     if (typeof id !== 'number' || !isRecord(command) || typeof command.kind !== 'string') {

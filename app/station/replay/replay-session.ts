@@ -25,7 +25,7 @@ import { sidecarPaths } from '../journal';
 import { userCacheDir } from '../paths';
 import type { TileProvider } from '../server';
 import { writeIncidentReport, type ReportInput } from '../report/report';
-import { JournalTimeline, personIdsAsTracks } from './journal-timeline';
+import { JOURNAL_READ_LIMITS, JournalTimeline, personIdsAsTracks } from './journal-timeline';
 import { RecordedVideo } from './recorded-video';
 import { TlogIndex } from './tlog-index';
 
@@ -457,7 +457,11 @@ export class ReplaySession implements Disposable {
 
   private loadJournal(journalPath: string): void {
     try {
-      this.journal = JournalTimeline.load(existsSync(journalPath) ? journalPath : null);
+      this.journal = JournalTimeline.load(
+        existsSync(journalPath) ? journalPath : null,
+        JOURNAL_READ_LIMITS,
+        this.tlogPath,
+      );
       for (const warning of this.journal.warnings) this.warn(warning);
     } catch (error) {
       this.warn(`the journal ${journalPath} cannot be read: ${errorText(error)}`);

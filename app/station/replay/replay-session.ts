@@ -81,6 +81,8 @@ export class ReplaySession implements Disposable {
   /** Axis positions of the video frames by frame index; made on first use. */
   private frameAxesCache: number[] | null = null;
   private readonly files: ReplayFile[] = [];
+  /** Each file's identity when opened: an edit in place can keep the size. */
+  private readonly fileStamps = new Map<ReplayFile, FileStamp>();
   private readonly warnings: string[] = [];
   private error: string | null = null;
   private progress = { tlog: 0, video: 0, what: 'Opening the flight record' };
@@ -734,18 +736,26 @@ export class ReplaySession implements Disposable {
   }
 
   /**
-   * At export: a file whose size is not what it was when opened gets its checksum and size
-   * taken again; returns a line for each, which the status warnings get too.
+   * At export: a file whose size, modification time or inode is not what it was when opened
+   * gets its checksum and size taken again; returns a line for each, which the status warnings
+   * get too.
    */
   private async recheckFiles(): Promise<string[]> {
     const changes: string[] = [];
     for (const file of this.files) {
-      const bytes = statSync(file.path, { throwIfNoEntry: false })?.size ?? 0;
-      if (bytes === file.bytes) continue;
+      const stamp = fileStamp(file.path);
+      const before = this.fileStamps.get(file);
+      const sameFile =
+        before !== undefined && stamp.mtimeMs === before.mtimeMs && stamp.ino === before.ino;
+      if (stamp.bytes === file.bytes && sameFile) continue;
       const text =
-        `${file.path} changed since the replay opened it: ${file.bytes} bytes then, ` +
-        `${bytes} now`;
-      file.bytes = bytes;
+        stamp.bytes === file.bytes
+          ? `${file.path} changed since the replay opened it: rewritten at the same size ` +
+            `(${file.bytes} bytes)`
+          : `${file.path} changed since the replay opened it: ${file.bytes} bytes then, ` +
+            `${stamp.bytes} now`;
+      file.bytes = stamp.bytes;
+      this.fileStamps.set(file, stamp);
       try {
         file.sha256 = await sha256File(file.path, this.closing.signal);
       } catch (error) {
@@ -759,8 +769,10 @@ export class ReplaySession implements Disposable {
   }
 
   private addFile(role: ReplayFile['role'], file: string): void {
-    const bytes = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-    this.files.push({ role, path: file, bytes, sha256: null });
+    const stamp = fileStamp(file);
+    const entry: ReplayFile = { role, path: file, bytes: stamp.bytes, sha256: null };
+    this.files.push(entry);
+    this.fileStamps.set(entry, stamp);
   }
 
   private async hashFiles(): Promise<void> {
@@ -818,6 +830,18 @@ export class ReplaySession implements Disposable {
       }
     }
   }
+}
+
+interface FileStamp {
+  bytes: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** What tells a file changed without reading it; a missing file reads as empty. */
+function fileStamp(filePath: string): FileStamp {
+  const stat = statSync(filePath, { throwIfNoEntry: false });
+  return { bytes: stat?.size ?? 0, mtimeMs: stat?.mtimeMs ?? 0, ino: stat?.ino ?? 0 };
 }
 
 /** The SHA-256 of a file, streamed: a flight record may be far larger than memory. */

@@ -49,6 +49,10 @@ export const STATUS_MAX_BREAKS = 500;
 export const STATUS_MAX_MARKERS = 5000;
 /** The report lists at most this many of the log's breaks in its span (the longest). */
 export const REPORT_MAX_BREAKS = 500;
+/** The longest folder name the /reports route serves. */
+export const REPORT_FOLDER_MAX_CHARS = 200;
+/** Room for the "-2", "-3" ... a taken name gets beside it. */
+const REPORT_FOLDER_TRY_CHARS = 8;
 /** A hazing end this near the ABORT that ended it is in the ABORT's key frame. */
 const ABORT_END_SAME_FRAME_MS = 1000;
 /** Markers there can be very many of; the status keeps the others first when it must cut. */
@@ -365,15 +369,10 @@ export class ReplaySession implements Disposable {
       files: this.files.map((file) => ({ ...file })),
       tiles: this.reportTiles,
     };
-    const stamp = new Date(spanFromMs).toISOString().replace(/[:.]/g, '-');
-    // The folder name is served as one path segment (/reports/<folder>/...): plain characters.
-    const base =
-      path
-        .basename(this.tlogPath, '.tlog')
-        .replace(/[^A-Za-z0-9._-]/g, '_')
-        .replace(/^[^A-Za-z0-9]+/, '') || 'flight';
-    // A taken name gets -2, -3 ... beside it.
-    return writeIncidentReport(input, path.join(outDir, `${base}-report-${stamp}`));
+    return writeIncidentReport(
+      input,
+      path.join(outDir, reportFolderName(this.tlogPath, spanFromMs)),
+    );
   }
 
   dispose(): void {
@@ -830,6 +829,23 @@ export class ReplaySession implements Disposable {
       }
     }
   }
+}
+
+/**
+ * The folder a report goes in: served as one path segment (/reports/<folder>/...) of plain
+ * characters and at most REPORT_FOLDER_MAX_CHARS long, so the record's name is cut to fit.
+ */
+export function reportFolderName(tlogPath: string, spanFromMs: number): string {
+  const stamp = new Date(spanFromMs).toISOString().replace(/[^A-Za-z0-9]/g, '-');
+  const suffix = `-report-${stamp}`;
+  const roomChars = REPORT_FOLDER_MAX_CHARS - REPORT_FOLDER_TRY_CHARS - suffix.length;
+  const base =
+    path
+      .basename(tlogPath, '.tlog')
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^[^A-Za-z0-9]+/, '')
+      .slice(0, roomChars) || 'flight';
+  return `${base}${suffix}`;
 }
 
 interface FileStamp {

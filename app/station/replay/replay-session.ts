@@ -18,7 +18,7 @@ import type {
   ReplayStatus,
   ReplayView,
 } from '../../core/replay';
-import type { TimelineBreakUs } from '../../core/timeline';
+import type { TimelineAxis, TimelineBreakUs } from '../../core/timeline';
 import type { GeoDetection, LatLon } from '../../core/types';
 import { readHazingLogFile } from '../hazing/hazing-log-store';
 import { sidecarPaths } from '../journal';
@@ -295,6 +295,13 @@ export class ReplaySession implements Disposable {
     const firstUs = timeline.minUs;
     const lastUs = timeline.maxUs;
     const timeUs = timeMs * 1000;
+    if (!Number.isFinite(new Date(timeMs).getTime())) {
+      // Past the range a date can hold: there is no date to write it as.
+      throw new Error(
+        `${timeMs} ms is not a time in the log (it spans ${isoTime(firstUs)} ` +
+          `to ${isoTime(lastUs)})`,
+      );
+    }
     if (timeUs < firstUs || timeUs > lastUs) {
       throw new Error(
         `${isoTime(timeUs)} is outside the log, which runs from ${isoTime(firstUs)} ` +
@@ -318,6 +325,12 @@ export class ReplaySession implements Disposable {
     const index = this.requireIndex();
     if (!(toAxisUs > fromAxisUs)) throw new Error('the report span must end after it starts');
     const timeline = index.timeline;
+    if (toAxisUs - fromAxisUs < 1) {
+      throw new Error(
+        'the span is shorter than a microsecond, the finest step of the log: ' +
+          'choose a longer span',
+      );
+    }
     for (const b of timeline.breaks) {
       if (b.kind === 'gap' && fromAxisUs > b.axisStartUs && toAxisUs < b.axisEndUs) {
         throw new Error(
@@ -340,6 +353,7 @@ export class ReplaySession implements Disposable {
       if (timeMs < spanFromMs) spanFromMs = timeMs;
       if (timeMs > spanToMs) spanToMs = timeMs;
     }
+    if (!(spanToMs > spanFromMs)) throw new Error(emptySpanText(timeline, fromAxisUs, toAxisUs));
     const endView = this.journal.viewAt(spanToMs);
     const events = this.reportEvents(fromAxisUs, toAxisUs, spanFromMs, spanToMs, {
       changes,
@@ -846,6 +860,24 @@ export function reportFolderName(tlogPath: string, spanFromMs: number): string {
       .replace(/^[^A-Za-z0-9]+/, '')
       .slice(0, roomChars) || 'flight';
   return `${base}${suffix}`;
+}
+
+/** Why a span yields no report: it holds no stretch of recorded time. */
+function emptySpanText(timeline: TimelineAxis, fromAxisUs: number, toAxisUs: number): string {
+  for (const b of timeline.breaks) {
+    if (b.kind === 'jump-back' && fromAxisUs >= b.axisStartUs && toAxisUs <= b.axisEndUs) {
+      return (
+        `the span lies inside a jump back in the log (the clock goes back from ` +
+        `${clockTime(b.fromUs)} to ${clockTime(b.toUs)} UTC; no records there)`
+      );
+    }
+  }
+  const fromS = (fromAxisUs / 1e6).toFixed(3);
+  const toS = (toAxisUs / 1e6).toFixed(3);
+  return (
+    `the span ${fromS} s to ${toS} s holds no records of the log, or only one moment: ` +
+    'choose a longer span'
+  );
 }
 
 interface FileStamp {

@@ -324,10 +324,17 @@ export class ReplayStation implements StationApi, Disposable {
         this.clock.seek(this.session.axisForTime(control.timeMs));
         this.changed(false);
         return `At ${this.describePosition()}`;
-      case 'step':
-        this.clock.seek(this.session.stepAxisUs(this.clock.positionUs, control.frames));
+      case 'step': {
+        const fromUs = this.clock.positionUs;
+        const landedUs = this.session.stepAxisUs(fromUs, control.frames);
+        if (landedUs === fromUs) {
+          const end = control.frames > 0 ? 'end' : 'start';
+          return `Already at the ${end}: ${this.describePosition()}`;
+        }
+        this.clock.seek(landedUs);
         this.changed(false);
         return `Stepped ${signedCount(control.frames)}: ${this.describePosition()}`;
+      }
       case 'export-report':
         return this.exportReport(control.fromAxisMs * 1000, control.toAxisMs * 1000);
     }

@@ -99,6 +99,15 @@ test('a journal whose session line names another tlog is left out', () => {
   assert.equal(timeline.startMs, null);
   assert.deepEqual(timeline.viewAt(T0 + 10).log, []);
 
+  // A session line that holds the path the record had where it was written names it too.
+  const moved = write('BAZ.journal.jsonl', [sessionLine('/media/truck/BAZ.tlog'), logLine(1, 'x')]);
+  const movedRead = JournalTimeline.load(
+    moved,
+    JOURNAL_READ_LIMITS,
+    path.join(workDir, 'BAZ.tlog'),
+  );
+  assert.deepEqual(movedRead.warnings, []);
+
   // Its own journal is read as before.
   const own = write('BAR.journal.jsonl', [sessionLine('BAR.tlog'), logLine(1, 'ours')]);
   const read = JournalTimeline.load(own, JOURNAL_READ_LIMITS, path.join(workDir, 'BAR.tlog'));

@@ -34,6 +34,7 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const NAMED_SKIPS = 20;
 
 const MAX_REASON_LENGTH = 160;
+const JSON_START = /^[ \t\r\n]*[{["0-9tfn-]/;
 /** A frame's capture time is trusted for a sighting only this far before its journal line. */
 const CAPTURE_LAG_MAX_MS = 10_000;
 
@@ -211,7 +212,9 @@ export class JournalTimeline {
       }
       if (parsed.kind === 'session') {
         // A journal left by another session under this name shows another flight's picture.
-        if (first && tlogName !== null && parsed.tlog !== null && parsed.tlog !== tlogName) {
+        // By name only: the session line may hold the path the record had where it was written.
+        const named = parsed.tlog?.split(/[\\/]/).pop() ?? null;
+        if (first && tlogName !== null && named !== null && named !== tlogName) {
           throw new ForeignJournal(parsed.tlog);
         }
         if (parsed.version > JOURNAL_VERSION) newerVersion = parsed.version;
@@ -671,6 +674,8 @@ function readLines(
 
 /** A line of the journal; a string says why it is not one; null: a message replay ignores. */
 function parseLine(text: string): Line | string | null {
+  // No JSON text starts otherwise: junk is told without the cost of a thrown parse error.
+  if (!JSON_START.test(text)) return 'not JSON';
   let value: unknown;
   try {
     value = JSON.parse(text);

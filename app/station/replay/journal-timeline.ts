@@ -215,7 +215,7 @@ export class JournalTimeline {
         // By name only: the session line may hold the path the record had where it was written.
         const named = parsed.tlog?.split(/[\\/]/).pop() ?? null;
         if (first && tlogName !== null && named !== null && named !== tlogName) {
-          throw new ForeignJournal(parsed.tlog);
+          throw new ForeignJournal(parsed.tlog ?? named);
         }
         if (parsed.version > JOURNAL_VERSION) newerVersion = parsed.version;
       }

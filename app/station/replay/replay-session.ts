@@ -4,7 +4,7 @@
 // A missing sidecar is fine; a broken one is a warning that names it, never a failed replay.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { constants as fsConstants, existsSync, promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
 import { toDisposable, type Disposable } from '../../core/disposable';
 import type { HazingEvent } from '../../core/hazing-log';
@@ -485,6 +485,10 @@ export class ReplaySession implements Disposable {
 
   private loadHazingLog(hazingPath: string): void {
     if (!existsSync(hazingPath)) return;
+    if (!statSync(hazingPath).isFile()) {
+      this.warn(`the hazing log ${hazingPath} cannot be read: it is not a regular file`);
+      return;
+    }
     try {
       const read = readHazingLogFile(hazingPath);
       this.hazingLogEvents = read.events;
@@ -892,15 +896,27 @@ function fileStamp(filePath: string): FileStamp {
   return { bytes: stat?.size ?? 0, mtimeMs: stat?.mtimeMs ?? 0, ino: stat?.ino ?? 0 };
 }
 
-/** The SHA-256 of a file, streamed: a flight record may be far larger than memory. */
-export function sha256File(filePath: string, signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
+/**
+ * The SHA-256 of a file, read in chunks: a flight record may be far larger than memory. Only a
+ * regular file is read (opened without blocking): a FIFO or a device under a sidecar's name
+ * would otherwise hang the replay or read forever.
+ */
+export async function sha256File(filePath: string, signal?: AbortSignal): Promise<string> {
+  const handle = await fsp.open(filePath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new Error(`${filePath} is not a regular file`);
     const hash = createHash('sha256');
-    const stream = createReadStream(filePath, { highWaterMark: HASH_CHUNK_BYTES, signal });
-    stream.on('data', (chunk) => hash.update(chunk));
-    stream.once('error', reject);
-    stream.once('end', () => resolve(hash.digest('hex')));
-  });
+    const buffer = Buffer.alloc(HASH_CHUNK_BYTES);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return hash.digest('hex');
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 function breakToMs(b: TimelineBreakUs): ReplayBreak {

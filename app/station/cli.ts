@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { escapeMarkup } from '../core/markup';
 import { DisposableStore, toDisposable } from '../core/disposable';
 import { createLogger, isLogLevel, setLogLevel } from '../core/log';
 import { PATTERN_RANGES } from '../core/patterns';
@@ -293,22 +294,11 @@ function parseSigningKeys(value: string | undefined): string | null {
   return path.resolve(value);
 }
 
-function escapeHtml(text: string): string {
-  const entities: Record<string, string> = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#39;',
-  };
-  return text.replace(/[&<>"']/g, (c) => entities[c]);
-}
-
 function resolveTiles(spec: string): { source: TileSource; store: TileStore | null } {
   if (spec === 'osm') return { source: OSM, store: null };
   if (/^https?:\/\//.test(spec)) {
     return {
-      source: { kind: 'online', urlTemplate: spec, attribution: escapeHtml(spec), maxZoom: 19 },
+      source: { kind: 'online', urlTemplate: spec, attribution: escapeMarkup(spec), maxZoom: 19 },
       store: null,
     };
   }
@@ -318,7 +308,7 @@ function resolveTiles(spec: string): { source: TileSource; store: TileStore | nu
       kind: 'offline',
       urlTemplate: '/tiles/{z}/{x}/{y}',
       // The map shows attribution as HTML; a tile pack's metadata is only ever text.
-      attribution: escapeHtml(store.attribution),
+      attribution: escapeMarkup(store.attribution),
       maxZoom: store.maxZoom,
     },
     store,

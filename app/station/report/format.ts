@@ -1,20 +1,10 @@
 // Text helpers shared by the report's formats: escaping, times, CSV cells and checksum lines.
 
 import { csvField } from '../../core/hazing-log';
+import { escapeMarkup } from '../../core/markup';
 import type { LatLon } from '../../core/types';
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Safe in HTML and XML text and in quoted attributes. */
-export function escapeMarkup(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]);
-}
+export { escapeMarkup };
 
 // XML 1.0 forbids most control characters even as references; a label holding one must still
 // leave a file that parses.

@@ -1,6 +1,8 @@
 // Numbers for people in a hurry: few digits, units always shown, 24-hour clocks; and the
 // escaping for the HTML strings Leaflet's icons are built from.
 
+import { escapeMarkup } from '../../core/markup';
+
 export function formatAgeS(ageMs: number): string {
   const ageS = Math.max(0, Math.round(ageMs / 1000));
   if (ageS < 60) return `${ageS} s`;
@@ -40,13 +42,8 @@ export function formatClockHm(timeMs: number): string {
   return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
 }
 
-/**
- * Text made safe inside HTML, in element content and in quoted attributes alike. Takes any
- * value: what a record or a peer sent may not be the type its field claims.
- */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** Text made safe inside HTML (one escape table for the app: app/core/markup.ts). */
+export const escapeHtml = escapeMarkup;
 
 /**
  * A number for an HTML string, to the digits given; empty where the value is no finite number

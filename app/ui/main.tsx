@@ -10,8 +10,9 @@ import { StationContext } from './components/hooks';
 import './styles.css';
 
 // The renderer's logs go to the console: the browser's developer tools and Electron's log.
+// Debug lines go out as info: developer tools hide the verbose level by default.
 const CONSOLE_BY_LEVEL: Record<LogLevel, (text: string) => void> = {
-  debug: (text) => console.debug(text),
+  debug: (text) => console.info(`debug: ${text}`),
   info: (text) => console.info(text),
   warn: (text) => console.warn(text),
   error: (text) => console.error(text),

@@ -181,7 +181,8 @@ function HazingOperatorItem(props: StatusBarProps) {
       <span className="status-value">{text}</span>
     </>
   );
-  const className = `status-item hazing-operator tone-${operator || replaying ? 'neutral' : 'warn'}`;
+  const tone = operator || replaying ? 'neutral' : 'warn';
+  const className = `status-item hazing-operator tone-${tone}`;
   return props.onHazingOperator ? (
     <button
       type="button"

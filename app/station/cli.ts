@@ -18,7 +18,7 @@ import { alertEvent, EventWriter } from './event-writer';
 import { parseLinkUri } from './mavlink/uri';
 import { installStderrLogSink } from './log';
 import { projectRoot, userDataDir } from './paths';
-import { MIN_TOKEN_LENGTH, startServer } from './server';
+import { MIN_TOKEN_LENGTH, startServer, type StationApi, type StationServer } from './server';
 import { loadDems } from './terrain/load';
 import type { TilingOptions } from './detector/tiling';
 import { DEFAULT_VIDEO } from './sim/args';
@@ -623,44 +623,11 @@ async function main(): Promise<number> {
   }
 
   if (serve) {
-    const server = resources.add(
-      await startServer({
-        host: serve.host,
-        port: serve.port,
-        api: station,
-        operatorToken: token,
-        tiles: tiles.store,
-        uiDir: path.join(projectRoot, 'dist', 'ui'),
-      }),
-    );
-    if (serve.host !== '127.0.0.1' && serve.host !== 'localhost' && serve.host !== '::1') {
-      log.warn(`serving on ${serve.host}: other machines can watch (only the token commands)`);
-    }
-    log.info(`observers: ${server.url}`);
-    log.info(`operator:  ${server.operatorUrl}`);
+    const server = resources.add(await serveUi(station, serve, token, tiles.store));
     emit({ type: 'serve', url: server.url, operatorUrl: server.operatorUrl });
   }
 
-  await new Promise<void>((resolve) => {
-    // A second Ctrl-C while stopping must not cut the clean-up short (the flight record and
-    // the video are being closed); a third one ends the process at once.
-    let signals = 0;
-    const stop = (reason: string): void => {
-      log.info(`stopping (${reason})`);
-      resolve();
-    };
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals === 1) stop(signal);
-      else if (signals === 2) log.warn(`${signal} again: still stopping; a third ends at once`);
-      else process.exit(130);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    if (durationS > 0) setTimeout(() => stop(`--duration ${durationS}`), durationS * 1000);
-    // A reader of stdout that goes away (`| head`) must not take the station down.
-    process.stdout.on('error', () => {});
-  });
+  await untilStopped(durationS);
 
   await resources.dispose();
   return 0;
@@ -791,19 +758,8 @@ async function runReplay(values: ReplayValues): Promise<number> {
       });
     });
     if (serve) {
-      const server = resources.add(
-        await startServer({
-          host: serve.host,
-          port: serve.port,
-          api: station,
-          operatorToken: token,
-          tiles: tiles.store,
-          uiDir: path.join(projectRoot, 'dist', 'ui'),
-        }),
-      );
+      const server = resources.add(await serveUi(station, serve, token, tiles.store));
       log.info(`replaying ${tlogPath}`);
-      log.info(`observers: ${server.url}`);
-      log.info(`operator:  ${server.operatorUrl}`);
       emit({ type: 'serve', url: server.url, operatorUrl: server.operatorUrl });
     }
     await untilStopped(durationS);
@@ -813,23 +769,53 @@ async function runReplay(values: ReplayValues): Promise<number> {
   return 0;
 }
 
-/** Resolves on SIGINT or SIGTERM, or after durationS (0 for never). */
+/**
+ * Resolves on SIGINT or SIGTERM, or after durationS (0 for never). A second Ctrl-C while
+ * stopping must not cut the clean-up short (records, video and caches are being closed); a
+ * third one ends the process at once.
+ */
 function untilStopped(durationS: number): Promise<void> {
   return new Promise<void>((resolve) => {
-    let timer: ReturnType<typeof setTimeout> | null = null;
+    let signals = 0;
     const stop = (reason: string): void => {
       log.info(`stopping (${reason})`);
-      if (timer) clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       resolve();
     };
-    const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals === 1) stop(signal);
+      else if (signals === 2) log.warn(`${signal} again: still stopping; a third ends at once`);
+      else process.exit(130);
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (durationS > 0) timer = setTimeout(() => stop(`--duration ${durationS}`), durationS * 1000);
+    if (durationS > 0) setTimeout(() => stop(`--duration ${durationS}`), durationS * 1000);
+    // A reader of stdout that goes away (`| head`) must not take the station down.
     process.stdout.on('error', () => {});
   });
+}
+
+/** Serves the UI for a live or a replaying station, and says where. */
+async function serveUi(
+  api: StationApi,
+  serve: { host: string; port: number },
+  token: string,
+  tiles: TileStore | null,
+): Promise<StationServer> {
+  const server = await startServer({
+    host: serve.host,
+    port: serve.port,
+    api,
+    operatorToken: token,
+    tiles,
+    uiDir: path.join(projectRoot, 'dist', 'ui'),
+  });
+  if (serve.host !== '127.0.0.1' && serve.host !== 'localhost' && serve.host !== '::1') {
+    log.warn(`serving on ${serve.host}: other machines can watch (only the token commands)`);
+  }
+  log.info(`observers: ${server.url}`);
+  log.info(`operator:  ${server.operatorUrl}`);
+  return server;
 }
 
 function describeFatal(error: unknown): string {
